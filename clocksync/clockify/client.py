@@ -1,0 +1,457 @@
+"""An asynchronous Clockify API client over httpx.
+
+One instance talks to one workspace. Every request passes through a shared token bucket (the
+client-side rate limit) and one tenacity retry policy. The transport is injectable
+(``transport=``), which is how the tests mount the emulator in-process and how respx pins odd
+responses; nothing monkeypatches httpx.
+
+Retry rules (API-NOTES section 2):
+- 429 is retried for every request: the server refused it, so nothing happened.
+- A connection that could not be made is retried for every request: nothing was sent.
+- 5xx, timeouts and dropped connections after sending are retried only for reads and idempotent
+  writes (PUT, PATCH with absolute values, DELETE). For a POST they raise ``OutcomeUnknown``:
+  the caller re-reads state and decides, so a create is never duplicated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
+from tenacity.wait import wait_base
+
+from clocksync.clockify.ratelimit import TokenBucket
+from clocksync.clockify.schemas import (
+    WireCustomField,
+    WireGroup,
+    WireHoliday,
+    WirePolicy,
+    WireProfile,
+    WireUser,
+    WireWorkspace,
+)
+from clocksync.errors import (
+    ApiStatusError,
+    AuthError,
+    ClockifyError,
+    CredentialsError,
+    ForbiddenError,
+    NotFoundError,
+    OutcomeUnknown,
+    RateLimitedError,
+    TransportError,
+    redact,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.clockify.me/api/v1"
+MAX_PAGE_SIZE = 5000
+POLICY_MAX_PAGE_SIZE = 200  # time-off policies declare page-size <= 200
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try. ``max_attempts`` counts the first try."""
+
+    max_attempts: int = 8
+    initial_wait: float = 0.5
+    max_wait: float = 30.0
+    max_retry_after: float = 120.0
+
+
+@dataclass
+class RequestStats:
+    """What a client sent and got back; read by benchmarks and reports."""
+
+    requests: int = 0
+    reads: int = 0
+    writes: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    server_errors: int = 0
+
+
+class _Retry(Exception):
+    """Internal: a failed attempt that may be tried again; ``final`` is raised when tries run out."""
+
+    def __init__(self, final: ClockifyError, retry_after: float | None = None) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.retry_after = retry_after
+
+
+class _WaitRetryAfterOrBackoff(wait_base):
+    """Honour ``Retry-After`` when the server sent one, else exponential backoff with jitter."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
+        # 0.5 s, 1 s, 2 s, ... capped, plus up to one initial wait of jitter so clients spread out.
+        self._backoff = wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait) + wait_random(
+            0, policy.initial_wait
+        )
+
+    def __call__(self, retry_state: Any) -> float:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if isinstance(exc, _Retry) and exc.retry_after is not None:
+            return float(min(exc.retry_after, self._policy.max_retry_after))
+        return float(self._backoff(retry_state))
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), else None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def check_base_url(base_url: str) -> str:
+    """Refuse to send an API key in clear text to anything but this machine."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CredentialsError(f"CLOCKIFY_BASE_URL is not an http(s) URL: {base_url!r}")
+    if parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK:
+        raise CredentialsError(
+            f"CLOCKIFY_BASE_URL uses plain http to {parts.hostname}: the API key would travel "
+            "unencrypted. Use https (plain http is allowed for loopback only)."
+        )
+    return base_url.rstrip("/")
+
+
+class ClockifyClient:
+    """Typed calls for the parts of the Clockify API a user sync needs.
+
+    Use as ``async with ClockifyClient(...) as client:``. Raises subclasses of ``ClockifyError``.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        workspace_id: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        requests_per_second: float = 10.0,
+        burst: float | None = None,
+        concurrency: int = 16,
+        page_size: int = 1000,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._api_key = api_key
+        self.workspace_id = workspace_id
+        self.base_url = check_base_url(base_url)
+        self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        self.retry = retry or RetryPolicy()
+        self.bucket = TokenBucket(requests_per_second, burst or 1.0, sleep=sleep)
+        self.concurrency = asyncio.Semaphore(max(1, concurrency))
+        self.stats = RequestStats()
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"X-Api-Key": api_key, "Accept": "application/json"},
+            timeout=timeout,
+            transport=transport,
+            verify=True,
+            limits=httpx.Limits(max_connections=max(4, concurrency)),
+        )
+
+    def __repr__(self) -> str:
+        return f"ClockifyClient(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}, api_key=<hidden>)"
+
+    async def __aenter__(self) -> ClockifyClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ------------------------------------------------------------------ transport and retries
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send one request with rate limiting and retries; return the successful response."""
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in ("GET", "PUT", "PATCH", "DELETE")
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.max_attempts),
+            wait=_WaitRetryAfterOrBackoff(self.retry),
+            retry=retry_if_exception_type(_Retry),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1:
+                        self.stats.retries += 1
+                    return await self._attempt(method, path, params, json, idempotent)
+        except _Retry as exhausted:
+            raise exhausted.final from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(
+        self, method: str, path: str, params: dict[str, Any] | None, body: Any, idempotent: bool
+    ) -> httpx.Response:
+        await self.bucket.acquire()
+        self.stats.requests += 1
+        if method == "GET" or path.endswith("/users/info"):
+            self.stats.reads += 1
+        else:
+            self.stats.writes += 1
+        logger.debug("request: %s %s", method, path)
+        async with self.concurrency:
+            try:
+                response = await self._http.request(method, path, params=params, json=body)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                raise _Retry(TransportError(method, path, message=type(exc).__name__)) from None
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                if idempotent:
+                    raise _Retry(TransportError(method, path, message=type(exc).__name__)) from None
+                raise OutcomeUnknown(
+                    method, path, message=f"{type(exc).__name__} after the request was sent"
+                ) from None
+        status = response.status_code
+        if status < 400:
+            return response
+        code, message = self._error_body(response)
+        if status == 429:
+            self.stats.rate_limited += 1
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise _Retry(RateLimitedError(method, path, status, code, message), retry_after)
+        if status >= 500:
+            self.stats.server_errors += 1
+            error = ApiStatusError(method, path, status, code, message)
+            if idempotent:
+                raise _Retry(error)
+            raise OutcomeUnknown(method, path, status, code, message or "server error after sending")
+        error_type: type[ApiStatusError] = {
+            401: AuthError,
+            403: ForbiddenError,
+            404: NotFoundError,
+        }.get(status, ApiStatusError)
+        raise error_type(method, path, status, code, message)
+
+    def _error_body(self, response: httpx.Response) -> tuple[int | None, str]:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            code = data.get("code")
+            message = str(data.get("message") or "")
+            return (code if isinstance(code, int) else None), redact(message, self._api_key)[:500]
+        return None, redact(response.text, self._api_key)[:200]
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.request(method, path, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiStatusError(method, path, response.status_code, None, "response is not JSON") from None
+
+    async def paginate(
+        self, path: str, params: dict[str, Any] | None = None, page_size: int | None = None
+    ) -> list[Any]:
+        """Every item of a paginated list.
+
+        Stops on ``Last-Page: true``, a short page or an empty page (API-NOTES 2), and also when
+        a page repeats the previous one, which is what an endpoint that ignores paging does.
+        """
+        size = page_size or self.page_size
+        items: list[Any] = []
+        previous_first: Any = None
+        page = 1
+        while True:
+            query = dict(params or {}, page=page, **{"page-size": size})
+            response = await self.request("GET", path, params=query)
+            batch = response.json()
+            if not isinstance(batch, list):
+                raise ApiStatusError("GET", path, response.status_code, None, "expected a JSON array")
+            if not batch or (page > 1 and batch[0] == previous_first):
+                break
+            items.extend(batch)
+            if response.headers.get("Last-Page", "").lower() == "true" or len(batch) < size:
+                break
+            previous_first = batch[0]
+            page += 1
+        return items
+
+    @property
+    def _ws(self) -> str:
+        return f"/workspaces/{self.workspace_id}"
+
+    # ------------------------------------------------------------------ identity and workspace
+
+    async def get_current_user(self) -> WireUser:
+        return WireUser.model_validate(await self._json("GET", "/user"))
+
+    async def list_workspaces(self, role: str | None = None) -> list[WireWorkspace]:
+        params = {"roles": role} if role else None
+        data = await self._json("GET", "/workspaces", params=params)  # not paginated
+        return [WireWorkspace.model_validate(item) for item in data or []]
+
+    async def get_workspace(self) -> WireWorkspace:
+        return WireWorkspace.model_validate(await self._json("GET", self._ws))
+
+    # ------------------------------------------------------------------ users
+
+    async def list_users(self, *, status: str = "ALL", include_roles: bool = True) -> list[WireUser]:
+        params = {
+            "status": status,
+            "memberships": "WORKSPACE",
+            "include-roles": "true" if include_roles else "false",
+        }
+        return [WireUser.model_validate(u) for u in await self.paginate(f"{self._ws}/users", params)]
+
+    async def find_users_by_email(self, email: str) -> list[WireUser]:
+        """Users whose email equals ``email`` (the API filter is a substring match)."""
+        params = {"email": email, "status": "ALL", "memberships": "WORKSPACE", "include-roles": "true"}
+        found = [WireUser.model_validate(u) for u in await self.paginate(f"{self._ws}/users", params)]
+        return [u for u in found if u.email.strip().lower() == email.strip().lower()]
+
+    async def _users_info(self, body: dict[str, Any]) -> list[WireUser]:
+        data = await self._json("POST", f"{self._ws}/users/info", json=body, idempotent=True)
+        return [WireUser.model_validate(u) for u in data or []]
+
+    async def find_admins(self, email: str) -> list[WireUser]:
+        """Admins and owners with this email (POST users/info is a read; owners count as admins)."""
+        return await self._users_info({"email": email, "roles": ["WORKSPACE_ADMIN", "OWNER"], "page": 1,
+                                       "pageSize": 50, "status": "ALL", "memberships": "WORKSPACE"})
+
+    async def find_owners(self) -> list[WireUser]:
+        """The workspace's owner(s), by the documented role filter rather than the undocumented roles array."""
+        return await self._users_info({"roles": ["OWNER"], "page": 1, "pageSize": 50, "status": "ALL"})
+
+    async def add_user(self, email: str, *, send_email: bool = True) -> None:
+        """Invite ``email``. The answer is the workspace, not the user (API-NOTES 3.4)."""
+        await self._json(
+            "POST", f"{self._ws}/users",
+            params={"send-email": "true" if send_email else "false"}, json={"email": email},
+        )
+
+    async def set_user_status(self, user_id: str, status: str) -> None:
+        await self._json("PUT", f"{self._ws}/users/{user_id}", json={"status": status})
+
+    async def list_managers(self, user_id: str) -> list[WireUser]:
+        data = await self.paginate(f"{self._ws}/users/{user_id}/managers")
+        return [WireUser.model_validate(u) for u in data]
+
+    # ------------------------------------------------------------------ roles
+
+    @staticmethod
+    def _role_body(role: str, entity_id: str, via_group: bool) -> dict[str, str]:
+        body = {"role": role, "entityId": entity_id}
+        if via_group:
+            body["sourceType"] = "USER_GROUP"
+        return body
+
+    async def grant_role(self, user_id: str, role: str, entity_id: str, *, via_group: bool = False) -> None:
+        await self._json("POST", f"{self._ws}/users/{user_id}/roles",
+                         json=self._role_body(role, entity_id, via_group))
+
+    async def revoke_role(self, user_id: str, role: str, entity_id: str, *, via_group: bool = False) -> None:
+        await self._json("DELETE", f"{self._ws}/users/{user_id}/roles",
+                         json=self._role_body(role, entity_id, via_group))
+
+    # ------------------------------------------------------------------ member profiles
+
+    async def get_member_profile(self, user_id: str) -> WireProfile:
+        return WireProfile.model_validate(await self._json("GET", f"{self._ws}/member-profile/{user_id}"))
+
+    async def update_member_profile(
+        self,
+        user_id: str,
+        *,
+        work_capacity: str | None = None,
+        custom_fields: dict[str, Any] | None = None,
+    ) -> WireProfile:
+        """PATCH only what is given: capacity and several custom fields in one call."""
+        body: dict[str, Any] = {}
+        if work_capacity is not None:
+            body["workCapacity"] = work_capacity
+        if custom_fields:
+            body["userCustomFields"] = [
+                {"customFieldId": field_id, "value": value} for field_id, value in custom_fields.items()
+            ]
+        data = await self._json("PATCH", f"{self._ws}/member-profile/{user_id}", json=body)
+        return WireProfile.model_validate(data or {})
+
+    # ------------------------------------------------------------------ custom fields
+
+    async def list_custom_fields(self, entity_type: str = "USER") -> list[WireCustomField]:
+        data = await self._json("GET", f"{self._ws}/custom-fields", params={"entity-type": entity_type})
+        fields = [WireCustomField.model_validate(item) for item in data or []]
+        return [f for f in fields if (f.entity_type or entity_type) == entity_type]
+
+    async def create_custom_field(self, name: str, *, type: str = "TXT", status: str = "VISIBLE") -> WireCustomField:
+        body = {"name": name, "type": type, "entityType": "USER", "status": status}
+        return WireCustomField.model_validate(await self._json("POST", f"{self._ws}/custom-fields", json=body))
+
+    async def set_custom_field_value(self, user_id: str, field_id: str, value: Any) -> None:
+        await self._json("PUT", f"{self._ws}/users/{user_id}/custom-field/{field_id}/value", json={"value": value})
+
+    # ------------------------------------------------------------------ groups
+
+    async def list_groups(self, *, include_team_managers: bool = True) -> list[WireGroup]:
+        params = {"includeTeamManagers": "true" if include_team_managers else "false"}
+        return [WireGroup.model_validate(g) for g in await self.paginate(f"{self._ws}/user-groups", params)]
+
+    async def create_group(self, name: str) -> WireGroup:
+        return WireGroup.model_validate(await self._json("POST", f"{self._ws}/user-groups", json={"name": name}))
+
+    async def rename_group(self, group_id: str, name: str) -> WireGroup:
+        return WireGroup.model_validate(
+            await self._json("PUT", f"{self._ws}/user-groups/{group_id}", json={"name": name})
+        )
+
+    async def delete_group(self, group_id: str) -> None:
+        await self._json("DELETE", f"{self._ws}/user-groups/{group_id}")
+
+    async def add_group_member(self, group_id: str, user_id: str) -> None:
+        await self._json("POST", f"{self._ws}/user-groups/{group_id}/users", json={"userId": user_id})
+
+    async def remove_group_member(self, group_id: str, user_id: str) -> None:
+        await self._json("DELETE", f"{self._ws}/user-groups/{group_id}/users/{user_id}")
+
+    # ------------------------------------------------------------------ protected-group sources
+
+    async def list_holidays(self) -> list[WireHoliday]:
+        data = await self._json("GET", f"{self._ws}/holidays")  # not paginated: call once
+        return [WireHoliday.model_validate(h) for h in data or []]
+
+    async def list_time_off_policies(self) -> list[WirePolicy]:
+        data = await self.paginate(f"{self._ws}/time-off/policies", {"status": "ALL"}, POLICY_MAX_PAGE_SIZE)
+        return [WirePolicy.model_validate(p) for p in data]

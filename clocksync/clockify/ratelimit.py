@@ -1,0 +1,48 @@
+"""A token bucket shared by every request of one client: asyncio-safe, monotonic clock."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+
+class TokenBucket:
+    """Allows ``rate`` acquisitions per second on average, with bursts up to ``burst``.
+
+    Waiters are served in arrival order: each one reserves the next free slot under a lock and
+    then sleeps outside it, so concurrent callers never busy-wait and never exceed the rate.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = max(1.0, burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = self.burst
+        self._updated = clock()
+        self._lock = asyncio.Lock()
+        self.waited = 0.0  # total seconds callers spent waiting, for benchmarks
+
+    def __repr__(self) -> str:
+        return f"TokenBucket(rate={self.rate}, burst={self.burst})"
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            self._tokens -= 1.0
+            delay = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if delay > 0:
+            self.waited += delay
+            await self._sleep(delay)

@@ -1,0 +1,183 @@
+"""``config.yaml`` -> frozen, validated settings (ruamel.yaml + pydantic).
+
+The original tool's config loads unchanged; every other key has a default. Unknown keys, wrong
+types and invalid YAML are a ``ConfigError`` naming the file, the key and its line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from clocksync.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorkspaceConfig(_Section):
+    fallback_manager_email: str = ""
+    fallback_group_name: str = "Other functions"
+    protected_groups: tuple[str, ...] = ()  # group names never written, besides holiday/policy/country groups
+    never_deactivate: tuple[str, ...] = ()  # emails kept active whatever the CSV says
+
+    @field_validator("fallback_manager_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        value = value.strip()
+        if value and "@" not in value:
+            raise ValueError("must be an email address")
+        return value
+
+
+class CsvConfig(_Section):
+    email_column: str = "NTID email"
+    manager_column: str = "Manager NTID email"
+    hours_column: str = "Weekly Working Hours"
+    country_column: str = "Country (Label)"
+    delimiter: str = "auto"  # "auto" sniffs "," or ";"
+    encoding: str = "utf-8-sig"  # also reads plain utf-8
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, value: str) -> str:
+        if value not in ("auto", ",", ";", "\t", "|"):
+            raise ValueError('must be "auto", ",", ";", "|" or a tab')
+        return value
+
+
+class GroupsConfig(_Section):
+    name_template: str = "{display_name}"  # placeholders: {display_name}, {name}, {email}
+
+    @field_validator("name_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+        unknown = fields - {"display_name", "name", "email"}
+        if unknown or not fields:
+            raise ValueError("must use {display_name}, {name} or {email} and nothing else")
+        return value
+
+
+class SafetyConfig(_Section):
+    max_deactivation_share: float = Field(0.25, ge=0, le=1)
+    min_deactivation_count: int = Field(5, ge=1)
+    max_group_deletion_share: float = Field(0.25, ge=0, le=1)
+    min_group_deletion_count: int = Field(5, ge=1)
+    max_membership_removal_share: float = Field(0.5, ge=0, le=1)
+    min_membership_removal_count: int = Field(20, ge=1)
+    min_csv_share: float = Field(0.5, ge=0, le=1)  # CSV rows vs members it would manage: below = truncated?
+
+
+class ApiConfig(_Section):
+    requests_per_second: float = Field(10.0, gt=0, le=1000)
+    page_size: int = Field(1000, ge=1, le=5000)
+    concurrency: int = Field(8, ge=1, le=64)
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_attempts: int = Field(8, ge=1, le=20)
+
+
+class InviteConfig(_Section):
+    missing_users: bool = False  # invite CSV users who are not in the workspace
+    send_email: bool = True
+
+
+class Config(_Section):
+    workspace: WorkspaceConfig = WorkspaceConfig()
+    field_mapping: dict[str, str] = Field(default_factory=dict)  # CSV column -> USER custom field name
+    csv: CsvConfig = CsvConfig()
+    groups: GroupsConfig = GroupsConfig()
+    safety: SafetyConfig = SafetyConfig()
+    api: ApiConfig = ApiConfig()
+    invite: InviteConfig = InviteConfig()
+    source: str = Field(default="(defaults)", exclude=True)
+    sha256: str = Field(default="", exclude=True)
+
+    @field_validator("field_mapping")
+    @classmethod
+    def _mapping(cls, value: dict[str, str]) -> dict[str, str]:
+        seen: set[str] = set()
+        for column, name in value.items():
+            if not str(column).strip() or not str(name).strip():
+                raise ValueError("column and field names must not be blank")
+            if name.strip().lower() in seen:
+                raise ValueError(f"custom field {name!r} is mapped twice")
+            seen.add(name.strip().lower())
+        return {str(k).strip(): str(v).strip() for k, v in value.items()}
+
+
+def _line_of(document: Any, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the deepest key in ``loc`` that exists in the YAML document."""
+    node = document
+    line = None
+    for part in loc:
+        if hasattr(node, "lc") and isinstance(node, dict) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif hasattr(node, "lc") and isinstance(node, list) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def load_config(path: Path | None, *, required: bool = False) -> Config:
+    """Read and validate a config file. A missing default file gives the defaults.
+
+    Raises ConfigError naming the file, key and line.
+    """
+    if path is None or (not path.exists() and not required):
+        return Config()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    try:
+        document = YAML(typ="rt").load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{where}: invalid YAML: {problem}") from None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys")
+    for internal in ("source", "sha256"):
+        if internal in document:
+            line = document.lc.key(internal)[0] + 1
+            raise ConfigError(f"{path}: line {line}, key {internal}: unknown key")
+    try:
+        config = Config.model_validate(_plain(document))
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            key = ".".join(str(p) for p in loc) or "(top level)"
+            line = _line_of(document, loc)
+            where = f"line {line}, " if line else ""
+            message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.append(f"{path}: {where}key {key}: {message}")
+        raise ConfigError("\n".join(problems)) from None
+    return config.model_copy(update={"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()})
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's commented containers -> plain dicts and lists."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node

@@ -1,0 +1,127 @@
+"""Where the API key, workspace and connection settings come from.
+
+Order: environment, then a ``.env`` file in the working directory, then config, then (for the key
+and workspace only) a hidden prompt when stdin is a terminal. The key is held in ``Secret`` so it
+never shows in a repr, a log line or a traceback's locals summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from clocksync.clockify.client import DEFAULT_BASE_URL, check_base_url
+from clocksync.config import Config
+from clocksync.errors import CredentialsError
+
+logger = logging.getLogger(__name__)
+
+
+class Secret:
+    """A string that does not print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(<hidden>)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything needed to build a client. ``api_key`` is a Secret."""
+
+    api_key: Secret
+    workspace_id: str
+    base_url: str
+    requests_per_second: float
+
+
+def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file (``export`` prefixes, quotes and comments allowed)."""
+    if not path.is_file():
+        return {}
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        message = f"{path} is readable by other users of this machine; run: chmod 600 {path}"
+        if warn:
+            warn(message)
+        logger.warning("read_dotenv: %s", message)
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+def resolve_connection(
+    config: Config,
+    *,
+    environ: Mapping[str, str] | None = None,
+    dotenv_path: Path = Path(".env"),
+    prompt: Callable[[str, bool], str] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Connection:
+    """Build the connection settings, prompting (hidden) only if ``prompt`` is given.
+
+    Raises CredentialsError when the key or workspace is missing and cannot be asked for.
+    """
+    env = dict(os.environ if environ is None else environ)
+    dotenv = read_dotenv(dotenv_path, warn)
+
+    def lookup(name: str) -> str:
+        return (env.get(name) or dotenv.get(name) or "").strip()
+
+    api_key = lookup("CLOCKIFY_API_KEY")
+    if not api_key:
+        if prompt is None:
+            raise CredentialsError(
+                "CLOCKIFY_API_KEY is not set: export it, put it in .env, or run in a terminal to be asked"
+            )
+        api_key = prompt("Clockify API key", True).strip()
+    workspace_id = lookup("CLOCKIFY_WORKSPACE_ID")
+    if not workspace_id:
+        if prompt is None:
+            raise CredentialsError(
+                "CLOCKIFY_WORKSPACE_ID is not set: export it, put it in .env, or run in a terminal to be asked"
+            )
+        workspace_id = prompt("Clockify workspace id", False).strip()
+    if not api_key or not workspace_id:
+        raise CredentialsError("an API key and a workspace id are both needed")
+    base_url = check_base_url(lookup("CLOCKIFY_BASE_URL") or DEFAULT_BASE_URL)
+    rate_text = lookup("CLOCKSYNC_REQUESTS_PER_SECOND")
+    rate = config.api.requests_per_second
+    if rate_text:
+        try:
+            rate = float(rate_text)
+        except ValueError:
+            raise CredentialsError(f"CLOCKSYNC_REQUESTS_PER_SECOND is not a number: {rate_text!r}") from None
+        if not 0 < rate <= 1000:
+            raise CredentialsError("CLOCKSYNC_REQUESTS_PER_SECOND must be between 0 and 1000")
+    return Connection(Secret(api_key), workspace_id, base_url, rate)

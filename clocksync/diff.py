@@ -1,0 +1,448 @@
+"""The differ: (desired, current, config, options) -> actions. Pure: no I/O, no clock.
+
+It implements the domain rules of CONTRACT.md: profiles, manager groups, manager roles, the
+fallback manager, managed / protected / unmanaged groups, and gated deactivation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from clocksync.actions import (
+    Action,
+    AddMember,
+    Change,
+    CreateCustomField,
+    CreateGroup,
+    DeactivateUser,
+    DeleteGroup,
+    GrantRole,
+    InviteUser,
+    RemoveMember,
+    RevokeRole,
+    UpdateProfile,
+    _Action,
+    sort_key,
+)
+from clocksync.config import Config
+from clocksync.durations import format_duration
+from clocksync.model import (
+    PROJECT_MANAGER,
+    TEAM_MANAGER,
+    CurrentState,
+    DesiredState,
+    Group,
+    Member,
+    RoleGrant,
+    UserSpec,
+    email_key,
+    group_key,
+)
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    deactivate_missing: bool = False
+    delete_unmanaged_groups: bool = False
+
+
+@dataclass(frozen=True)
+class Notice:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ProtectedGroup:
+    id: str
+    name: str
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class DiffResult:
+    actions: list[_Action]
+    notices: list[Notice]
+    protected: list[ProtectedGroup]
+    unmatched: list[str]
+    active_members: int
+    total_groups: int
+    managed_members: int
+
+
+@dataclass
+class _DesiredGroup:
+    name: str
+    manager: Member
+    member_ids: set[str] = field(default_factory=set)
+    blocked: bool = False  # its name is a protected group's
+
+
+class _Differ:
+    def __init__(self, desired: DesiredState, current: CurrentState, config: Config, options: DiffOptions) -> None:
+        self.desired = desired
+        self.current = current
+        self.config = config
+        self.options = options
+        self.by_key = current.member_by_key()
+        self.notices: list[Notice] = []
+        self.actions: dict[str, _Action] = {}
+        self.unmatched: list[str] = []
+        self.managed: dict[str, tuple[UserSpec, Member]] = {}
+        self.protected: dict[str, list[str]] = {k: list(v) for k, v in current.protected.items()}
+        self.groups_by_key: dict[str, list[Group]] = defaultdict(list)
+        for group in sorted(current.groups.values(), key=lambda g: g.id):
+            self.groups_by_key[group.key].append(group)
+        self.group_holders: dict[str, set[str]] = defaultdict(set)  # group id -> TEAM_MANAGER holders
+        self.direct_holders: dict[str, set[str]] = defaultdict(set)  # user id -> direct TEAM_MANAGER holders
+        self.roles_by_holder: dict[str, list[RoleGrant]] = defaultdict(list)
+        self.deleting: set[str] = set()  # groups this plan deletes: their members need no removal
+        for grant in sorted(current.roles):
+            self.roles_by_holder[grant.holder_id].append(grant)
+            if grant.role == TEAM_MANAGER:
+                (self.group_holders if grant.via_group else self.direct_holders)[grant.entity_id].add(grant.holder_id)
+        fallback_email = config.workspace.fallback_manager_email
+        self.fallback = self.by_key.get(email_key(fallback_email)) if fallback_email else None
+        if not fallback_email:
+            self.note("no_fallback", "workspace.fallback_manager_email is not set: users without a usable "
+                      "manager keep their current manager roles")
+        elif self.fallback is None:
+            self.note("no_fallback", f"fallback manager {fallback_email} is not a member of the workspace")
+        elif not self.fallback.active:
+            self.note("no_fallback", f"fallback manager {fallback_email} is {self.fallback.status}, not ACTIVE")
+            self.fallback = None
+
+    # ------------------------------------------------------------------ helpers
+
+    def note(self, code: str, message: str) -> None:
+        self.notices.append(Notice(code, message))
+
+    def add(self, action: _Action) -> _Action:
+        """Record an action once; the same change asked for by two rules is one action."""
+        action = action.with_id()
+        return self.actions.setdefault(action.id, action)
+
+    def email_of(self, user_id: str) -> str:
+        member = self.current.members.get(user_id)
+        return member.email if member else user_id
+
+    def group_name(self, manager: Member, disambiguate: bool = False) -> str:
+        name = self.config.groups.name_template.format(
+            display_name=manager.display_name, name=manager.name.strip() or manager.email, email=manager.email
+        )
+        return f"{name} ({manager.email})" if disambiguate else name
+
+    # ------------------------------------------------------------------ rules
+
+    def run(self) -> DiffResult:
+        self.match_users()
+        self.protect_by_name()
+        self.profiles()
+        manager_of = self.resolve_managers()
+        desired_groups = self.desired_groups(manager_of)
+        managed_ids = self.reconcile_groups(desired_groups)
+        self.direct_roles(manager_of)
+        if self.options.deactivate_missing:
+            self.deactivations(managed_ids)
+        self.link_dependencies()
+        actions = sorted(self.actions.values(), key=sort_key)
+        protected = [
+            ProtectedGroup(gid, self.current.groups[gid].name, tuple(dict.fromkeys(reasons)))
+            for gid, reasons in sorted(self.protected.items(), key=lambda kv: kv[0])
+            if gid in self.current.groups
+        ]
+        protected.sort(key=lambda p: p.name.casefold())
+        return DiffResult(
+            actions=actions,
+            notices=self.notices + [Notice("current_state", w) for w in self.current.warnings],
+            protected=protected,
+            unmatched=self.unmatched,
+            active_members=sum(1 for m in self.current.members.values() if m.active),
+            total_groups=len(self.current.groups),
+            managed_members=len(self.managed),
+        )
+
+    def match_users(self) -> None:
+        for spec in sorted(self.desired.users.values(), key=lambda s: s.row):
+            member = self.by_key.get(spec.key)
+            if member is None:
+                self.unmatched.append(spec.email)
+                if self.config.invite.missing_users:
+                    self.add(InviteUser(email=spec.email, send_email=self.config.invite.send_email,
+                                        reason=f"CSV row {spec.row}"))
+                else:
+                    self.note("unmatched_user", f"{spec.email} (CSV row {spec.row}) is not a member of the workspace")
+            elif member.status in ("ACTIVE", "PENDING"):
+                self.managed[member.id] = (spec, member)
+            else:
+                self.note("inactive_user", f"{spec.email} (CSV row {spec.row}) is {member.status} in the "
+                          "workspace: left as it is")
+
+    def protect_by_name(self) -> None:
+        countries = self.desired.countries
+        configured = {group_key(n) for n in self.config.workspace.protected_groups}
+        for group in self.current.groups.values():
+            if group.key in countries:
+                self.protected.setdefault(group.id, []).append("country in the CSV")
+            if group.key in configured:
+                self.protected.setdefault(group.id, []).append("listed in config")
+
+    def profiles(self) -> None:
+        fields = self.current.field_by_name()
+        for name in sorted(set(self.config.field_mapping.values()), key=str.casefold):
+            if group_key(name) not in fields:
+                self.add(CreateCustomField(field_name=name, reason="mapped in field_mapping"))
+        for user_id, (spec, member) in sorted(self.managed.items(), key=lambda kv: kv[1][0].row):
+            profile = self.current.profiles.get(user_id)
+            if profile is None:
+                if spec.capacity_seconds is not None or spec.fields:
+                    self.note("no_profile", f"{member.email}: member profile was not read")
+                continue
+            capacity = None
+            if spec.capacity_seconds is not None and profile.capacity_seconds != spec.capacity_seconds:
+                capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds))
+            changes: dict[str, Change] = {}
+            for name, value in spec.fields.items():
+                existing = fields.get(group_key(name))
+                current_value = profile.values.get(existing.id) if existing else None
+                if current_value != value:
+                    changes[name] = Change(before=current_value, after=value)
+            if capacity or changes:
+                self.add(UpdateProfile(user_id=user_id, email=member.email, capacity=capacity, fields=changes,
+                                       reason=f"CSV row {spec.row}"))
+
+    def resolve_managers(self) -> dict[str, Member | None]:
+        """Each managed user's desired manager: the CSV's when usable, else the fallback manager."""
+        manager_of: dict[str, Member | None] = {}
+        for user_id, (spec, member) in self.managed.items():
+            manager = None
+            if spec.manager_key:
+                candidate = self.by_key.get(spec.manager_key)
+                if candidate is None:
+                    self.note("unknown_manager", f"{member.email} (CSV row {spec.row}): manager {spec.manager_key} "
+                              "is not a member of the workspace; the fallback manager takes over")
+                elif not candidate.active:
+                    self.note("inactive_manager", f"{member.email} (CSV row {spec.row}): manager "
+                              f"{candidate.email} is {candidate.status}; the fallback manager takes over")
+                elif candidate.id != user_id:
+                    manager = candidate
+            manager_of[user_id] = manager
+        return manager_of
+
+    def desired_groups(self, manager_of: dict[str, Member | None]) -> dict[str, _DesiredGroup]:
+        managers = {m.id: m for m in manager_of.values() if m is not None}
+        names = {mid: self.group_name(m) for mid, m in managers.items()}
+        fallback_name = self.config.workspace.fallback_group_name
+        key_count: dict[str, int] = defaultdict(int)
+        for name in names.values():
+            key_count[group_key(name)] += 1
+        key_count[group_key(fallback_name)] += 1
+        for mid, name in names.items():
+            if key_count[group_key(name)] > 1:
+                self.note("group_name_collision", f"two manager groups would be named {name!r}; "
+                          f"{managers[mid].email}'s is named with the email")
+                names[mid] = self.group_name(managers[mid], disambiguate=True)
+        groups: dict[str, _DesiredGroup] = {}
+        for user_id, manager in manager_of.items():
+            if manager is not None:
+                key = names[manager.id]
+            elif self.fallback is not None:
+                if self.fallback.id == user_id:
+                    continue  # the fallback manager does not manage themself
+                manager, key = self.fallback, fallback_name
+            else:
+                continue
+            group = groups.setdefault(group_key(key), _DesiredGroup(key, manager))
+            group.member_ids.add(user_id)
+        protected_keys = {self.current.groups[g].key: self.current.groups[g].name
+                          for g in self.protected if g in self.current.groups}
+        for key, group in groups.items():
+            if key in protected_keys:
+                group.blocked = True
+                self.note("protected_collision", f"manager group {group.name!r} (manager {group.manager.email}) has "
+                          f"the name of protected group {protected_keys[key]!r}: its members and roles are not "
+                          "managed; rename the manager or the protected group")
+        return groups
+
+    def pick_group(self, desired: _DesiredGroup) -> Group | None:
+        candidates = [g for g in self.groups_by_key.get(group_key(desired.name), []) if g.id not in self.protected]
+        if len(candidates) > 1:
+            self.note("duplicate_group", f"{len(candidates)} groups are named {desired.name!r}; managing "
+                      f"{candidates[0].id}")
+            managed = [g for g in candidates if desired.manager.id in self.group_holders.get(g.id, set())]
+            return (managed or candidates)[0]
+        return candidates[0] if candidates else None
+
+    def reconcile_groups(self, desired: dict[str, _DesiredGroup]) -> set[str]:
+        """Create, fill and empty manager groups; returns the ids of managed current groups."""
+        managed_ids: set[str] = set()
+        for key in sorted(desired):
+            group = desired[key]
+            if group.blocked:
+                continue
+            manager = group.manager
+            existing = self.pick_group(group)
+            if existing is None:
+                self.add(CreateGroup(group_name=group.name, reason=f"manager group of {manager.email}"))
+                for uid in sorted(group.member_ids, key=self.email_of):
+                    self.add(AddMember(group_name=group.name, user_id=uid, email=self.email_of(uid),
+                                       reason=f"reports to {manager.email}"))
+                self.add(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind="group",
+                                   entity_name=group.name, reason="manages this group"))
+                continue
+            managed_ids.add(existing.id)
+            for uid in sorted(group.member_ids - existing.member_ids, key=self.email_of):
+                self.add(AddMember(group_name=existing.name, group_id=existing.id, user_id=uid,
+                                   email=self.email_of(uid), reason=f"reports to {manager.email}"))
+            for uid in sorted(existing.member_ids - group.member_ids, key=self.email_of):
+                self.add(RemoveMember(group_name=existing.name, group_id=existing.id, user_id=uid,
+                                      email=self.email_of(uid), reason=f"does not report to {manager.email}"))
+            holders = self.group_holders.get(existing.id, set())
+            if manager.id not in holders:
+                self.add(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind="group",
+                                   entity_id=existing.id, entity_name=existing.name, reason="manages this group"))
+            for holder in sorted(holders - {manager.id}):
+                self.add(RevokeRole(holder_id=holder, holder_email=self.email_of(holder), entity_kind="group",
+                                    entity_id=existing.id, entity_name=existing.name,
+                                    reason=f"the group's manager is {manager.email}"))
+        desired_keys = {k for k, g in desired.items() if not g.blocked}
+        for group in sorted(self.current.groups.values(), key=lambda g: (g.key, g.id)):
+            if group.id in self.protected or group.id in managed_ids:
+                continue
+            if self.made_by_us(group):
+                managed_ids.add(group.id)
+                if group.key in desired_keys:
+                    continue  # a duplicate of a desired group; noted in pick_group
+                for uid in sorted(group.member_ids, key=self.email_of):
+                    self.add(RemoveMember(group_name=group.name, group_id=group.id, user_id=uid,
+                                          email=self.email_of(uid), reason="manager group no longer desired"))
+                for holder in sorted(self.group_holders.get(group.id, set())):
+                    self.add(RevokeRole(holder_id=holder, holder_email=self.email_of(holder), entity_kind="group",
+                                        entity_id=group.id, entity_name=group.name,
+                                        reason="manager group no longer desired"))
+            elif self.options.delete_unmanaged_groups:
+                self.deleting.add(group.id)
+                self.add(DeleteGroup(group_id=group.id, group_name=group.name,
+                                     member_ids=tuple(sorted(group.member_ids)),
+                                     reason="unmanaged (--delete-unmanaged-groups)"))
+        return managed_ids
+
+    def made_by_us(self, group: Group) -> bool:
+        """Rule 4: a group that one of its TEAM_MANAGERs manages and that carries their name."""
+        for holder in self.group_holders.get(group.id, set()):
+            member = self.current.members.get(holder)
+            if member is None:
+                continue
+            if group.key in (group_key(self.group_name(member)), group_key(self.group_name(member, True))):
+                return True
+        fallback_key = group_key(self.config.workspace.fallback_group_name)
+        return group.key == fallback_key
+
+    def direct_roles(self, manager_of: dict[str, Member | None]) -> None:
+        for user_id in sorted(manager_of, key=self.email_of):
+            manager = manager_of[user_id]
+            if manager is None:
+                if self.fallback is None or self.fallback.id == user_id:
+                    continue  # no usable manager: leave the roles as they are
+                manager = self.fallback
+            member = self.current.members[user_id]
+            holders = self.direct_holders.get(user_id, set())
+            if manager.id not in holders:
+                self.add(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind="user",
+                                   entity_id=user_id, entity_name=member.email, reason="desired manager"))
+            for holder in sorted(holders - {manager.id}):
+                self.add(RevokeRole(holder_id=holder, holder_email=self.email_of(holder), entity_kind="user",
+                                    entity_id=user_id, entity_name=member.email,
+                                    reason=f"{member.email}'s manager is {manager.email}"))
+
+    def deactivations(self, managed_group_ids: set[str]) -> None:
+        if self.fallback is None:
+            self.note("deactivation_skipped", "no active fallback manager: nobody is deactivated, since what "
+                      "leavers manage would have no one to pass to")
+            return
+        fallback = self.fallback
+        keep = set(self.desired.users) | self.desired.manager_keys
+        keep |= {email_key(e) for e in self.config.workspace.never_deactivate}
+        exempt = set(self.current.owner_ids) | {self.current.self_id, fallback.id}
+        for member in sorted(self.current.members.values(), key=lambda m: m.key):
+            if not member.active or member.id in exempt or member.key in keep:
+                continue
+            self.leaver(member, fallback, managed_group_ids)
+        for key in sorted(self.desired.manager_keys - set(self.desired.users)):
+            named = self.by_key.get(key)
+            if named is not None and named.active:
+                self.note("manager_not_in_csv", f"{named.email} is named as a manager but has no CSV row: "
+                          "kept active")
+
+    def leaver(self, leaver: Member, fallback: Member, managed_group_ids: set[str]) -> None:
+        """Rule 7: pass on what the leaver manages, take them out of groups, then deactivate."""
+        before = set(self.actions)
+        for grant in self.roles_by_holder.get(leaver.id, []):
+            if grant.role == TEAM_MANAGER and not grant.via_group:
+                if grant.entity_id in self.managed:
+                    continue  # rule 3 already gives this user their desired manager
+                kind = "user"
+                name = self.email_of(grant.entity_id)
+                has = fallback.id in self.direct_holders.get(grant.entity_id, set())
+                if grant.entity_id == fallback.id:
+                    has = True  # nobody manages themself
+            elif grant.role == TEAM_MANAGER:
+                group = self.current.groups.get(grant.entity_id)
+                if group is None:
+                    continue
+                if grant.entity_id in self.protected:
+                    self.note("protected_role", f"{leaver.email} manages protected group {group.name!r}: "
+                              "that role is left for a person to pass on")
+                    continue
+                if grant.entity_id in managed_group_ids:
+                    continue  # the group's desired manager is set by the group rules
+                kind, name = "group", group.name
+                has = fallback.id in self.group_holders.get(grant.entity_id, set())
+            elif grant.role == PROJECT_MANAGER:
+                kind, name = "project", grant.entity_id
+                has = any(g.role == PROJECT_MANAGER and g.entity_id == grant.entity_id
+                          for g in self.roles_by_holder.get(fallback.id, []))
+            else:
+                continue
+            if not has:
+                self.add(GrantRole(role=grant.role, holder_id=fallback.id, holder_email=fallback.email,  # type: ignore[arg-type]
+                                   entity_kind=kind, entity_id=grant.entity_id, entity_name=name,  # type: ignore[arg-type]
+                                   reason=f"passed on from leaver {leaver.email}"))
+            self.add(RevokeRole(role=grant.role, holder_id=leaver.id, holder_email=leaver.email,  # type: ignore[arg-type]
+                                entity_kind=kind, entity_id=grant.entity_id, entity_name=name,  # type: ignore[arg-type]
+                                reason=f"{leaver.email} leaves"))
+        for group in sorted(self.current.groups.values(), key=lambda g: g.key):
+            if leaver.id in group.member_ids and group.id not in self.protected and group.id not in self.deleting:
+                self.add(RemoveMember(group_name=group.name, group_id=group.id, user_id=leaver.id,
+                                      email=leaver.email, reason=f"{leaver.email} leaves"))
+        concerned = [
+            aid for aid, a in self.actions.items()
+            if aid not in before or (isinstance(a, RevokeRole) and a.holder_id == leaver.id)
+            or (isinstance(a, RemoveMember) and a.user_id == leaver.id)
+        ]
+        self.add(DeactivateUser(user_id=leaver.id, email=leaver.email, depends_on=tuple(sorted(concerned)),
+                                reason="ACTIVE in the workspace, not in the CSV (--deactivate-missing)"))
+
+    def link_dependencies(self) -> None:
+        """Make each action name what must be applied before it."""
+        creates = {group_key(a.group_name): a.id for a in self.actions.values() if isinstance(a, CreateGroup)}
+        fields = {group_key(a.field_name): a.id for a in self.actions.values() if isinstance(a, CreateCustomField)}
+        for aid, action in list(self.actions.items()):
+            needs: set[str] = set(action.depends_on)
+            if isinstance(action, AddMember) and action.group_id is None:
+                needs.add(creates[group_key(action.group_name)])
+            elif isinstance(action, GrantRole) and action.entity_kind == "group" and action.entity_id is None:
+                needs.add(creates[group_key(action.entity_name)])
+            elif isinstance(action, UpdateProfile):
+                needs |= {fields[group_key(n)] for n in action.fields if group_key(n) in fields}
+            if needs != set(action.depends_on):
+                self.actions[aid] = action.model_copy(update={"depends_on": tuple(sorted(needs))})
+
+
+def diff(desired: DesiredState, current: CurrentState, config: Config, options: DiffOptions | None = None) -> DiffResult:
+    """Everything that must change in ``current`` for it to match ``desired``."""
+    return _Differ(desired, current, config, options or DiffOptions()).run()
+
+
+__all__ = ["Action", "DiffOptions", "DiffResult", "Notice", "ProtectedGroup", "diff"]

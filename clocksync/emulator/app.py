@@ -1,0 +1,403 @@
+"""The emulator's HTTP face: a Starlette (ASGI) app over ``WorkspaceState``.
+
+Served over real HTTP by ``clocksync emulator`` (uvicorn), and mounted in-process by the tests
+through ``httpx.ASGITransport``. Paths are the spec's, under ``/api/v1``. Around every API call
+it enforces auth (401), a per-key rate limit (429 with ``{message, code}``), optional latency
+and injected faults (429 storms, 5xx, "write applied but answered 502").
+
+Outside the API, ``GET /__emulator__/stats`` reports what it served (for benchmarks) and
+``POST /__emulator__/reset-stats`` zeroes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from clocksync.emulator.state import EmulatorError, User, WorkspaceState
+
+API = "/api/v1"
+MAX_PAGE_SIZE = 5000
+
+
+@dataclass
+class EmulatorOptions:
+    """Behaviour knobs. Probabilities are per API request, drawn from a seeded generator."""
+
+    rate_limit: float = 50.0  # requests per second per API key; 0 turns the limit off
+    latency: float = 0.0  # seconds added before each API answer
+    retry_after: float | None = None  # send Retry-After (seconds) with every 429
+    p_429: float = 0.0  # injected 429s on top of the real limit
+    p_5xx: float = 0.0  # 503 before doing anything
+    p_applied_502: float = 0.0  # writes only: apply, then answer 502
+    seed: int = 0
+
+
+@dataclass
+class EmulatorStats:
+    requests: int = 0
+    writes: int = 0
+    rate_limited: int = 0
+    injected_faults: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_operation: dict[str, int] = field(default_factory=dict)
+
+
+class _KeyBuckets:
+    """The server-side limit: a token bucket per API key holding one second of requests."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, key: str) -> bool:
+        if self.rate <= 0:
+            return True
+        now = time.monotonic()
+        tokens, updated = self._buckets.get(key, (self.rate, now))
+        tokens = min(self.rate, tokens + (now - updated) * self.rate)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - 1.0, now)
+        return True
+
+
+def _error(status: int, code: int | None, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"message": message}
+    if code is not None:
+        body["code"] = code
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _bool(value: str | None, name: str, default: bool | None = None) -> bool:
+    if value is None:
+        if default is None:
+            raise EmulatorError(400, 3001, f"Required request parameter '{name}' is not present")
+        return default
+    if value.lower() not in ("true", "false"):
+        raise EmulatorError(400, 3001, f"Parameter '{name}' must be true or false")
+    return value.lower() == "true"
+
+
+def _page(request: Request, items: list[Any], max_size: int = MAX_PAGE_SIZE) -> tuple[list[Any], dict[str, str]]:
+    try:
+        page = int(request.query_params.get("page", "1"))
+        size = int(request.query_params.get("page-size", "50"))
+    except ValueError:
+        raise EmulatorError(400, 3001, "page and page-size must be integers") from None
+    if page < 1 or size < 1:
+        raise EmulatorError(400, 3001, "page and page-size must be positive")
+    if size > max_size:
+        raise EmulatorError(400, 501, f"Page size cannot be larger than {max_size:,}.")
+    start = (page - 1) * size
+    chunk = items[start:start + size]
+    last = start + size >= len(items)
+    return chunk, {"Last-Page": "true" if last else "false"}
+
+
+Handler = Callable[[Request, WorkspaceState, User], Awaitable[Any]]
+
+
+class Emulator:
+    """Holds the state, options and counters, and builds the ASGI app."""
+
+    def __init__(self, state: WorkspaceState, options: EmulatorOptions | None = None) -> None:
+        self.state = state
+        self.options = options or EmulatorOptions()
+        self.stats = EmulatorStats()
+        self._limits = _KeyBuckets(self.options.rate_limit)
+        self._random = random.Random(self.options.seed)
+        self.app = self._build()
+
+    # ------------------------------------------------------------------ the wrapper every API call goes through
+
+    def _route(self, method: str, path: str, handler: Handler, *, write: bool = False, ok: int = 200) -> Route:
+        operation = f"{method} {path}"
+
+        async def endpoint(request: Request) -> Response:
+            self.stats.requests += 1
+            self.stats.by_operation[operation] = self.stats.by_operation.get(operation, 0) + 1
+            response = await self._answer(request, handler, write, ok)
+            key = str(response.status_code)
+            self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
+            return response
+
+        return Route(API + path, endpoint, methods=[method])
+
+    async def _answer(self, request: Request, handler: Handler, write: bool, ok: int) -> Response:
+        opts = self.options
+        keys = request.headers.getlist("x-api-key")
+        other_auth = [h for h in ("x-addon-token", "x-marketplace-token") if h in request.headers]
+        if len(keys) + len(other_auth) != 1:
+            return _error(401, 1000, "Multiple or none auth tokens present")
+        if not keys:
+            return _error(401, 4017, "Addon token is not valid")
+        caller = self.state.user_for_key(keys[0])
+        if caller is None:
+            return _error(401, 4003, "Api key does not exist")
+        retry_headers = {"Retry-After": f"{opts.retry_after:g}"} if opts.retry_after is not None else None
+        if not self._limits.allow(keys[0]):
+            self.stats.rate_limited += 1
+            return _error(429, 429, "Too many requests", retry_headers)
+        if opts.latency:
+            await asyncio.sleep(opts.latency)
+        roll = self._random.random()
+        if roll < opts.p_429:
+            self.stats.injected_faults += 1
+            self.stats.rate_limited += 1
+            return _error(429, 429, "Too many requests", retry_headers)
+        roll -= opts.p_429
+        if roll < opts.p_5xx:
+            self.stats.injected_faults += 1
+            return _error(503, None, "Service Unavailable")
+        roll -= opts.p_5xx
+        applied_then_502 = write and roll < opts.p_applied_502
+        try:
+            with self.state.lock:
+                result = await handler(request, self.state, caller)
+        except EmulatorError as exc:
+            return _error(exc.status, exc.code, exc.message)
+        if write:
+            self.stats.writes += 1
+        if applied_then_502:
+            self.stats.injected_faults += 1
+            return _error(502, None, "Bad Gateway")
+        if isinstance(result, Response):
+            return result
+        if result is None:
+            return Response(status_code=ok if ok != 200 else 204)
+        return JSONResponse(result, status_code=ok)
+
+    # ------------------------------------------------------------------ routes
+
+    def _build(self) -> Starlette:
+        ws = "/workspaces/{workspaceId}"
+        r = self._route
+        routes = [
+            r("GET", "/user", self._current_user),
+            r("GET", "/workspaces", self._workspaces),
+            r("GET", ws, self._workspace),
+            r("GET", ws + "/users", self._list_users),
+            r("POST", ws + "/users", self._invite, write=True),
+            r("POST", ws + "/users/info", self._users_info),
+            r("PUT", ws + "/users/{userId}", self._set_status, write=True),
+            r("GET", ws + "/users/{userId}/managers", self._managers),
+            r("POST", ws + "/users/{userId}/roles", self._grant, write=True, ok=201),
+            r("DELETE", ws + "/users/{userId}/roles", self._revoke, write=True, ok=204),
+            r("GET", ws + "/member-profile/{userId}", self._profile),
+            r("PATCH", ws + "/member-profile/{userId}", self._patch_profile, write=True),
+            r("GET", ws + "/custom-fields", self._fields),
+            r("POST", ws + "/custom-fields", self._create_field, write=True, ok=201),
+            r("PUT", ws + "/users/{userId}/custom-field/{customFieldId}/value", self._field_value,
+              write=True, ok=201),
+            r("GET", ws + "/user-groups", self._groups),
+            r("POST", ws + "/user-groups", self._create_group, write=True, ok=201),
+            r("PUT", ws + "/user-groups/{id}", self._rename_group, write=True),
+            r("DELETE", ws + "/user-groups/{id}", self._delete_group, write=True),
+            r("POST", ws + "/user-groups/{userGroupId}/users", self._add_member, write=True),
+            r("DELETE", ws + "/user-groups/{userGroupId}/users/{userId}", self._remove_member, write=True),
+            r("GET", ws + "/holidays", self._holidays),
+            r("GET", ws + "/time-off/policies", self._policies),
+            Route("/__emulator__/stats", self._stats, methods=["GET"]),
+            Route("/__emulator__/reset-stats", self._reset_stats, methods=["POST"]),
+        ]
+        return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+
+    async def _stats(self, request: Request) -> Response:
+        data = asdict(self.stats)
+        data["state_writes"] = self.state.writes
+        return JSONResponse(data)
+
+    async def _reset_stats(self, request: Request) -> Response:
+        self.stats = EmulatorStats()
+        return JSONResponse({})
+
+    # ------------------------------------------------------------------ handlers
+
+    @staticmethod
+    def _workspace_of(request: Request, state: WorkspaceState) -> None:
+        if request.path_params.get("workspaceId") != state.ws.id:
+            raise EmulatorError(403, 1002, "Access Denied: workspace not found or not accessible")
+
+    @staticmethod
+    async def _body(request: Request) -> Any:
+        raw = await request.body()
+        if not raw:
+            raise EmulatorError(400, 501, "Required request body is missing")
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise EmulatorError(400, 501, "Malformed JSON request") from None
+
+    async def _current_user(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        memberships = "WORKSPACE" if _bool(request.query_params.get("include-memberships"),
+                                          "include-memberships", False) else "NONE"
+        return state.render_user(caller, memberships=memberships)
+
+    async def _workspaces(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        wanted = request.query_params.get("roles")
+        if wanted is None:
+            member = caller.membership_status in ("ACTIVE", "PENDING")
+        elif wanted == "OWNER":
+            member = caller.id == state.ws.owner_id
+        elif wanted == "WORKSPACE_ADMIN":
+            member = caller.id in state.ws.admin_ids  # this filter does not count owners (API-NOTES 1)
+        elif wanted in ("TEAM_MANAGER", "PROJECT_MANAGER"):
+            member = any(r.user_id == caller.id and r.role == wanted for r in state.ws.roles)
+        else:
+            raise EmulatorError(400, 3001, "roles must be one of WORKSPACE_ADMIN, OWNER, TEAM_MANAGER, PROJECT_MANAGER")
+        return [state.render_workspace()] if member else []
+
+    async def _workspace(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        return state.render_workspace()
+
+    async def _list_users(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        q = request.query_params
+        include_roles = _bool(q.get("include-roles"), "include-roles")
+        status = q.get("status", "ALL")
+        if status not in ("PENDING", "ACTIVE", "DECLINED", "INACTIVE", "ALL"):
+            raise EmulatorError(400, 3001, "invalid status")
+        memberships = q.get("memberships", "NONE")
+        if memberships not in ("ALL", "NONE", "WORKSPACE", "PROJECT", "USERGROUP"):
+            raise EmulatorError(400, 3001, "invalid memberships")
+        users = state.list_users(status=status, email=q.get("email"), name=q.get("name"))
+        chunk, headers = _page(request, users)
+        roles = state.role_index() if include_roles else None
+        body = [state.render_user(u, memberships=memberships, roles=roles) for u in chunk]
+        return JSONResponse(body, headers=headers)
+
+    async def _users_info(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise EmulatorError(400, 501, "body must be an object")
+        ids = state.users_with_roles(body["roles"]) if body.get("roles") else None
+        users = state.list_users(status=body.get("status", "ALL"), email=body.get("email"),
+                                 name=body.get("name"), user_ids=ids)
+        page, size = int(body.get("page", 1)), int(body.get("pageSize", 50))
+        if size > MAX_PAGE_SIZE:
+            raise EmulatorError(400, 501, f"Page size cannot be larger than {MAX_PAGE_SIZE:,}.")
+        chunk = users[(page - 1) * size: page * size]
+        roles = state.role_index() if body.get("includeRoles") else None
+        return [state.render_user(u, memberships=body.get("memberships", "NONE"), roles=roles) for u in chunk]
+
+    async def _invite(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        _bool(request.query_params.get("send-email"), "send-email")
+        body = await self._body(request)
+        state.invite(str(body.get("email") or "") if isinstance(body, dict) else "")
+        return state.render_workspace()
+
+    async def _set_status(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        body = await self._body(request)
+        state.set_status(caller.id, request.path_params["userId"], body.get("status") if isinstance(body, dict) else None)
+        return state.render_workspace()
+
+    async def _managers(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        chunk, headers = _page(request, state.managers_of(request.path_params["userId"]))
+        return JSONResponse(chunk, headers=headers)
+
+    async def _grant(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        body = await self._body(request)
+        return state.grant(request.path_params["userId"], body if isinstance(body, dict) else {})
+
+    async def _revoke(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        body = await self._body(request)
+        state.revoke(request.path_params["userId"], body if isinstance(body, dict) else {})
+        return None
+
+    async def _profile(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        return state.render_profile(state.user(request.path_params["userId"]))
+
+    async def _patch_profile(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise EmulatorError(400, 501, "body must be an object")
+        return state.patch_profile(request.path_params["userId"], body)
+
+    async def _fields(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        q = request.query_params  # not paginated: page parameters are ignored, no Last-Page
+        return state.list_fields(q.get("entity-type"), q.get("status"), q.get("name"))
+
+    async def _create_field(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        body = await self._body(request)
+        return state.create_field(body if isinstance(body, dict) else {})
+
+    async def _field_value(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        body = await self._body(request)
+        p = request.path_params
+        return state.set_field_value(p["userId"], p["customFieldId"], body if isinstance(body, dict) else {})
+
+    async def _groups(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        q = request.query_params
+        include = _bool(q.get("includeTeamManagers"), "includeTeamManagers", False)
+        chunk, headers = _page(request, state.list_groups(q.get("name")))
+        managers = state.group_manager_index() if include else None
+        return JSONResponse([state.render_group(g, managers) for g in chunk], headers=headers)
+
+    async def _create_group(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        body = await self._body(request)
+        return state.create_group(body if isinstance(body, dict) else {})
+
+    async def _rename_group(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        body = await self._body(request)
+        return state.rename_group(request.path_params["id"], body if isinstance(body, dict) else {})
+
+    async def _delete_group(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        return state.delete_group(request.path_params["id"])
+
+    async def _add_member(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        body = await self._body(request)
+        return state.add_member(request.path_params["userGroupId"], body if isinstance(body, dict) else {})
+
+    async def _remove_member(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        p = request.path_params
+        return state.remove_member(p["userGroupId"], p["userId"])
+
+    async def _holidays(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        return state.list_holidays()  # not paginated
+
+    async def _policies(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        self._workspace_of(request, state)
+        status = request.query_params.get("status", "ACTIVE")
+        chunk, headers = _page(request, state.list_policies(status), max_size=200)
+        return JSONResponse(chunk, headers=headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    if status == 405:
+        return _error(405, 3000, f"Request method '{request.method}' is not supported")
+    if status == 404:
+        return _error(404, 3000, f"No static resource {request.url.path.lstrip('/')}.")
+    return _error(status, None, str(getattr(exc, "detail", "")))

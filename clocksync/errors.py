@@ -1,0 +1,147 @@
+"""Exceptions raised by clocksync.
+
+The tree (catch ``ClocksyncError`` once at the top; everything else is a bug)::
+
+    ClocksyncError
+    ├── InputError                 bad CSV, config, .env or plan file: names file, row/line, column/key
+    │   ├── CsvError
+    │   ├── ConfigError
+    │   └── PlanFileError          truncated, edited (checksum), wrong version
+    ├── CredentialsError           no API key / workspace id and no terminal to ask on
+    ├── SafetyError                the plan or apply is refused before any write
+    │   ├── TooMuchChange          a mass-change threshold was crossed
+    │   ├── ConfirmationRequired   destructive actions without "I UNDERSTAND"
+    │   ├── WorkspaceMismatch      plan made for another workspace
+    │   └── ApplyLocked            another apply holds the lock
+    ├── PreflightError             the key cannot do what a sync needs
+    └── ClockifyError              an HTTP call failed (method, path, status, code, message)
+        ├── ApiStatusError         the API answered with an error status
+        │   ├── AuthError          401
+        │   ├── ForbiddenError     403
+        │   ├── NotFoundError      404
+        │   └── RateLimitedError   429 (after retries ran out)
+        ├── TransportError         no usable answer (connection refused, reset) after retries
+        └── OutcomeUnknown         a write was sent, but whether it took effect is unknown
+
+No message ever contains the API key: the client never puts headers in an error, and
+``redact`` is applied to server-provided text before it is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ClocksyncError(Exception):
+    """Root of every error clocksync raises on purpose."""
+
+
+class InputError(ClocksyncError):
+    """A file given by the user is unusable."""
+
+
+class CsvError(InputError):
+    """The users CSV is unreadable or has bad rows. ``problems`` lists every one found."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        shown = problems[:50]
+        more = f"\n  ... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        lines = "\n  ".join(shown)
+        super().__init__(f"{path}: {len(problems)} problem(s)\n  {lines}{more}")
+
+
+class ConfigError(InputError):
+    """The YAML config is invalid."""
+
+
+class PlanFileError(InputError):
+    """A plan file cannot be applied as it is."""
+
+
+class CredentialsError(ClocksyncError):
+    """The API key or workspace id is missing and cannot be asked for."""
+
+
+class SafetyError(ClocksyncError):
+    """A safety rule refused the operation before any write."""
+
+
+class TooMuchChange(SafetyError):
+    """A plan would change more than the configured share of the workspace."""
+
+
+class ConfirmationRequired(SafetyError):
+    """Destructive actions need the operator to confirm with the exact text."""
+
+
+class WorkspaceMismatch(SafetyError):
+    """The plan targets another workspace than the one configured."""
+
+
+class ApplyLocked(SafetyError):
+    """Another apply on the same workspace is running."""
+
+
+class PreflightError(ClocksyncError):
+    """The API key cannot do what a sync needs."""
+
+
+@dataclass(eq=False)
+class ClockifyError(ClocksyncError):
+    """An HTTP call to Clockify failed."""
+
+    method: str
+    path: str
+    status: int | None = None
+    code: int | None = None
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = [f"{self.method} {self.path}"]
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.code is not None:
+            parts.append(f"code {self.code}")
+        text = " ".join(parts)
+        return f"{text}: {self.message}" if self.message else text
+
+
+class ApiStatusError(ClockifyError):
+    """Clockify answered with an error status."""
+
+
+class AuthError(ApiStatusError):
+    """401: the API key is missing or unknown."""
+
+
+class ForbiddenError(ApiStatusError):
+    """403: the key's user may not do this (or the feature is not on the plan)."""
+
+
+class NotFoundError(ApiStatusError):
+    """404: unknown route or object."""
+
+
+class RateLimitedError(ApiStatusError):
+    """429 after every retry was used."""
+
+
+class TransportError(ClockifyError):
+    """No answer could be had (connection refused or reset) after retries."""
+
+
+class OutcomeUnknown(ClockifyError):
+    """A write reached the server but its outcome is unknown (timeout, 5xx): re-read to decide."""
+
+
+def redact(text: str, *secrets: str) -> str:
+    """Replace every occurrence of each non-empty secret in ``text``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,55 @@
+"""`plan` as a library call: preflight, read the workspace, diff, seal, check thresholds. Reads only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from clocksync.clockify.client import ClockifyClient
+from clocksync.config import Config
+from clocksync.current import load_current
+from clocksync.diff import DiffOptions, diff
+from clocksync.model import DesiredState
+from clocksync.plan import InputFingerprint, Plan, PlanOptions, build_plan, check_thresholds
+from clocksync.preflight import PreflightReport, preflight
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    plan: Plan
+    preflight: PreflightReport
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+async def make_plan(
+    client: ClockifyClient,
+    desired: DesiredState,
+    config: Config,
+    options: PlanOptions,
+    *,
+    created_at: str | None = None,
+) -> PlanOutcome:
+    """Build a sealed plan. Raises PreflightError, ClockifyError or TooMuchChange; never writes."""
+    report = await preflight(client)
+    needs_profile = [u.key for u in desired.users.values() if u.capacity_seconds is not None or u.fields]
+    current = await load_current(client, profile_keys=needs_profile)
+    result = diff(desired, current, config, DiffOptions(
+        deactivate_missing=options.deactivate_missing,
+        delete_unmanaged_groups=options.delete_unmanaged_groups,
+    ))
+    plan = build_plan(
+        result,
+        workspace_id=client.workspace_id,
+        inputs={
+            "csv": InputFingerprint(path=desired.source, sha256=desired.sha256),
+            "config": InputFingerprint(path=config.source, sha256=config.sha256),
+        },
+        options=options,
+        csv_rows=len(desired.users),
+        created_at=created_at or now_utc(),
+    )
+    check_thresholds(plan, config.safety)
+    return PlanOutcome(plan, report)

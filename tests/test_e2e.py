@@ -1,0 +1,176 @@
+"""End to end on the emulator, through the CLI: plan, apply, the state equals the CSV, plan again is empty."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from clocksync.durations import parse_duration
+from clocksync.emulator.state import Role
+from tests.conftest import EmulatorHarness, run_cli
+
+
+def _plan(harness: EmulatorHarness, *extra: str, out: str = "plans/plan.json") -> tuple[int, dict]:
+    result = run_cli(harness, "plan", "users.csv", "--out", out, "--detailed-exitcode", *extra)
+    data = json.loads(Path(out).read_text()) if Path(out).exists() else {}
+    return result.exit_code, data
+
+
+def _kinds(plan: dict) -> list[str]:
+    return [a["kind"] for a in plan["actions"]]
+
+
+def test_plan_apply_converges_and_second_plan_is_empty(harness: EmulatorHarness, workdir: Path) -> None:
+    code, plan = _plan(harness)
+    assert code == 2
+    assert plan["summary"]["destructive"] == 0
+    writes_before = harness.state.writes
+    assert writes_before == 0, "plan must not write"
+
+    applied = run_cli(harness, "apply", "plans/plan.json")
+    assert applied.exit_code == 0, applied.output
+
+    ws = harness.state.ws
+    uid = harness.user_id
+    # Profiles: capacities by value and custom fields equal the CSV.
+    assert parse_duration(ws.users[uid("maria.garcia@example.com")].work_capacity) == 7 * 3600 + 1800
+    assert parse_duration(ws.users[uid("li.wei@example.com")].work_capacity) == 6 * 3600 + 24 * 60
+    assert parse_duration(ws.users[uid("sofia.rossi@example.com")].work_capacity) == 7 * 3600 + 1800
+    global_id = next(f.id for f in ws.fields.values() if f.name == "Global ID")
+    assert ws.users[uid("li.wei@example.com")].custom_values[global_id] == "10004"
+    company = next(f.id for f in ws.fields.values() if f.name == "Company")
+    assert ws.users[uid("li.wei@example.com")].custom_values[company] == "Acme GmbH"
+    # Manager groups hold exactly the direct reports; the fallback group the rest.
+    members = lambda name: {ws.users[i].email for i in harness.group(name).user_ids}  # noqa: E731
+    assert members("Jane Smith") == {"john.doe@example.com", "maria.garcia@example.com", "li.wei@example.com",
+                                     "lucas.martin@example.com"}
+    assert members("Olivia Ops") == {"jane.smith@example.com", "omar.farouk@example.com"}
+    assert members("Omar Farouk") == {"ahmed.khan@example.com", "sofia.rossi@example.com"}
+    assert members("Other functions") == {"noah.brown@example.com", "emma.wilson@example.com"}
+    # Roles: group role and a direct role per report; the stale direct roles are gone.
+    roles = ws.roles
+    assert Role(uid("ops-lead@example.com"), "TEAM_MANAGER", harness.group("Other functions").id, True) in roles
+    assert Role(uid("omar.farouk@example.com"), "TEAM_MANAGER", uid("sofia.rossi@example.com")) in roles
+    assert Role(uid("ops-lead@example.com"), "TEAM_MANAGER", uid("emma.wilson@example.com")) in roles
+    assert not [r for r in roles if r.user_id == uid("pat.leaver@example.com")]
+    # Protected and unmanaged groups are untouched.
+    assert members("USA") == {"ops-lead@example.com", "jane.smith@example.com", "john.doe@example.com"}
+    assert members("Book club") == {"maria.garcia@example.com", "pat.leaver@example.com"}
+    assert ws.users[uid("pat.leaver@example.com")].membership_status == "ACTIVE"
+
+    code, again = _plan(harness, out="plans/again.json")
+    assert code == 0, again["actions"]
+    assert again["actions"] == []
+
+    # Re-applying the already applied plan makes no writes and succeeds.
+    writes = harness.state.writes
+    reapplied = run_cli(harness, "apply", "plans/plan.json")
+    assert reapplied.exit_code == 0, reapplied.output
+    assert harness.state.writes == writes
+    assert "already in place" in reapplied.output
+
+
+def test_audit_logs_account_for_every_action(harness: EmulatorHarness, workdir: Path) -> None:
+    _, plan = _plan(harness)
+    run_cli(harness, "apply", "plans/plan.json", "--log-dir", "audit")
+    success = Path("audit/sync_success_log.csv").read_text().splitlines()
+    errors = Path("audit/sync_error_log.csv").read_text().splitlines()
+    assert success[0].startswith("time,run,plan,action_id,kind,target,before,after,outcome")
+    ids = {line.split(",")[3] for line in success[1:]}
+    assert ids == {a["id"] for a in plan["actions"]}
+    assert errors == [errors[0]]
+
+
+def test_deactivation_needs_confirmation_and_reassigns_first(harness: EmulatorHarness, workdir: Path) -> None:
+    code, plan = _plan(harness, "--deactivate-missing")
+    assert code == 2
+    deactivations = [a for a in plan["actions"] if a["kind"] == "deactivate_user"]
+    assert [a["email"] for a in deactivations] == ["pat.leaver@example.com"]
+    assert deactivations[0]["depends_on"], "deactivation waits for its reassignments"
+
+    refused = run_cli(harness, "apply", "plans/plan.json")
+    assert refused.exit_code == 1
+    assert "ConfirmationRequired" in refused.output
+    assert harness.state.writes == 0
+
+    wrong = run_cli(harness, "apply", "plans/plan.json", "--confirm", "i understand")
+    assert wrong.exit_code == 1
+    assert harness.state.writes == 0
+
+    ok = run_cli(harness, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND")
+    assert ok.exit_code == 0, ok.output
+    ws = harness.state.ws
+    pat = harness.user_id("pat.leaver@example.com")
+    assert ws.users[pat].membership_status == "INACTIVE"
+    assert not [g.name for g in ws.groups.values() if pat in g.user_ids]
+    assert not [r for r in ws.roles if r.user_id == pat]
+    # Owner, the key's user and the fallback manager are never deactivated.
+    for email in ("admin@example.com", "ops-lead@example.com"):
+        assert ws.users[harness.user_id(email)].membership_status == "ACTIVE"
+    code, again = _plan(harness, "--deactivate-missing", out="plans/again.json")
+    assert code == 0, again["actions"]
+
+
+def test_delete_unmanaged_groups_keeps_protected(harness: EmulatorHarness, workdir: Path) -> None:
+    code, plan = _plan(harness, "--delete-unmanaged-groups", "--deactivate-missing")
+    deleted = [a["group_name"] for a in plan["actions"] if a["kind"] == "delete_group"]
+    assert deleted == ["Book club"]
+    ok = run_cli(harness, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND")
+    assert ok.exit_code == 0, ok.output
+    assert harness.group("Book club") is None
+    assert harness.group("USA") is not None and harness.group("Germany Holidays") is not None
+    code, again = _plan(harness, "--delete-unmanaged-groups", "--deactivate-missing", out="plans/again.json")
+    assert code == 0, again["actions"]
+
+
+def test_value_changed_after_plan_is_stale_not_overwritten(harness: EmulatorHarness, workdir: Path) -> None:
+    _plan(harness)
+    maria = harness.state.ws.users[harness.user_id("maria.garcia@example.com")]
+    maria.work_capacity = "PT5H"  # someone edits the workspace after the plan was reviewed
+    result = run_cli(harness, "apply", "plans/plan.json")
+    assert result.exit_code == 1
+    assert "stale" in result.output
+    assert maria.work_capacity == "PT5H"
+    errors = Path("sync_error_log.csv").read_text()
+    assert "maria.garcia@example.com" in errors and "stale" in errors
+
+
+def test_edited_plan_is_refused_without_writes(harness: EmulatorHarness, workdir: Path) -> None:
+    _plan(harness)
+    path = Path("plans/plan.json")
+    data = json.loads(path.read_text())
+    data["actions"][0]["reason"] = "edited by hand"
+    path.write_text(json.dumps(data))
+    result = run_cli(harness, "apply", str(path))
+    assert result.exit_code == 1
+    assert "checksum" in result.output
+    assert harness.state.writes == 0
+
+
+def test_plan_for_another_workspace_is_refused(harness: EmulatorHarness, workdir: Path) -> None:
+    _plan(harness)
+    result = run_cli(harness, "apply", "plans/plan.json", env={"CLOCKIFY_WORKSPACE_ID": "ffffffffffffffffffffffff"})
+    assert result.exit_code == 1
+    assert "WorkspaceMismatch" in result.output
+    assert harness.state.writes == 0
+
+
+def test_bad_csv_exits_1_and_writes_nothing(harness: EmulatorHarness, workdir: Path) -> None:
+    Path("users.csv").write_text("NTID email,Manager NTID email,Weekly Working Hours,Company (Label),"
+                                 "Country (Label),Global Id\nnot-an-email,,abc,Acme,USA,1\n")
+    result = run_cli(harness, "plan", "users.csv")
+    assert result.exit_code == 1
+    assert "users.csv" in result.output and "row 2" in result.output
+    assert "'NTID email'" in result.output and "'Weekly Working Hours'" in result.output
+    assert not Path("plans/plan.json").exists()
+    assert harness.transport.operations == {}, "no request before the input is valid"
+
+
+def test_api_key_never_in_artefacts(harness: EmulatorHarness, workdir: Path) -> None:
+    _, _ = _plan(harness, "--deactivate-missing")
+    result = run_cli(harness, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND")
+    outputs = result.output
+    for path in workdir.rglob("*"):
+        if path.is_file():
+            assert harness.api_key not in path.read_text(errors="replace"), path
+    assert harness.api_key not in outputs
