@@ -32,7 +32,7 @@ from clocksync.render import render
 
 T = TypeVar("T")
 FORMATS = click.Choice(["text", "markdown", "json"])
-_STYLES = {"add": {"fg": "green"}, "change": {"fg": "yellow"}, "remove": {"fg": "red"},
+_STYLES: dict[str, dict[str, Any]] = {"add": {"fg": "green"}, "change": {"fg": "yellow"}, "remove": {"fg": "red"},
            "warn": {"fg": "yellow"}, "bold": {"bold": True}, "dim": {"dim": True}}
 
 

@@ -115,14 +115,14 @@ class Config(_Section):
 
 def _line_of(document: Any, loc: tuple[Any, ...]) -> int | None:
     """1-based line of the deepest key in ``loc`` that exists in the YAML document."""
-    node = document
+    node: Any = document
     line = None
     for part in loc:
         if hasattr(node, "lc") and isinstance(node, dict) and part in node:
-            line = node.lc.key(part)[0] + 1
+            line = getattr(node, "lc").key(part)[0] + 1  # noqa: B009
             node = node[part]
         elif hasattr(node, "lc") and isinstance(node, list) and isinstance(part, int) and part < len(node):
-            line = node.lc.item(part)[0] + 1
+            line = getattr(node, "lc").item(part)[0] + 1  # noqa: B009
             node = node[part]
         else:
             break
@@ -145,7 +145,7 @@ def load_config(path: Path | None, *, required: bool = False) -> Config:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     try:
-        document = YAML(typ="rt").load(text)
+        document: Any = YAML(typ="rt").load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -157,7 +157,7 @@ def load_config(path: Path | None, *, required: bool = False) -> Config:
         raise ConfigError(f"{path}: the top level must be a mapping of keys")
     for internal in ("source", "sha256"):
         if internal in document:
-            line = document.lc.key(internal)[0] + 1
+            line = getattr(document, "lc").key(internal)[0] + 1  # noqa: B009
             raise ConfigError(f"{path}: line {line}, key {internal}: unknown key")
     try:
         config = Config.model_validate(_plain(document))

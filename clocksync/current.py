@@ -85,15 +85,22 @@ async def load_current(
     """Read the workspace. Profiles are read for members whose email key is in ``profile_keys``
     (skipping inactive ones) and for every id in ``profile_ids``.
     """
-    me, users, groups, fields, holidays, policies, owners = await asyncio.gather(
-        client.get_current_user(),
-        client.list_users(),
-        client.list_groups(),
-        client.list_custom_fields("USER"),
-        client.list_holidays(),
-        client.list_time_off_policies(),
-        client.find_owners(),
-    )
+    # Tasks rather than one gather so that each result keeps its type.
+    me_task = asyncio.create_task(client.get_current_user())
+    users_task = asyncio.create_task(client.list_users())
+    groups_task = asyncio.create_task(client.list_groups())
+    fields_task = asyncio.create_task(client.list_custom_fields("USER"))
+    holidays_task = asyncio.create_task(client.list_holidays())
+    policies_task = asyncio.create_task(client.list_time_off_policies())
+    owners_task = asyncio.create_task(client.find_owners())
+    tasks = [me_task, users_task, groups_task, fields_task, holidays_task, policies_task, owners_task]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+    me, users, groups, fields = me_task.result(), users_task.result(), groups_task.result(), fields_task.result()
+    holidays, policies, owners = holidays_task.result(), policies_task.result(), owners_task.result()
     members = {
         u.id: Member(u.id, u.email, u.name or "", u.workspace_status(client.workspace_id)) for u in users
     }

@@ -307,24 +307,24 @@ class _Differ:
                                     entity_id=existing.id, entity_name=existing.name,
                                     reason=f"the group's manager is {manager.email}"))
         desired_keys = {k for k, g in desired.items() if not g.blocked}
-        for group in sorted(self.current.groups.values(), key=lambda g: (g.key, g.id)):
-            if group.id in self.protected or group.id in managed_ids:
+        for existing_group in sorted(self.current.groups.values(), key=lambda g: (g.key, g.id)):
+            if existing_group.id in self.protected or existing_group.id in managed_ids:
                 continue
-            if self.made_by_us(group):
-                managed_ids.add(group.id)
-                if group.key in desired_keys:
+            if self.made_by_us(existing_group):
+                managed_ids.add(existing_group.id)
+                if existing_group.key in desired_keys:
                     continue  # a duplicate of a desired group; noted in pick_group
-                for uid in sorted(group.member_ids, key=self.email_of):
-                    self.add(RemoveMember(group_name=group.name, group_id=group.id, user_id=uid,
+                for uid in sorted(existing_group.member_ids, key=self.email_of):
+                    self.add(RemoveMember(group_name=existing_group.name, group_id=existing_group.id, user_id=uid,
                                           email=self.email_of(uid), reason="manager group no longer desired"))
-                for holder in sorted(self.group_holders.get(group.id, set())):
+                for holder in sorted(self.group_holders.get(existing_group.id, set())):
                     self.add(RevokeRole(holder_id=holder, holder_email=self.email_of(holder), entity_kind="group",
-                                        entity_id=group.id, entity_name=group.name,
+                                        entity_id=existing_group.id, entity_name=existing_group.name,
                                         reason="manager group no longer desired"))
             elif self.options.delete_unmanaged_groups:
-                self.deleting.add(group.id)
-                self.add(DeleteGroup(group_id=group.id, group_name=group.name,
-                                     member_ids=tuple(sorted(group.member_ids)),
+                self.deleting.add(existing_group.id)
+                self.add(DeleteGroup(group_id=existing_group.id, group_name=existing_group.name,
+                                     member_ids=tuple(sorted(existing_group.member_ids)),
                                      reason="unmanaged (--delete-unmanaged-groups)"))
         return managed_ids
 

@@ -16,7 +16,7 @@ import dataclasses
 import enum
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,7 +39,13 @@ from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config
 from clocksync.current import load_current, load_profiles
 from clocksync.durations import parse_duration
-from clocksync.errors import ApiStatusError, ClockifyError, ConfirmationRequired, OutcomeUnknown, WorkspaceMismatch
+from clocksync.errors import (
+    ApiStatusError,
+    ClockifyError,
+    ConfirmationRequired,
+    OutcomeUnknown,
+    WorkspaceMismatch,
+)
 from clocksync.livecheck import LiveGroup, LiveView, Verdict, check, profile_parts
 from clocksync.locking import workspace_lock
 from clocksync.model import email_key, group_key

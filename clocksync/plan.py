@@ -80,8 +80,8 @@ class WorkspaceFigures(_Frozen):
 
 
 class Plan(_Frozen):
-    format: Literal["clocksync-plan"] = FORMAT
-    format_version: Literal[1] = FORMAT_VERSION
+    format: Literal["clocksync-plan"] = "clocksync-plan"
+    format_version: Literal[1] = 1
     tool_version: str = __version__
     created_at: str
     workspace_id: str

@@ -25,7 +25,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 from tenacity.wait import wait_base
 
 from clocksync.clockify.ratelimit import TokenBucket

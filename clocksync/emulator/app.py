@@ -305,7 +305,8 @@ class Emulator:
     async def _set_status(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         self._workspace_of(request, state)
         body = await self._body(request)
-        state.set_status(caller.id, request.path_params["userId"], body.get("status") if isinstance(body, dict) else None)
+        status = body.get("status") if isinstance(body, dict) else None
+        state.set_status(caller.id, request.path_params["userId"], str(status))
         return state.render_workspace()
 
     async def _managers(self, request: Request, state: WorkspaceState, caller: User) -> Any:

@@ -135,7 +135,7 @@ class WorkspaceState:
     def to_json(self) -> dict[str, Any]:
         with self.lock:
             data = asdict(self.ws)
-            data["roles"] = sorted(asdict(r) for r in self.ws.roles)  # type: ignore[type-var]
+            data["roles"] = [asdict(r) for r in sorted(self.ws.roles)]
             return data
 
     @classmethod

@@ -1,0 +1,126 @@
+"""The CSV loader: the existing export loads; every bad input names file, row and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clocksync.config import Config
+from clocksync.desired import load_desired
+from clocksync.errors import CsvError
+from tests.conftest import EXAMPLES
+
+HEADER = "NTID email,Manager NTID email,Weekly Working Hours,Company (Label),Country (Label),Global Id\n"
+CONFIG = Config.model_validate({"field_mapping": {"Company (Label)": "Company", "Country (Label)": "Country",
+                                                  "Global Id": "Global ID"}})
+
+
+def write(tmp_path: Path, text: str | bytes, name: str = "users.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def problems(tmp_path: Path, text: str | bytes) -> list[str]:
+    with pytest.raises(CsvError) as info:
+        load_desired(write(tmp_path, text), CONFIG)
+    assert str(tmp_path / "users.csv") in str(info.value)
+    return info.value.problems
+
+
+def test_sample_loads() -> None:
+    state = load_desired(EXAMPLES / "sample_users.csv", CONFIG)
+    sofia = state.users["sofia.rossi@example.com"]
+    assert sofia.capacity_seconds == 27000, "37,5 with a decimal comma"
+    assert state.users["lucas.martin@example.com"].capacity_seconds is None
+    assert state.users["li.wei@example.com"].fields["Company"] == "Acme GmbH"
+    assert "germany" in state.countries
+
+
+def test_bom_semicolons_case_and_whitespace(tmp_path: Path) -> None:
+    text = "\ufeff NTID email ; Manager NTID email;Weekly Working Hours;Company (Label);Country (Label);Global Id\r\n" \
+           " John.Doe@Example.com ;JANE@example.com;37,5;Acme;USA;1\r\n"
+    state = load_desired(write(tmp_path, text), CONFIG)
+    john = state.users["john.doe@example.com"]
+    assert john.manager_key == "jane@example.com" and john.capacity_seconds == 27000 and john.row == 2
+
+
+def test_all_problems_reported_at_once(tmp_path: Path) -> None:
+    found = problems(tmp_path, HEADER + "a@example.com,,abc,Acme,USA,1\nnot-an-email,,40,Acme,USA,2\n"
+                     "A@EXAMPLE.COM,,-5,Acme,USA,3\nb@example.com,=cmd(),40,Acme,USA,4\n")
+    text = "\n".join(found)
+    assert "row 2, column 'Weekly Working Hours'" in text
+    assert "row 3, column 'NTID email'" in text
+    assert "row 4, column 'Weekly Working Hours'" in text and "negative" in text
+    assert "row 5, column 'Manager NTID email'" in text
+
+
+def test_duplicate_email_any_case(tmp_path: Path) -> None:
+    found = problems(tmp_path, HEADER + "a@example.com,,40,A,B,1\nA@Example.com,,40,A,B,2\n")
+    assert found == ["row 3, column 'NTID email': duplicate email 'A@Example.com' (first on row 2)"]
+
+
+def test_missing_column(tmp_path: Path) -> None:
+    found = problems(tmp_path, "NTID email,Weekly Working Hours\na@example.com,40\n")
+    assert any("missing required column 'Manager NTID email'" in p for p in found)
+
+
+@pytest.mark.parametrize("text", [b"", b"   \n", HEADER.encode(), b"\xff\xfeN\x00T\x00", b"a,b\n\xff\xfe\xfa,1\n"])
+def test_empty_unreadable_or_header_only(tmp_path: Path, text: bytes) -> None:
+    assert problems(tmp_path, text)
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(CsvError) as info:
+        load_desired(tmp_path / "missing.csv", CONFIG)
+    assert "missing.csv" in str(info.value)
+
+
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1+1", "@SUM(A1)", "-cmd"])
+def test_formula_cells_refused(tmp_path: Path, cell: str) -> None:
+    found = problems(tmp_path, HEADER + f"a@example.com,,40,\"{cell}\",USA,1\n")
+    assert any("column 'Company (Label)'" in p and "formula" in p for p in found)
+
+
+def test_negative_looking_number_is_data(tmp_path: Path) -> None:
+    state = load_desired(write(tmp_path, HEADER + "a@example.com,,40,Acme,USA,-12\n"), CONFIG)
+    assert state.users["a@example.com"].fields["Global ID"] == "-12"
+
+
+def test_huge_field_refused(tmp_path: Path) -> None:
+    found = problems(tmp_path, HEADER + "a@example.com,,40," + "x" * 5000 + ",USA,1\n")
+    assert any("characters long" in p for p in found)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_load_or_fail_cleanly(tmp_path: Path, data: bytes) -> None:
+    """Any input either loads or raises CsvError naming the file: never another exception."""
+    path = write(tmp_path, data)
+    try:
+        load_desired(path, CONFIG)
+    except CsvError as exc:
+        assert str(path) in str(exc)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.text(max_size=30), min_size=0, max_size=8), max_size=6))
+def test_arbitrary_rows_load_or_fail_cleanly(tmp_path: Path, rows: list[list[str]]) -> None:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER.strip().split(","))
+    for row in rows:
+        writer.writerow(row)
+    path = write(tmp_path, buffer.getvalue())
+    try:
+        state = load_desired(path, CONFIG)
+    except CsvError as exc:
+        assert exc.problems and all(p.startswith("row ") or p.startswith("no user") for p in exc.problems)
+    else:
+        assert all("@" in key for key in state.users)
