@@ -285,8 +285,10 @@ def preflight_command(config_path: Path) -> None:
 @click.option("--p-5xx", default=0.0, help="Share of requests answered 503.")
 @click.option("--p-applied-502", default=0.0, help="Share of writes applied, then answered 502.")
 @click.option("--seed", default=0, help="Seed of the fault injector.")
+@click.option("--save-every", default=0.5, show_default=True, help="With --state: seconds between saves (0: at exit).")
 def emulator(host: str, port: int, state_file: Path | None, api_key: str | None, rate_limit: float, latency: float,
-             retry_after: float | None, p_429: float, p_5xx: float, p_applied_502: float, seed: int) -> None:
+             retry_after: float | None, p_429: float, p_5xx: float, p_applied_502: float, seed: int,
+             save_every: float) -> None:
     """Serve a local Clockify emulator (a demo workspace unless --state names a saved one)."""
     from clocksync.emulator.server import (
         Emulator,
@@ -307,7 +309,7 @@ def emulator(host: str, port: int, state_file: Path | None, api_key: str | None,
     click.echo(f"# serving workspace {state.ws.name!r} until Ctrl-C" + (f"; state in {state_file}" if state_file else ""),
                err=False)
     sys.stdout.flush()
-    build_server(emu, host, port, state_file).run()
+    build_server(emu, host, port, state_file, save_every=save_every).run()
 
 
 def main() -> None:

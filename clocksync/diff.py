@@ -98,7 +98,13 @@ class _Differ:
         self.direct_holders: dict[str, set[str]] = defaultdict(set)  # user id -> direct TEAM_MANAGER holders
         self.roles_by_holder: dict[str, list[RoleGrant]] = defaultdict(list)
         self.deleting: set[str] = set()  # groups this plan deletes: their members need no removal
-        for grant in sorted(current.roles):
+        self.cleanup_of: dict[str, list[str]] = defaultdict(list)  # user id -> ids of revokes/removals of theirs
+        self.groups_of: dict[str, list[Group]] = defaultdict(list)  # user id -> groups they are in
+        for group in sorted(current.groups.values(), key=lambda g: (g.key, g.id)):
+            for member_id in group.member_ids:
+                self.groups_of[member_id].append(group)
+        # A tuple key: sorting the dataclasses themselves calls a Python-level __lt__ per comparison.
+        for grant in sorted(current.roles, key=lambda g: (g.holder_id, g.role, g.entity_id, g.via_group)):
             self.roles_by_holder[grant.holder_id].append(grant)
             if grant.role == TEAM_MANAGER:
                 (self.group_holders if grant.via_group else self.direct_holders)[grant.entity_id].add(grant.holder_id)
@@ -121,7 +127,13 @@ class _Differ:
     def add(self, action: _Action) -> _Action:
         """Record an action once; the same change asked for by two rules is one action."""
         action = action.with_id()
-        return self.actions.setdefault(action.id, action)
+        if action.id not in self.actions:
+            self.actions[action.id] = action
+            if isinstance(action, RevokeRole):
+                self.cleanup_of[action.holder_id].append(action.id)
+            elif isinstance(action, RemoveMember):
+                self.cleanup_of[action.user_id].append(action.id)
+        return self.actions[action.id]
 
     def email_of(self, user_id: str) -> str:
         member = self.current.members.get(user_id)
@@ -193,6 +205,8 @@ class _Differ:
         for name in sorted(set(self.config.field_mapping.values()), key=str.casefold):
             if group_key(name) not in fields:
                 self.add(CreateCustomField(field_name=name, reason="mapped in field_mapping"))
+        field_ids = {name: fields[group_key(name)].id for name in self.config.field_mapping.values()
+                     if group_key(name) in fields}
         for user_id, (spec, member) in sorted(self.managed.items(), key=lambda kv: kv[1][0].row):
             profile = self.current.profiles.get(user_id)
             if profile is None:
@@ -204,8 +218,8 @@ class _Differ:
                 capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds))
             changes: dict[str, Change] = {}
             for name, value in spec.fields.items():
-                existing = fields.get(group_key(name))
-                current_value = profile.values.get(existing.id) if existing else None
+                field_id = field_ids.get(name)
+                current_value = profile.values.get(field_id) if field_id else None
                 if current_value != value:
                     changes[name] = Change(before=current_value, after=value)
             if capacity or changes:
@@ -377,7 +391,7 @@ class _Differ:
 
     def leaver(self, leaver: Member, fallback: Member, managed_group_ids: set[str]) -> None:
         """Rule 7: pass on what the leaver manages, take them out of groups, then deactivate."""
-        before = set(self.actions)
+        mine: set[str] = set()
         for grant in self.roles_by_holder.get(leaver.id, []):
             if grant.role == TEAM_MANAGER and not grant.via_group:
                 if grant.entity_id in self.managed:
@@ -406,21 +420,17 @@ class _Differ:
             else:
                 continue
             if not has:
-                self.add(GrantRole(role=grant.role, holder_id=fallback.id, holder_email=fallback.email,  # type: ignore[arg-type]
+                mine.add(self.add(GrantRole(role=grant.role, holder_id=fallback.id, holder_email=fallback.email,  # type: ignore[arg-type]
                                    entity_kind=kind, entity_id=grant.entity_id, entity_name=name,  # type: ignore[arg-type]
-                                   reason=f"passed on from leaver {leaver.email}"))
-            self.add(RevokeRole(role=grant.role, holder_id=leaver.id, holder_email=leaver.email,  # type: ignore[arg-type]
+                                   reason=f"passed on from leaver {leaver.email}")).id)
+            mine.add(self.add(RevokeRole(role=grant.role, holder_id=leaver.id, holder_email=leaver.email,  # type: ignore[arg-type]
                                 entity_kind=kind, entity_id=grant.entity_id, entity_name=name,  # type: ignore[arg-type]
-                                reason=f"{leaver.email} leaves"))
-        for group in sorted(self.current.groups.values(), key=lambda g: g.key):
-            if leaver.id in group.member_ids and group.id not in self.protected and group.id not in self.deleting:
-                self.add(RemoveMember(group_name=group.name, group_id=group.id, user_id=leaver.id,
-                                      email=leaver.email, reason=f"{leaver.email} leaves"))
-        concerned = [
-            aid for aid, a in self.actions.items()
-            if aid not in before or (isinstance(a, RevokeRole) and a.holder_id == leaver.id)
-            or (isinstance(a, RemoveMember) and a.user_id == leaver.id)
-        ]
+                                reason=f"{leaver.email} leaves")).id)
+        for group in self.groups_of.get(leaver.id, []):
+            if group.id not in self.protected and group.id not in self.deleting:
+                mine.add(self.add(RemoveMember(group_name=group.name, group_id=group.id, user_id=leaver.id,
+                                      email=leaver.email, reason=f"{leaver.email} leaves")).id)
+        concerned = mine | set(self.cleanup_of.get(leaver.id, []))
         self.add(DeactivateUser(user_id=leaver.id, email=leaver.email, depends_on=tuple(sorted(concerned)),
                                 reason="ACTIVE in the workspace, not in the CSV (--deactivate-missing)"))
 

@@ -55,6 +55,7 @@ from clocksync.preflight import preflight
 logger = logging.getLogger(__name__)
 
 CONFIRM_TEXT = "I UNDERSTAND"
+SETTLE_ATTEMPTS = 4  # tries of one write whose outcome keeps coming back unknown, each after a re-read
 
 
 class Outcome(enum.Enum):
@@ -169,7 +170,8 @@ class _Executor:
         self.results: dict[str, ActionResult] = {}
         self.view: LiveView
         self.extra_protected = {p.id for p in plan.protected_groups}
-        self.generation = 0
+        self.reads_begun = 0  # list re-reads started; see refresh_lists
+        self.fresh_as_of = 0  # the latest re-read that has finished
         self.refresh_lock = asyncio.Lock()
         self.refreshed_in_step = False
         self.audit = AuditLog(log_dir)
@@ -184,15 +186,21 @@ class _Executor:
         state = await load_current(self.client, profile_ids=profile_ids)
         return LiveView.from_state(state, self.extra_protected)
 
-    async def refresh_lists(self, seen_generation: int) -> None:
-        """Re-read users, roles and groups once for every failure that happened since the last read."""
+    async def refresh_lists(self, ticket: int) -> None:
+        """Re-read users, roles and groups, unless a read that began after ``ticket`` was taken has finished.
+
+        Take the ticket (``self.reads_begun``) when a write fails: only a read begun after the
+        failure can show that write's effect, so concurrent failures share one such read.
+        """
         async with self.refresh_lock:
-            if self.generation > seen_generation:
+            if self.fresh_as_of > ticket:
                 return
+            self.reads_begun += 1
+            begun = self.reads_begun
             fresh = await self.read_view(set())
             fresh.capacity, fresh.values = self.view.capacity, self.view.values
             self.view = fresh
-            self.generation += 1
+            self.fresh_as_of = begun
             self.refreshed_in_step = True
 
     async def refresh_profile(self, user_id: str) -> None:
@@ -210,6 +218,8 @@ class _Executor:
         if resumed:
             logger.info("run: resuming plan %s, %d actions finished earlier", self.plan_short, resumed)
         try:
+            if not self.plan.actions:
+                return ApplyReport([], self.run_id, log_dir=self.log_dir)  # nothing to check, nothing to read
             self.view = await self.read_view(self.profile_ids)
             for phase in PHASES:
                 steps = sorted({a.step for a in self.plan.actions if a.phase == phase})
@@ -218,7 +228,7 @@ class _Executor:
                     self.refreshed_in_step = False
                     await asyncio.gather(*(self.run_one(a) for a in batch))
                     if self.refreshed_in_step:  # a read that raced this step's own writes: read once more
-                        await self.refresh_lists(self.generation)
+                        await self.refresh_lists(self.reads_begun)
                 self.journal.sync()
             verified = await self.verify()
         finally:
@@ -258,8 +268,7 @@ class _Executor:
         if verdict is Verdict.STALE:
             return ActionResult(action, Outcome.STALE, f"changed since the plan: {why}")
         self.journal.record(action.id, "started")
-        for attempt in (1, 2):
-            generation = self.generation
+        for attempt in range(1, SETTLE_ATTEMPTS + 1):
             try:
                 await self.perform(action)
                 return ActionResult(action, Outcome.APPLIED)
@@ -269,12 +278,12 @@ class _Executor:
                 if isinstance(action, UpdateProfile):
                     await self.refresh_profile(action.user_id)
                 else:
-                    await self.refresh_lists(generation)
+                    await self.refresh_lists(self.reads_begun)
                 verdict, why = check(action, self.view)
                 if verdict is Verdict.DONE:
                     return ActionResult(action, Outcome.APPLIED, f"confirmed by re-reading after: {exc}", exc.status)
-                if verdict is Verdict.READY and isinstance(exc, OutcomeUnknown) and attempt == 1:
-                    continue  # the re-read shows it did not happen: one more try is safe
+                if verdict is Verdict.READY and isinstance(exc, OutcomeUnknown) and attempt < SETTLE_ATTEMPTS:
+                    continue  # the re-read shows it did not happen, so trying again cannot duplicate it
                 return ActionResult(action, Outcome.FAILED if verdict is Verdict.READY else Outcome.STALE,
                                     exc.message or str(exc), exc.status)
             except ClockifyError as exc:

@@ -63,17 +63,21 @@ async def _autosave(state: WorkspaceState, path: Path, every: float = 0.5) -> No
 
 
 def build_server(
-    emulator: Emulator, host: str, port: int, state_file: Path | None, log_level: str = "warning"
+    emulator: Emulator, host: str, port: int, state_file: Path | None, log_level: str = "warning",
+    save_every: float = 0.5,
 ) -> uvicorn.Server:
+    """A uvicorn server for the emulator; with a state file, changes are saved every ``save_every``
+    seconds (0: only at shutdown) and at shutdown."""
     app = emulator.app
     if state_file is not None:
         @contextlib.asynccontextmanager
         async def lifespan(_: object) -> AsyncIterator[None]:
-            task = asyncio.create_task(_autosave(emulator.state, state_file))
+            task = asyncio.create_task(_autosave(emulator.state, state_file, save_every)) if save_every > 0 else None
             try:
                 yield
             finally:
-                task.cancel()
+                if task is not None:
+                    task.cancel()
                 if emulator.state.dirty:
                     emulator.state.save(state_file)
 

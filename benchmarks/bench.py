@@ -1,0 +1,243 @@
+"""clocksync benchmarks (`make bench`): a benchmark, not a test; it prints figures and asserts nothing.
+
+For each workspace size N it starts the emulator as a real HTTP server in a child process with a
+rate limit (default 50 req/s) and latency (default 25 ms), then measures plan, apply and a no-op
+sync (plan + apply on the converged workspace): wall time, requests, 429s, writes, and the ratio of
+wall time to the floor (requests / rate limit). Separately it times the differ and the plan
+rendering for a large workspace in CPU seconds and peak memory.
+
+    python benchmarks/bench.py                       # N = 100, 1000 (3 runs each) and 10000 (1 run)
+    python benchmarks/bench.py --sizes 1000 --runs 5 --rate 50 --latency 0.025
+
+Output: a markdown table on stdout and a JSON file under benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.workload import bench_config_yaml, current_from, generate  # noqa: E402
+from clocksync.clockify.client import ClockifyClient  # noqa: E402
+from clocksync.config import load_config  # noqa: E402
+from clocksync.desired import load_desired  # noqa: E402
+from clocksync.diff import DiffOptions, diff  # noqa: E402
+from clocksync.executor import apply_plan  # noqa: E402
+from clocksync.plan import InputFingerprint, PlanOptions, build_plan  # noqa: E402
+from clocksync.planning import make_plan  # noqa: E402
+from clocksync.render import render_json, render_text  # noqa: E402
+
+
+@dataclass
+class Phase:
+    wall: float
+    requests: int
+    rate_limited: int
+    writes: int
+    actions: int = 0
+
+    def floor(self, rate: float) -> float:
+        return self.requests / rate
+
+    def ratio(self, rate: float) -> float:
+        return self.wall / self.floor(rate) if self.requests else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    def __init__(self, state_file: Path, key: str, rate: float, latency: float) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "clocksync", "emulator", "--port", str(self.port), "--state", str(state_file),
+             "--rate-limit", str(rate), "--latency", str(latency), "--save-every", "0"],
+            env={**os.environ, "CLOCKSYNC_EMULATOR_API_KEY": key}, stdout=subprocess.DEVNULL, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise SystemExit("emulator did not start")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def stats(self) -> dict[str, Any]:
+        return dict(httpx.get(f"http://127.0.0.1:{self.port}/__emulator__/stats").json())
+
+    def reset(self) -> None:
+        httpx.post(f"http://127.0.0.1:{self.port}/__emulator__/reset-stats")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+async def _measure(server: Server, key: str, ws_id: str, rate: float, work: Any) -> tuple[Any, Phase]:
+    server.reset()
+    async with ClockifyClient(key, ws_id, base_url=server.base_url, requests_per_second=rate, concurrency=16,
+                              page_size=5000) as client:
+        start = time.perf_counter()
+        result = await work(client)
+        wall = time.perf_counter() - start
+    stats = server.stats()
+    return result, Phase(wall, stats["requests"], stats["rate_limited"], stats["writes"])
+
+
+def one_run(n: int, rate: float, latency: float, seed: int) -> dict[str, Any]:
+    key = secrets.token_urlsafe(16)
+    workload = generate(n, seed=seed, api_key=key)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        state_file = tmpdir / "state.json"
+        workload.state.save(state_file)
+        (tmpdir / "users.csv").write_text(workload.csv_text)
+        (tmpdir / "config.yaml").write_text(bench_config_yaml())
+        config = load_config(tmpdir / "config.yaml", required=True)
+        desired = load_desired(tmpdir / "users.csv", config)
+        ws_id = workload.state.ws.id
+        options = PlanOptions(deactivate_missing=True)
+        server = Server(state_file, key, rate, latency)
+        try:
+            async def plan_work(client: ClockifyClient) -> Any:
+                return (await make_plan(client, desired, config, options)).plan
+
+            async def apply_work(plan: Any) -> Any:
+                async def work(client: ClockifyClient) -> Any:
+                    return await apply_plan(client, plan, config, confirm="I UNDERSTAND", log_dir=tmpdir / "logs")
+                return work
+
+            plan, plan_phase = asyncio.run(_measure(server, key, ws_id, rate, plan_work))
+            plan_phase.actions = len(plan.actions)
+            report, apply_phase = asyncio.run(_measure(server, key, ws_id, rate, asyncio.run(apply_work(plan))))
+            apply_phase.actions = len(plan.actions)
+            assert report.ok, [r.message for r in report.problems()][:5]
+            noop_plan, noop_plan_phase = asyncio.run(_measure(server, key, ws_id, rate, plan_work))
+            noop_plan_phase.actions = len(noop_plan.actions)
+            _, noop_apply_phase = asyncio.run(_measure(server, key, ws_id, rate, asyncio.run(apply_work(noop_plan))))
+        finally:
+            server.stop()
+    return {"n": n, "plan": asdict(plan_phase), "apply": asdict(apply_phase), "noop_plan": asdict(noop_plan_phase),
+            "noop_apply": asdict(noop_apply_phase), "by_kind": dict(plan.summary.by_kind)}
+
+
+def differ_bench(n: int) -> dict[str, Any]:
+    """CPU seconds and peak memory of diff + plan + rendering for n users (run in a child process)."""
+    code = (
+        "import json, resource, sys, time, tempfile\n"
+        "from pathlib import Path\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from benchmarks.bench import _differ_inner\n"
+        f"print(json.dumps(_differ_inner({n})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _differ_inner(n: int) -> dict[str, Any]:
+    workload = generate(n, seed=3)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "users.csv").write_text(workload.csv_text)
+        (Path(tmp) / "config.yaml").write_text(bench_config_yaml())
+        config = load_config(Path(tmp) / "config.yaml", required=True)
+        desired = load_desired(Path(tmp) / "users.csv", config)
+    current = current_from(workload.state)
+    del workload
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu0 = time.process_time()
+    result = diff(desired, current, config, DiffOptions(deactivate_missing=True))
+    plan = build_plan(result, workspace_id=current.workspace_id,
+                      inputs={"csv": InputFingerprint(path="users.csv", sha256=desired.sha256)},
+                      options=PlanOptions(deactivate_missing=True), csv_rows=len(desired.users),
+                      created_at="2026-01-01T00:00:00Z")
+    text = render_text(plan)
+    cpu_diff = time.process_time() - cpu0
+    blob = render_json(plan)
+    cpu_total = time.process_time() - cpu0
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"users": n, "actions": len(plan.actions), "cpu_diff_plan_text": round(cpu_diff, 3),
+            "cpu_with_json": round(cpu_total, 3), "rss_peak_mb": round(peak_rss / 1024, 1),
+            "rss_growth_mb": round((peak_rss - base_rss) / 1024, 1), "text_kb": len(text) // 1024,
+            "json_kb": len(blob) // 1024}
+
+
+def table(results: list[dict[str, Any]], rate: float) -> str:
+    lines = ["| N | phase | actions | requests | writes | 429s | wall s (median) | floor s | wall/floor |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    by_n: dict[int, list[dict[str, Any]]] = {}
+    for r in results:
+        by_n.setdefault(r["n"], []).append(r)
+    for n, runs in sorted(by_n.items()):
+        for phase in ("plan", "apply", "noop_plan", "noop_apply"):
+            walls = [r[phase]["wall"] for r in runs]
+            first = runs[0][phase]
+            wall = statistics.median(walls)
+            requests = statistics.median(r[phase]["requests"] for r in runs)
+            floor = requests / rate
+            lines.append(f"| {n:,} | {phase} | {first['actions']:,} | {requests:,.0f} | "
+                         f"{statistics.median(r[phase]['writes'] for r in runs):,.0f} | "
+                         f"{max(r[phase]['rate_limited'] for r in runs)} | {wall:.2f} | {floor:.2f} | "
+                         f"{wall / floor if floor else 0:.3f} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--runs", type=int, default=3, help="runs per size (10,000 users: one run unless --runs-large)")
+    parser.add_argument("--runs-large", type=int, default=1)
+    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--latency", type=float, default=0.025)
+    parser.add_argument("--differ-users", type=int, default=50_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    results = []
+    for n in sizes:
+        runs = args.runs if n < 10_000 else args.runs_large
+        for run in range(runs):
+            print(f"... N={n:,} run {run + 1}/{runs}", file=sys.stderr, flush=True)
+            results.append(one_run(n, args.rate, args.latency, seed=run + 1))
+            print(table([results[-1]], args.rate).split("\n", 2)[2], file=sys.stderr, flush=True)
+    differ = differ_bench(args.differ_users) if args.differ_users else None
+    print(f"## clocksync benchmark: rate limit {args.rate:g} req/s, latency {args.latency * 1000:g} ms\n")
+    print(table(results, args.rate))
+    if differ:
+        print(f"\nDiffer + plan + text rendering for {differ['users']:,} users ({differ['actions']:,} actions): "
+              f"{differ['cpu_diff_plan_text']:.2f} s CPU ({differ['cpu_with_json']:.2f} s with the JSON file), "
+              f"peak RSS {differ['rss_peak_mb']:.0f} MB (growth {differ['rss_growth_mb']:.0f} MB).")
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    path = args.out / f"bench-{stamp}.json"
+    path.write_text(json.dumps({"rate": args.rate, "latency": args.latency, "runs": results, "differ": differ},
+                               indent=2))
+    print(f"\nJSON: {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
