@@ -29,9 +29,10 @@ from clocksync.plan import Plan, PlanOptions, load_plan, save_plan
 from clocksync.planning import make_plan
 from clocksync.preflight import preflight
 from clocksync.render import render
+from clocksync.templates import write_templates
 
 T = TypeVar("T")
-FORMATS = click.Choice(["text", "markdown", "json"])
+FORMATS = click.Choice(["text", "markdown", "json", "html"])
 _STYLES: dict[str, dict[str, Any]] = {"add": {"fg": "green"}, "change": {"fg": "yellow"}, "remove": {"fg": "red"},
            "warn": {"fg": "yellow"}, "bold": {"bold": True}, "dim": {"dim": True}}
 
@@ -256,6 +257,22 @@ def _print_report(report: ApplyReport) -> None:
 def show(plan_file: Path, fmt: str) -> None:
     """Render a saved PLAN_FILE (checks its checksum too)."""
     click.echo(render(load_plan(plan_file), fmt, _style), nl=False)
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Where to write config.yaml and .env.example.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def init(directory: Path, force: bool) -> None:
+    """Write a commented config.yaml and a .env.example to start from.
+
+    \b
+    Example:
+      clocksync init && cp .env.example .env && chmod 600 .env
+    """
+    for path in write_templates(directory, force=force):
+        click.echo(f"wrote {path}")
+    click.echo("Next: set workspace.fallback_manager_email in config.yaml, fill in .env, run clocksync preflight.")
 
 
 @cli.command(name="preflight")

@@ -169,6 +169,8 @@ def render_json(plan: Plan) -> str:
 
 
 def render(plan: Plan, fmt: str, style: Style = plain) -> str:
+    if fmt == "html":
+        return render_html(plan)
     if fmt == "markdown":
         return render_markdown(plan)
     if fmt == "json":
@@ -176,4 +178,74 @@ def render(plan: Plan, fmt: str, style: Style = plain) -> str:
     return render_text(plan, style)
 
 
-__all__ = ["render", "render_json", "render_markdown", "render_text"]
+
+
+_HTML_STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:980px;color:#1d2330}
+h1{font-size:1.4rem;margin:0 0 .2rem} h2{font-size:1.1rem;margin:1.6rem 0 .5rem;border-bottom:1px solid #dde}
+.meta{color:#667;margin:0 0 1rem} .cards{display:flex;gap:.8rem;flex-wrap:wrap}
+.card{border:1px solid #dde;border-radius:8px;padding:.6rem 1rem;min-width:110px}
+.card b{display:block;font-size:1.5rem} .add{color:#137333} .change{color:#9a6700} .remove{color:#b3261e}
+details{border:1px solid #e3e6ef;border-radius:6px;margin:.35rem 0;padding:.3rem .7rem}
+summary{cursor:pointer;font-weight:600} ul{margin:.3rem 0 .3rem .4rem;padding:0;list-style:none}
+li{margin:.1rem 0} .sign{font-family:ui-monospace,monospace;font-weight:700;margin-right:.4rem}
+.warn{background:#fff8e1;border:1px solid #f0d48a;border-radius:6px;padding:.5rem 1rem}
+.danger{background:#fdecea;border:1px solid #f3b4ae;border-radius:6px;padding:.5rem 1rem}
+"""
+
+
+def render_html(plan: Plan) -> str:
+    """A self-contained page (no scripts, no external resources) with per-user and per-group sections."""
+    from html import escape
+
+    fields, users, groups, destructive = _sections(plan)
+    s = plan.summary
+    role = {"+": "add", "~": "change", "-": "remove"}
+
+    def items(actions: list[_Action], line: Callable[[_Action], str]) -> str:
+        return "<ul>" + "".join(
+            f'<li class="{role[a.sign]}"><span class="sign">{escape(a.sign)}</span>{escape(line(a))}</li>'
+            for a in actions) + "</ul>"
+
+    def block(title: str, grouped: dict[str, list[_Action]]) -> str:
+        if not grouped:
+            return ""
+        parts = [f"<h2>{escape(title)} ({len(grouped)})</h2>"]
+        for target in sorted(grouped, key=str.casefold):
+            actions = grouped[target]
+            parts.append(f"<details open><summary>{escape(target)} <small>({len(actions)})</small></summary>"
+                         f"{items(actions, _line)}</details>")
+        return "".join(parts)
+
+    cards = "".join(
+        f'<div class="card {cls}"><b>{value}</b>{label}</div>'
+        for value, label, cls in ((s.add, "to add", "add"), (s.change, "to change", "change"),
+                                  (s.remove, "to remove", "remove"), (s.destructive, "destructive", "remove")))
+    body = [
+        f"<h1>clocksync plan: workspace {escape(plan.workspace_id)}</h1>",
+        f'<p class="meta">Made {escape(plan.created_at)} from {escape(plan.inputs["csv"].path)}; checksum '
+        f'{escape(plan.checksum.removeprefix("sha256:")[:12])}</p>',
+        f'<div class="cards">{cards}</div>',
+    ]
+    if not plan.actions:
+        body.append("<p>No changes: the workspace matches the CSV.</p>")
+    if destructive:
+        body.append('<h2>Destructive actions (apply asks for confirmation)</h2><div class="danger">'
+                    + items(destructive, lambda a: a.describe()) + "</div>")
+    if fields:
+        body.append("<h2>Custom fields</h2>" + items(fields, lambda a: a.describe()))
+    body.append(block("Users", users))
+    body.append(block("Groups", groups))
+    if plan.notices:
+        body.append('<h2>Warnings</h2><div class="warn"><ul>'
+                    + "".join(f"<li>{escape(n.message)}</li>" for n in plan.notices) + "</ul></div>")
+    if plan.protected_groups:
+        body.append("<h2>Protected groups</h2><ul>" + "".join(
+            f"<li>{escape(p.name)}: {escape(', '.join(p.reasons))}</li>" for p in plan.protected_groups) + "</ul>")
+    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+            f"<title>clocksync plan {escape(plan.workspace_id)}</title><style>{_HTML_STYLE}</style></head>"
+            f"<body>{''.join(body)}</body></html>\n")
+
+
+__all__ = ["render", "render_html", "render_json", "render_markdown", "render_text"]

@@ -113,3 +113,21 @@ def test_any_plan_file_bytes_fail_cleanly(tmp_path: Path, data: bytes) -> None:
     result = CliRunner().invoke(cli, ["show", str(path)])
     assert result.exit_code == 1
     assert "PlanFileError" in result.output and "Traceback" not in result.output
+
+
+def test_init_writes_starter_files_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, ["init", "--dir", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    from clocksync.config import load_config
+
+    assert load_config(tmp_path / "config.yaml", required=True).workspace.fallback_group_name == "Other functions"
+    assert "CLOCKIFY_API_KEY=" in (tmp_path / ".env.example").read_text()
+    again = runner.invoke(cli, ["init", "--dir", str(tmp_path)])
+    assert again.exit_code == 1 and "not overwriting" in again.output
+    assert runner.invoke(cli, ["init", "--dir", str(tmp_path), "--force"]).exit_code == 0
+
+
+def test_example_config_is_the_init_template() -> None:
+    root = Path(__file__).resolve().parent.parent
+    assert (root / "examples" / "config.yaml").read_text() == (root / "clocksync" / "templates" / "config.yaml").read_text()
