@@ -194,11 +194,11 @@ def table(results: list[dict[str, Any]], rate: float) -> str:
     for n, runs in sorted(by_n.items()):
         for phase in ("plan", "apply", "noop_plan", "noop_apply"):
             walls = [r[phase]["wall"] for r in runs]
-            first = runs[0][phase]
             wall = statistics.median(walls)
             requests = statistics.median(r[phase]["requests"] for r in runs)
             floor = requests / rate
-            lines.append(f"| {n:,} | {phase} | {first['actions']:,} | {requests:,.0f} | "
+            actions = statistics.median(r[phase]["actions"] for r in runs)
+            lines.append(f"| {n:,} | {phase} | {actions:,.0f} | {requests:,.0f} | "
                          f"{statistics.median(r[phase]['writes'] for r in runs):,.0f} | "
                          f"{max(r[phase]['rate_limited'] for r in runs)} | {wall:.2f} | {floor:.2f} | "
                          f"{wall / floor if floor else 0:.3f} |")

@@ -152,11 +152,14 @@ def plan(users_csv: Path, config_path: Path, out: Path, detailed_exitcode: bool,
         allow_mass_removal=allow_mass_removal,
     )
 
+    progress = _Progress("reading profiles")
+
     async def run() -> Plan:
         async with _client(conn, config) as client:
-            return (await make_plan(client, desired, config, options)).plan
+            return (await make_plan(client, desired, config, options, progress=progress.update)).plan
 
     result = _run(run())
+    progress.close()
     save_plan(result, out)
     click.echo(render(result, fmt, _style), nl=False)
     if fmt == "json":
@@ -194,12 +197,12 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
         for action in destructive[:20]:
             _err(f"  ! {action.describe()}", "remove")
         confirm = click.prompt(f"Type {CONFIRM_TEXT} to continue", default="", show_default=False, err=True)
-    progress = _Progress(len(loaded.actions))
+    progress = _Progress("applying")
 
     async def run() -> ApplyReport:
         async with _client(conn, config) as client:
             return await apply_plan(client, loaded, config, confirm=confirm, log_dir=log_dir,
-                                    progress=progress.update)
+                                    progress=progress.action)
 
     report = _run(run())
     progress.close()
@@ -209,15 +212,20 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
 
 
 class _Progress:
-    """A one-line bar with rate and ETA on a terminal; a line every 10% otherwise."""
+    """A one-line bar with rate and ETA on a terminal; a line every 10% otherwise (200 items or more)."""
 
-    def __init__(self, total: int) -> None:
-        self.total = total
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.total = 0
         self.tty = sys.stderr.isatty()
         self.start = time.monotonic()
         self.next_mark = 0.1
 
-    def update(self, result: ActionResult, done: int, total: int) -> None:
+    def action(self, result: ActionResult, done: int, total: int) -> None:
+        self.update(done, total)
+
+    def update(self, done: int, total: int) -> None:
+        self.total = total
         if total < 20 or (not self.tty and total < 200):
             return
         elapsed = max(time.monotonic() - self.start, 1e-6)
@@ -226,11 +234,11 @@ class _Progress:
         if self.tty:
             width = 30
             filled = int(width * min(done / total, 1))
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+            sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
                              f"{rate:.1f}/s ETA {eta:.0f}s ")
             sys.stderr.flush()
         elif done / total >= self.next_mark:
-            click.echo(f"progress: {done}/{total} actions ({rate:.1f}/s)", err=True)
+            click.echo(f"{self.label}: {done}/{total} ({rate:.1f}/s)", err=True)
             self.next_mark += 0.1
 
     def close(self) -> None:
@@ -301,11 +309,14 @@ def preflight_command(config_path: Path) -> None:
 @click.option("--p-429", default=0.0, help="Share of requests answered 429 on purpose.")
 @click.option("--p-5xx", default=0.0, help="Share of requests answered 503.")
 @click.option("--p-applied-502", default=0.0, help="Share of writes applied, then answered 502.")
+@click.option("--p-drop", default=0.0, help="Share of requests handled, then dropped mid-answer.")
+@click.option("--storm-every", default=0.0, help="Seconds between 429 storms (0: none).")
+@click.option("--storm-length", default=0.0, help="Seconds each 429 storm lasts.")
 @click.option("--seed", default=0, help="Seed of the fault injector.")
 @click.option("--save-every", default=0.5, show_default=True, help="With --state: seconds between saves (0: at exit).")
 def emulator(host: str, port: int, state_file: Path | None, api_key: str | None, rate_limit: float, latency: float,
-             retry_after: float | None, p_429: float, p_5xx: float, p_applied_502: float, seed: int,
-             save_every: float) -> None:
+             retry_after: float | None, p_429: float, p_5xx: float, p_applied_502: float, p_drop: float,
+             storm_every: float, storm_length: float, seed: int, save_every: float) -> None:
     """Serve a local Clockify emulator (a demo workspace unless --state names a saved one)."""
     from clocksync.emulator.server import (
         Emulator,
@@ -318,7 +329,8 @@ def emulator(host: str, port: int, state_file: Path | None, api_key: str | None,
 
     state, key = load_or_create(state_file, api_key)
     emu = Emulator(state, EmulatorOptions(rate_limit=rate_limit, latency=latency, retry_after=retry_after,
-                                          p_429=p_429, p_5xx=p_5xx, p_applied_502=p_applied_502, seed=seed))
+                                          p_429=p_429, p_5xx=p_5xx, p_applied_502=p_applied_502, p_drop=p_drop,
+                                          storm_every=storm_every, storm_length=storm_length, seed=seed))
     info = ServeInfo(base_url(host, port), key, state.ws.id)
     click.echo("# Clockify emulator: paste these lines into the shell that runs clocksync")
     for line in info.export_lines():

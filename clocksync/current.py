@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import MappingProxyType
 
 from clocksync.clockify.client import ClockifyClient
@@ -64,9 +64,25 @@ def profile_from(wire: WireProfile) -> tuple[Profile, str | None]:
     return Profile(seconds, wire.work_capacity, MappingProxyType(values)), warning
 
 
-async def load_profiles(client: ClockifyClient, user_ids: Iterable[str]) -> tuple[dict[str, Profile], list[str]]:
+ProfileProgress = Callable[[int, int], None]
+
+
+async def load_profiles(
+    client: ClockifyClient, user_ids: Iterable[str], progress: ProfileProgress | None = None
+) -> tuple[dict[str, Profile], list[str]]:
+    """One GET per user (there is no list endpoint), concurrently; ``progress(done, total)`` after each."""
     ids = sorted(set(user_ids))
-    wires = await asyncio.gather(*(client.get_member_profile(i) for i in ids))
+    done = 0
+
+    async def one(user_id: str) -> WireProfile:
+        nonlocal done
+        wire = await client.get_member_profile(user_id)
+        done += 1
+        if progress:
+            progress(done, len(ids))
+        return wire
+
+    wires = await asyncio.gather(*(one(i) for i in ids))
     profiles: dict[str, Profile] = {}
     warnings: list[str] = []
     for user_id, wire in zip(ids, wires, strict=True):
@@ -81,6 +97,7 @@ async def load_current(
     *,
     profile_keys: Iterable[str] = (),
     profile_ids: Iterable[str] = (),
+    progress: ProfileProgress | None = None,
 ) -> CurrentState:
     """Read the workspace. Profiles are read for members whose email key is in ``profile_keys``
     (skipping inactive ones) and for every id in ``profile_ids``.
@@ -108,7 +125,7 @@ async def load_current(
     wanted_keys = set(profile_keys)
     ids = {m.id for m in members.values() if m.key in wanted_keys and m.status in ("ACTIVE", "PENDING")}
     ids |= {i for i in profile_ids if i in members}
-    profiles, warnings = await load_profiles(client, ids)
+    profiles, warnings = await load_profiles(client, ids, progress)
     protected: dict[str, list[str]] = {}
     for holiday in holidays:
         for group_id in holiday.user_group_ids:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config
-from clocksync.current import load_current
+from clocksync.current import ProfileProgress, load_current
 from clocksync.diff import DiffOptions, diff
 from clocksync.model import DesiredState
 from clocksync.plan import InputFingerprint, Plan, PlanOptions, build_plan, check_thresholds
@@ -31,11 +31,12 @@ async def make_plan(
     options: PlanOptions,
     *,
     created_at: str | None = None,
+    progress: ProfileProgress | None = None,
 ) -> PlanOutcome:
     """Build a sealed plan. Raises PreflightError, ClockifyError or TooMuchChange; never writes."""
     report = await preflight(client)
     needs_profile = [u.key for u in desired.users.values() if u.capacity_seconds is not None or u.fields]
-    current = await load_current(client, profile_keys=needs_profile)
+    current = await load_current(client, profile_keys=needs_profile, progress=progress)
     result = diff(desired, current, config, DiffOptions(
         deactivate_missing=options.deactivate_missing,
         delete_unmanaged_groups=options.delete_unmanaged_groups,

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner, Result
 
 from clocksync.cli import cli
 from clocksync.clockify.client import ClockifyClient, RetryPolicy
-from clocksync.emulator.app import Emulator, EmulatorOptions
+from clocksync.emulator.app import Emulator, EmulatorOptions, EmulatorTransport
 from clocksync.emulator.demo import demo_workspace
 from clocksync.emulator.state import WorkspaceState
 from tests.contract import ContractTransport
@@ -66,7 +65,7 @@ def make_harness(state: WorkspaceState | None = None, key: str | None = None,
         state, key = demo_workspace(secrets.token_urlsafe(16))
     assert key is not None
     emulator = Emulator(state, options or EmulatorOptions(rate_limit=0))
-    transport = ContractTransport(httpx.ASGITransport(app=emulator.app))
+    transport = ContractTransport(EmulatorTransport(app=emulator.app))
     return EmulatorHarness(emulator, key, transport)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from clocksync.audit import safe_cell
@@ -131,3 +131,31 @@ def test_init_writes_starter_files_and_refuses_to_overwrite(tmp_path: Path) -> N
 def test_example_config_is_the_init_template() -> None:
     root = Path(__file__).resolve().parent.parent
     assert (root / "examples" / "config.yaml").read_text() == (root / "clocksync" / "templates" / "config.yaml").read_text()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(min_value=0, max_value=10_000), offset=st.integers(min_value=0, max_value=10_000),
+       byte=st.integers(min_value=32, max_value=126))
+def test_truncated_or_edited_plans_are_refused_without_writes(harness: EmulatorHarness, workdir: Path, cut: int,
+                                                               offset: int, byte: int) -> None:
+    plan_path = Path("plans/plan.json")
+    if not plan_path.exists():
+        assert run_cli(harness, "plan", "users.csv", "--deactivate-missing").exit_code == 0
+    original = plan_path.read_bytes()
+    damaged = bytearray(original[: max(1, cut % len(original))]) if cut % 2 else bytearray(original)
+    if not cut % 2:
+        position = offset % len(damaged)
+        if damaged[position] == byte:
+            byte = byte + 1 if byte < 126 else 32
+        damaged[position] = byte
+    try:
+        same = json.loads(bytes(damaged)) == json.loads(original)
+    except ValueError:
+        same = False
+    assume(not same)  # a space for a newline changes no byte of meaning: that plan is intact
+    Path("plans/damaged.json").write_bytes(bytes(damaged))
+    writes = harness.state.writes
+    result = run_cli(harness, "apply", "plans/damaged.json", "--confirm", "I UNDERSTAND")
+    assert result.exit_code == 1
+    assert "PlanFileError" in result.output and "Traceback" not in result.output
+    assert harness.state.writes == writes == 0

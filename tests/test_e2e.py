@@ -167,9 +167,14 @@ def test_bad_csv_exits_1_and_writes_nothing(harness: EmulatorHarness, workdir: P
 
 
 def test_api_key_never_in_artefacts(harness: EmulatorHarness, workdir: Path) -> None:
-    _, _ = _plan(harness, "--deactivate-missing")
-    result = run_cli(harness, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND")
-    outputs = result.output
+    """Scan every file and every output of a verbose run, and of failing runs, for the key."""
+    outputs = run_cli(harness, "-vv", "plan", "users.csv", "--deactivate-missing").output
+    harness.state.ws.users[harness.user_id("maria.garcia@example.com")].work_capacity = "PT1H"  # one stale
+    outputs += run_cli(harness, "-vv", "apply", "plans/plan.json", "--confirm", "I UNDERSTAND").output
+    outputs += run_cli(harness, "apply", "plans/plan.json", env={"CLOCKIFY_WORKSPACE_ID": "x" * 24}).output
+    wrong = harness.api_key[::-1]
+    outputs += run_cli(harness, "-vv", "preflight", env={"CLOCKIFY_API_KEY": wrong}).output
+    assert wrong not in outputs and "rejected" in outputs
     for path in workdir.rglob("*"):
         if path.is_file():
             assert harness.api_key not in path.read_text(errors="replace"), path

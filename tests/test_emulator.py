@@ -123,3 +123,19 @@ def test_state_survives_json(tmp_path: Path) -> None:
     copy = WorkspaceState.from_json(json.loads(json.dumps(state.to_json())))
     assert copy.to_json() == state.to_json()
     assert Emulator(copy).state is copy
+
+
+def test_dropped_connection_after_a_write() -> None:
+    import pytest
+
+    h = make_harness(options=EmulatorOptions(rate_limit=0, p_drop=1.0))
+    with pytest.raises(httpx.RemoteProtocolError):
+        call(h, "POST", f"{WS}/user-groups", json={"name": "Dropped"})
+    assert h.group("Dropped") is not None, "the write was applied before the connection dropped"
+
+
+def test_429_storm_windows() -> None:
+    h = make_harness(options=EmulatorOptions(rate_limit=0, storm_every=10.0, storm_length=5.0))
+    assert call(h, "GET", "/api/v1/user").status_code == 429, "the first seconds are a storm"
+    h.emulator.options.storm_length = 0.0
+    assert call(h, "GET", "/api/v1/user").status_code == 200

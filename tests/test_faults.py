@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.workload import bench_config_yaml, generate
+from clocksync.clockify.client import RetryPolicy
 from clocksync.config import load_config
 from clocksync.desired import load_desired
 from clocksync.emulator.app import EmulatorOptions
@@ -18,12 +19,15 @@ from clocksync.plan import PlanOptions
 from clocksync.planning import make_plan
 from tests.conftest import make_harness
 
+# Retries sized so that a 40 ms storm is outlasted: 12 tries with waits from 5 ms up to 50 ms.
+SOAK_RETRY = RetryPolicy(max_attempts=12, initial_wait=0.005, max_wait=0.05, max_retry_after=0.01)
+
 
 @pytest.mark.parametrize(("seed", "retry_after"), [(1, None), (2, 0.001), (3, None)])
 def test_soak_converges_in_one_apply(tmp_path: Path, seed: int, retry_after: float | None) -> None:
     workload = generate(300, seed=seed, api_key=f"soak-{seed}")
     faults = EmulatorOptions(rate_limit=0, p_429=0.15, retry_after=retry_after, p_5xx=0.08, p_applied_502=0.15,
-                             seed=seed)
+                             p_drop=0.05, storm_every=0.4, storm_length=0.04, seed=seed)
     h = make_harness(workload.state, workload.api_key, faults)
     (tmp_path / "users.csv").write_text(workload.csv_text)
     (tmp_path / "config.yaml").write_text(bench_config_yaml())
@@ -31,15 +35,17 @@ def test_soak_converges_in_one_apply(tmp_path: Path, seed: int, retry_after: flo
     desired = load_desired(tmp_path / "users.csv", config)
 
     async def run() -> tuple:
-        async with h.client() as client:
+        async with h.client(retry=SOAK_RETRY) as client:
             plan = (await make_plan(client, desired, config, PlanOptions(deactivate_missing=True))).plan
             report = await apply_plan(client, plan, config, confirm="I UNDERSTAND", log_dir=tmp_path)
-            h.emulator.options.p_429 = h.emulator.options.p_5xx = h.emulator.options.p_applied_502 = 0.0
+            opts = h.emulator.options
+            opts.p_429 = opts.p_5xx = opts.p_applied_502 = opts.p_drop = opts.storm_every = 0.0
             again = (await make_plan(client, desired, config, PlanOptions(deactivate_missing=True))).plan
             return plan, report, again
 
     plan, report, again = asyncio.run(run())
     assert h.emulator.stats.injected_faults > 50, "the soak really injected faults"
+    assert h.emulator.stats.rate_limited > 50, "429s, random and in storms"
     assert report.ok, [(r.action.describe(), r.outcome, r.message) for r in report.problems()][:5]
     assert again.actions == (), [a.describe() for a in again.actions][:5]
     groups = Counter(g.name.lower() for g in h.state.ws.groups.values())

@@ -97,7 +97,7 @@ class _Retry(Exception):
 
 
 class _WaitRetryAfterOrBackoff(wait_base):
-    """Honour ``Retry-After`` when the server sent one, else exponential backoff with jitter."""
+    """Exponential backoff with jitter, and never less than the server's ``Retry-After``."""
 
     def __init__(self, policy: RetryPolicy) -> None:
         self._policy = policy
@@ -109,9 +109,10 @@ class _WaitRetryAfterOrBackoff(wait_base):
     def __call__(self, retry_state: Any) -> float:
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
+        backoff = float(self._backoff(retry_state))
         if isinstance(exc, _Retry) and exc.retry_after is not None:
-            return float(min(exc.retry_after, self._policy.max_retry_after))
-        return float(self._backoff(retry_state))
+            return max(min(exc.retry_after, self._policy.max_retry_after), backoff)
+        return backoff
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

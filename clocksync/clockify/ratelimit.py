@@ -12,6 +12,11 @@ class TokenBucket:
 
     Waiters are served in arrival order: each one reserves the next free slot under a lock and
     then sleeps outside it, so concurrent callers never busy-wait and never exceed the rate.
+
+    With ``burst`` 1 (the default) sends are also kept ``1/rate`` apart when they leave: when the
+    event loop stalls (a large page being parsed), waiters whose slots passed would otherwise all
+    wake at once and reach the server as a burst, and a server bucket refilled at exactly this rate
+    never recovers from a burst.
     """
 
     def __init__(
@@ -31,6 +36,8 @@ class TokenBucket:
         self._tokens = self.burst
         self._updated = clock()
         self._lock = asyncio.Lock()
+        self._send_lock = asyncio.Lock()
+        self._last_send = float("-inf")
         self.waited = 0.0  # total seconds callers spent waiting, for benchmarks
 
     def __repr__(self) -> str:
@@ -46,3 +53,11 @@ class TokenBucket:
         if delay > 0:
             self.waited += delay
             await self._sleep(delay)
+        if self.burst > 1:
+            return
+        async with self._send_lock:
+            gap = self._last_send + 1.0 / self.rate - self._clock()
+            if gap > 0:
+                self.waited += gap
+                await self._sleep(gap)
+            self._last_send = self._clock()

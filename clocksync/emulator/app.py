@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -41,6 +42,9 @@ class EmulatorOptions:
     p_429: float = 0.0  # injected 429s on top of the real limit
     p_5xx: float = 0.0  # 503 before doing anything
     p_applied_502: float = 0.0  # writes only: apply, then answer 502
+    p_drop: float = 0.0  # handle the request (writes are applied), then drop the connection mid-answer
+    storm_every: float = 0.0  # seconds between 429 storms; 0: no storms
+    storm_length: float = 0.0  # seconds each storm answers every request with 429
     seed: int = 0
 
 
@@ -52,6 +56,32 @@ class EmulatorStats:
     injected_faults: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     by_operation: dict[str, int] = field(default_factory=dict)
+
+
+class DroppedConnection(Exception):
+    """Raised by the app after it started an answer it will never finish (an injected fault)."""
+
+
+class _DroppedResponse(Response):
+    """Starts a 200 answer, sends part of the body, then dies: the client sees the connection drop."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+        await send({"type": "http.response.body", "body": b"[{", "more_body": True})
+        raise DroppedConnection("connection dropped on purpose")
+
+
+class EmulatorTransport(httpx.ASGITransport):
+    """The emulator in-process, as an httpx transport: a dropped answer becomes the httpx error a
+    real dropped connection gives (``RemoteProtocolError``)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except DroppedConnection:
+            raise httpx.RemoteProtocolError("peer closed connection without sending complete message body",
+                                            request=request) from None
 
 
 class _KeyBuckets:
@@ -119,6 +149,7 @@ class Emulator:
         self.stats = EmulatorStats()
         self._limits = _KeyBuckets(self.options.rate_limit)
         self._random = random.Random(self.options.seed)
+        self._started = time.monotonic()
         self.app = self._build()
 
     # ------------------------------------------------------------------ the wrapper every API call goes through
@@ -148,7 +179,7 @@ class Emulator:
         if caller is None:
             return _error(401, 4003, "Api key does not exist")
         retry_headers = {"Retry-After": f"{opts.retry_after:g}"} if opts.retry_after is not None else None
-        if not self._limits.allow(keys[0]):
+        if not self._limits.allow(keys[0]) or self._in_storm():
             self.stats.rate_limited += 1
             return _error(429, 429, "Too many requests", retry_headers)
         if opts.latency:
@@ -164,6 +195,7 @@ class Emulator:
             return _error(503, None, "Service Unavailable")
         roll -= opts.p_5xx
         applied_then_502 = write and roll < opts.p_applied_502
+        drop = not applied_then_502 and self._random.random() < opts.p_drop
         try:
             with self.state.lock:
                 result = await handler(request, self.state, caller)
@@ -174,11 +206,20 @@ class Emulator:
         if applied_then_502:
             self.stats.injected_faults += 1
             return _error(502, None, "Bad Gateway")
+        if drop:
+            self.stats.injected_faults += 1
+            return _DroppedResponse()
         if isinstance(result, Response):
             return result
         if result is None:
             return Response(status_code=ok if ok != 200 else 204)
         return JSONResponse(result, status_code=ok)
+
+    def _in_storm(self) -> bool:
+        opts = self.options
+        if opts.storm_every <= 0 or opts.storm_length <= 0:
+            return False
+        return (time.monotonic() - self._started) % opts.storm_every < opts.storm_length
 
     # ------------------------------------------------------------------ routes
 
