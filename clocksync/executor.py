@@ -147,7 +147,7 @@ async def apply_plan(
     if plan.workspace_id != client.workspace_id:
         raise WorkspaceMismatch(f"the plan was made for workspace {plan.workspace_id}, but "
                                 f"CLOCKIFY_WORKSPACE_ID is {client.workspace_id}; nothing was applied")
-    check_thresholds(plan, config.safety)
+    check_thresholds(plan)
     destructive = plan.destructive_actions
     if destructive and confirm != CONFIRM_TEXT:
         raise ConfirmationRequired(

@@ -87,6 +87,7 @@ class Plan(_Frozen):
     workspace_id: str
     inputs: dict[str, InputFingerprint]
     options: PlanOptions
+    safety: SafetyConfig = SafetyConfig()  # the thresholds the plan was checked against
     figures: WorkspaceFigures
     summary: Summary
     notices: tuple[PlanNotice, ...] = ()
@@ -137,9 +138,11 @@ def build_plan(
     options: PlanOptions,
     csv_rows: int,
     created_at: str,
+    safety: SafetyConfig | None = None,
 ) -> Plan:
     """Seal the differ's result into a plan."""
     plan = Plan(
+        safety=safety or SafetyConfig(),
         created_at=created_at,
         workspace_id=workspace_id,
         inputs=inputs,
@@ -155,12 +158,14 @@ def build_plan(
     return plan.sealed()
 
 
-def check_thresholds(plan: Plan, safety: SafetyConfig) -> None:
+def check_thresholds(plan: Plan) -> None:
     """Refuse mass changes past both a share and a count, unless the plan was made with the override.
 
-    Raises TooMuchChange with the numbers and the way out.
+    The thresholds are the plan's own (those of the config it was made with, sealed by its
+    checksum), so apply judges a plan exactly as plan did. Raises TooMuchChange with the numbers
+    and the way out.
     """
-    figures, opts = plan.figures, plan.options
+    figures, opts, safety = plan.figures, plan.options, plan.safety
     counts = plan.summary.by_kind
     deactivations = counts.get("deactivate_user", 0)
     checks = [

@@ -51,6 +51,7 @@ async def make_plan(
         options=options,
         csv_rows=len(desired.users),
         created_at=created_at or now_utc(),
+        safety=config.safety,
     )
-    check_thresholds(plan, config.safety)
+    check_thresholds(plan)
     return PlanOutcome(plan, report)

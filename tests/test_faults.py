@@ -44,6 +44,9 @@ def test_soak_converges_in_one_apply(tmp_path: Path, seed: int, retry_after: flo
             return plan, report, again
 
     plan, report, again = asyncio.run(run())
+    stats = h.emulator.stats
+    print(f"\nsoak seed={seed}: {stats.requests} requests, {stats.injected_faults} injected faults "
+          f"(429/503/502-after-write/drops), {stats.rate_limited} answered 429, {len(plan.actions)} actions")
     assert h.emulator.stats.injected_faults > 50, "the soak really injected faults"
     assert h.emulator.stats.rate_limited > 50, "429s, random and in storms"
     assert report.ok, [(r.action.describe(), r.outcome, r.message) for r in report.problems()][:5]

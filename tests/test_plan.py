@@ -25,10 +25,11 @@ from scripts.plan_schema import OUT, schema_text
 
 
 def make(actions: list, *, active: int = 100, groups: int = 20, managed: int = 100, rows: int = 100,
-         options: PlanOptions | None = None) -> Plan:
+         options: PlanOptions | None = None, safety: SafetyConfig | None = None) -> Plan:
     result = DiffResult([a.with_id() for a in actions], [], [], [], active, groups, managed)
     return build_plan(result, workspace_id="ws", inputs={"csv": InputFingerprint(path="u.csv", sha256="0")},
-                      options=options or PlanOptions(), csv_rows=rows, created_at="2026-01-01T00:00:00Z")
+                      options=options or PlanOptions(), csv_rows=rows, created_at="2026-01-01T00:00:00Z",
+                      safety=safety)
 
 
 def deactivations(n: int) -> list:
@@ -73,32 +74,33 @@ def test_damaged_plan_refused(tmp_path: Path, mutate, message: str) -> None:  # 
 
 
 def test_small_changes_never_trip_defaults() -> None:
-    check_thresholds(make(deactivations(4), active=5), SafetyConfig())  # 80% but fewer than 5 people
-    check_thresholds(make(deactivations(20), active=100), SafetyConfig())  # 5 or more, but 20%
+    check_thresholds(make(deactivations(4), active=5))  # 80% but fewer than 5 people
+    check_thresholds(make(deactivations(20), active=100))  # 5 or more, but 20%
 
 
 def test_mass_deactivation_refused_with_numbers_and_override() -> None:
     with pytest.raises(TooMuchChange) as info:
-        check_thresholds(make(deactivations(30), active=100), SafetyConfig())
+        check_thresholds(make(deactivations(30), active=100))
     assert "30% is over 25% (30/100 active members)" in str(info.value)
     assert "--allow-mass-deactivation" in str(info.value)
-    check_thresholds(make(deactivations(30), active=100, options=PlanOptions(allow_mass_deactivation=True)),
-                     SafetyConfig())
+    check_thresholds(make(deactivations(30), active=100, options=PlanOptions(allow_mass_deactivation=True)))
+    check_thresholds(make(deactivations(30), active=100, safety=SafetyConfig(max_deactivation_share=0.5)))
 
 
 def test_mass_group_deletion_and_removal_refused() -> None:
     deletes = [DeleteGroup(group_id=f"g{i}", group_name=f"G{i}") for i in range(6)]
     with pytest.raises(TooMuchChange, match="group deletions"):
-        check_thresholds(make(deletes, groups=10), SafetyConfig())
+        check_thresholds(make(deletes, groups=10))
     removals = [RemoveMember(group_name="G", group_id="g", user_id=f"u{i}", email=f"u{i}@x.io") for i in range(60)]
     with pytest.raises(TooMuchChange, match="membership removals"):
-        check_thresholds(make(removals, managed=100), SafetyConfig())
+        check_thresholds(make(removals, managed=100))
 
 
 def test_truncated_csv_refused_with_deactivation() -> None:
-    plan = make(deactivations(10), active=100, rows=20, options=PlanOptions(deactivate_missing=True))
+    plan = make(deactivations(10), active=100, rows=20, options=PlanOptions(deactivate_missing=True),
+                safety=SafetyConfig(max_deactivation_share=1.0))
     with pytest.raises(TooMuchChange, match="truncated"):
-        check_thresholds(plan, SafetyConfig(max_deactivation_share=1.0))
+        check_thresholds(plan)
 
 
 def test_published_schema_is_current_and_validates_a_plan() -> None:
