@@ -179,3 +179,14 @@ def test_api_key_never_in_artefacts(harness: EmulatorHarness, workdir: Path) -> 
         if path.is_file():
             assert harness.api_key not in path.read_text(errors="replace"), path
     assert harness.api_key not in outputs
+
+
+def test_second_apply_at_once_gets_a_clear_message(harness: EmulatorHarness, workdir: Path) -> None:
+    from clocksync.locking import workspace_lock
+
+    _plan(harness)
+    with workspace_lock(harness.workspace_id):  # another apply holds the workspace
+        result = run_cli(harness, "apply", "plans/plan.json")
+    assert result.exit_code == 1
+    assert "ApplyLocked: another apply is running" in result.output
+    assert harness.state.writes == 0

@@ -27,7 +27,7 @@ SOAK_RETRY = RetryPolicy(max_attempts=12, initial_wait=0.005, max_wait=0.05, max
 def test_soak_converges_in_one_apply(tmp_path: Path, seed: int, retry_after: float | None) -> None:
     workload = generate(300, seed=seed, api_key=f"soak-{seed}")
     faults = EmulatorOptions(rate_limit=0, p_429=0.15, retry_after=retry_after, p_5xx=0.08, p_applied_502=0.15,
-                             p_drop=0.05, storm_every=0.4, storm_length=0.04, seed=seed)
+                             p_drop=0.05, storm_every=0.4, storm_length=0.04, latency=0.002, seed=seed)
     h = make_harness(workload.state, workload.api_key, faults)
     (tmp_path / "users.csv").write_text(workload.csv_text)
     (tmp_path / "config.yaml").write_text(bench_config_yaml())

@@ -56,6 +56,7 @@ def test_no_burst_after_a_stall() -> None:
         await asyncio.gather(*(caller() for _ in range(6)), stall())
 
     asyncio.run(run())
-    sends = sorted(clock.sends)
-    gaps = [b - a for a, b in zip(sends, sends[1:], strict=False)]
-    assert len(sends) == 6 and min(gaps) >= 0.1 - 1e-9, sends
+    sends = sorted(t for t in clock.sends if t >= 5.0)  # those whose slots passed during the stall
+    assert len(sends) == 5
+    # At most two leave together (the tolerance of one interval); then they are paced again.
+    assert all(sends[k] - sends[0] >= (k - 1) * 0.1 - 1e-9 for k in range(1, 5)), sends

@@ -13,10 +13,11 @@ class TokenBucket:
     Waiters are served in arrival order: each one reserves the next free slot under a lock and
     then sleeps outside it, so concurrent callers never busy-wait and never exceed the rate.
 
-    With ``burst`` 1 (the default) sends are also kept ``1/rate`` apart when they leave: when the
-    event loop stalls (a large page being parsed), waiters whose slots passed would otherwise all
-    wake at once and reach the server as a burst, and a server bucket refilled at exactly this rate
-    never recovers from a burst.
+    With ``burst`` 1 (the default) sends are also paced when they leave (GCRA, tolerance one
+    interval): when the event loop stalls (a large page being parsed), waiters whose slots passed
+    would otherwise all wake at once and reach the server as a burst, and a server bucket refilled
+    at exactly this rate never recovers from one. The theoretical arrival time advances by exactly
+    one interval per send, so timer overshoot does not accumulate into a slower rate.
     """
 
     def __init__(
@@ -37,7 +38,7 @@ class TokenBucket:
         self._updated = clock()
         self._lock = asyncio.Lock()
         self._send_lock = asyncio.Lock()
-        self._last_send = float("-inf")
+        self._tat = float("-inf")  # theoretical arrival time of the next send
         self.waited = 0.0  # total seconds callers spent waiting, for benchmarks
 
     def __repr__(self) -> str:
@@ -55,9 +56,10 @@ class TokenBucket:
             await self._sleep(delay)
         if self.burst > 1:
             return
+        interval = 1.0 / self.rate
         async with self._send_lock:
-            gap = self._last_send + 1.0 / self.rate - self._clock()
-            if gap > 0:
-                self.waited += gap
-                await self._sleep(gap)
-            self._last_send = self._clock()
+            early = self._tat - interval - self._clock()
+            if early > 0:
+                self.waited += early
+                await self._sleep(early)
+            self._tat = max(self._tat, self._clock()) + interval
