@@ -22,8 +22,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(state: Path, port: int, key: str) -> tuple[subprocess.Popen[str], list[str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "clocksync", "emulator", "--port", str(port), "--state", str(state)],
+def start(state: Path, port: int, key: str, *extra: str) -> tuple[subprocess.Popen[str], list[str]]:
+    proc = subprocess.Popen([sys.executable, "-m", "clocksync", "emulator", "--port", str(port), "--state", str(state),
+                             *extra],
                             env={**os.environ, "CLOCKSYNC_EMULATOR_API_KEY": key}, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     lines = [proc.stdout.readline().strip() for _ in range(4)]
@@ -73,5 +74,17 @@ def test_plan_apply_over_http_and_state_survives_restart(tmp_path: Path) -> None
         assert again.returncode == 0, again.stdout
         wrong = clocksync({**env, "CLOCKIFY_API_KEY": "wrong"}, tmp_path, "preflight")
         assert wrong.returncode == 1 and "rejected" in wrong.stderr and "Traceback" not in wrong.stderr
+    finally:
+        stop(proc)
+
+
+def test_dropped_connection_over_real_http(tmp_path: Path) -> None:
+    import httpx
+
+    port, key = free_port(), secrets.token_urlsafe(16)
+    proc, _ = start(tmp_path / "state.json", port, key, "--p-drop", "1", "--rate-limit", "0")
+    try:
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/user", headers={"X-Api-Key": key})
     finally:
         stop(proc)

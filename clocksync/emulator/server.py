@@ -12,7 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
-from clocksync.emulator.app import API, Emulator, EmulatorOptions
+from clocksync.emulator.app import API, DroppedConnection, Emulator, EmulatorOptions
 from clocksync.emulator.demo import demo_workspace
 from clocksync.emulator.state import WorkspaceState
 
@@ -83,7 +83,13 @@ def build_server(
 
         app.router.lifespan_context = lifespan
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
+    logging.getLogger("uvicorn.error").addFilter(_quiet_drops)
     return uvicorn.Server(config)
+
+
+def _quiet_drops(record: logging.LogRecord) -> bool:
+    """Injected dropped connections are on purpose: no traceback for them in the server log."""
+    return not (record.exc_info and isinstance(record.exc_info[1], DroppedConnection))
 
 
 def base_url(host: str, port: int) -> str:
