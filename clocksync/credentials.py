@@ -98,20 +98,16 @@ def resolve_connection(
     def lookup(name: str) -> str:
         return (env.get(name) or dotenv.get(name) or "").strip()
 
-    api_key = lookup("CLOCKIFY_API_KEY")
-    if not api_key:
+    def required(name: str, label: str, hidden: bool) -> str:
+        value = lookup(name)
+        if value:
+            return value
         if prompt is None:
-            raise CredentialsError(
-                "CLOCKIFY_API_KEY is not set: export it, put it in .env, or run in a terminal to be asked"
-            )
-        api_key = prompt("Clockify API key", True).strip()
-    workspace_id = lookup("CLOCKIFY_WORKSPACE_ID")
-    if not workspace_id:
-        if prompt is None:
-            raise CredentialsError(
-                "CLOCKIFY_WORKSPACE_ID is not set: export it, put it in .env, or run in a terminal to be asked"
-            )
-        workspace_id = prompt("Clockify workspace id", False).strip()
+            raise CredentialsError(f"{name} is not set: export it, put it in .env, or run in a terminal to be asked")
+        return prompt(label, hidden).strip()
+
+    api_key = required("CLOCKIFY_API_KEY", "Clockify API key", True)
+    workspace_id = required("CLOCKIFY_WORKSPACE_ID", "Clockify workspace id", False)
     if not api_key or not workspace_id:
         raise CredentialsError("an API key and a workspace id are both needed")
     base_url = check_base_url(lookup("CLOCKIFY_BASE_URL") or DEFAULT_BASE_URL)

@@ -159,3 +159,15 @@ def test_truncated_or_edited_plans_are_refused_without_writes(harness: EmulatorH
     assert result.exit_code == 1
     assert "PlanFileError" in result.output and "Traceback" not in result.output
     assert harness.state.writes == writes == 0
+
+
+def test_missing_credentials_are_asked_for_with_a_hidden_key_prompt(tmp_path: Path) -> None:
+    asked: list[tuple[str, bool]] = []
+
+    def prompt(label: str, hidden: bool) -> str:
+        asked.append((label, hidden))
+        return "typed-key" if hidden else "typed-ws"
+
+    conn = resolve_connection(Config(), environ={}, dotenv_path=tmp_path / "none", prompt=prompt)
+    assert asked == [("Clockify API key", True), ("Clockify workspace id", False)]
+    assert conn.api_key.reveal() == "typed-key" and conn.workspace_id == "typed-ws"
