@@ -92,18 +92,24 @@ async def load_profiles(
     return profiles, warnings
 
 
+async def _self_id(client: ClockifyClient, known: str | None) -> str:
+    return known if known is not None else (await client.get_current_user()).id
+
+
 async def load_current(
     client: ClockifyClient,
     *,
     profile_keys: Iterable[str] = (),
     profile_ids: Iterable[str] = (),
     progress: ProfileProgress | None = None,
+    self_id: str | None = None,
 ) -> CurrentState:
     """Read the workspace. Profiles are read for members whose email key is in ``profile_keys``
-    (skipping inactive ones) and for every id in ``profile_ids``.
+    (skipping inactive ones) and for every id in ``profile_ids``. ``self_id`` (the key's user, when
+    preflight already read it) saves a request.
     """
     # Tasks rather than one gather so that each result keeps its type.
-    me_task = asyncio.create_task(client.get_current_user())
+    me_task = asyncio.create_task(_self_id(client, self_id))
     users_task = asyncio.create_task(client.list_users())
     groups_task = asyncio.create_task(client.list_groups())
     fields_task = asyncio.create_task(client.list_custom_fields("USER"))
@@ -116,7 +122,7 @@ async def load_current(
     finally:
         for task in tasks:
             task.cancel()
-    me, users, groups, fields = me_task.result(), users_task.result(), groups_task.result(), fields_task.result()
+    me_id, users, groups, fields = me_task.result(), users_task.result(), groups_task.result(), fields_task.result()
     holidays, policies, owners = holidays_task.result(), policies_task.result(), owners_task.result()
     members = {
         u.id: Member(u.id, u.email, u.name or "", u.workspace_status(client.workspace_id)) for u in users
@@ -136,7 +142,7 @@ async def load_current(
     logger.debug("load_current: members=%d groups=%d profiles=%d", len(members), len(groups), len(profiles))
     return CurrentState(
         workspace_id=client.workspace_id,
-        self_id=me.id,
+        self_id=me_id,
         owner_ids=frozenset(owners_seen | {o.id for o in owners}),
         members=MappingProxyType(members),
         roles=grants,

@@ -154,14 +154,16 @@ async def apply_plan(
             f"the plan has {len(destructive)} destructive action(s) (deactivations, group deletions): type "
             f"{CONFIRM_TEXT} at the prompt or pass --confirm \"{CONFIRM_TEXT}\"; nothing was applied"
         )
-    await preflight(client)
+    report = await preflight(client)
     with workspace_lock(client.workspace_id):
-        return await _Executor(client, plan, log_dir, progress).run()
+        return await _Executor(client, plan, log_dir, progress, report.user_id).run()
 
 
 class _Executor:
-    def __init__(self, client: ClockifyClient, plan: Plan, log_dir: Path, progress: ProgressCallback | None) -> None:
+    def __init__(self, client: ClockifyClient, plan: Plan, log_dir: Path, progress: ProgressCallback | None,
+                 self_id: str) -> None:
         self.client = client
+        self.self_id = self_id
         self.plan = plan
         self.log_dir = log_dir
         self.progress = progress
@@ -183,7 +185,7 @@ class _Executor:
     # ------------------------------------------------------------------ reading
 
     async def read_view(self, profile_ids: set[str]) -> LiveView:
-        state = await load_current(self.client, profile_ids=profile_ids)
+        state = await load_current(self.client, profile_ids=profile_ids, self_id=self.self_id)
         return LiveView.from_state(state, self.extra_protected)
 
     async def refresh_lists(self, ticket: int) -> None:

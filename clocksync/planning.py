@@ -36,7 +36,7 @@ async def make_plan(
     """Build a sealed plan. Raises PreflightError, ClockifyError or TooMuchChange; never writes."""
     report = await preflight(client)
     needs_profile = [u.key for u in desired.users.values() if u.capacity_seconds is not None or u.fields]
-    current = await load_current(client, profile_keys=needs_profile, progress=progress)
+    current = await load_current(client, profile_keys=needs_profile, progress=progress, self_id=report.user_id)
     result = diff(desired, current, config, DiffOptions(
         deactivate_missing=options.deactivate_missing,
         delete_unmanaged_groups=options.delete_unmanaged_groups,
