@@ -26,6 +26,7 @@ from clocksync.desired import load_desired
 from clocksync.errors import ClocksyncError, ConfirmationRequired
 from clocksync.executor import CONFIRM_TEXT, ActionResult, ApplyReport, Outcome, apply_plan
 from clocksync.plan import Plan, PlanOptions, load_plan, save_plan
+from clocksync.plandiff import compare_plans, render_comparison
 from clocksync.planning import make_plan
 from clocksync.preflight import preflight
 from clocksync.render import render
@@ -262,9 +263,21 @@ def _print_report(report: ApplyReport) -> None:
 @cli.command()
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-def show(plan_file: Path, fmt: str) -> None:
-    """Render a saved PLAN_FILE (checks its checksum too)."""
-    click.echo(render(load_plan(plan_file), fmt, _style), nl=False)
+@click.option("--since", "since", type=click.Path(path_type=Path),
+              help="An earlier plan (the one you reviewed): show only what changed since.")
+def show(plan_file: Path, fmt: str, since: Path | None) -> None:
+    """Render a saved PLAN_FILE (checks its checksum too).
+
+    \b
+    Examples:
+      clocksync show plans/plan.json --format html > plan.html
+      clocksync show plans/plan.json --since plans/reviewed.json
+    """
+    loaded = load_plan(plan_file)
+    if since is not None:
+        click.echo(render_comparison(compare_plans(load_plan(since), loaded), str(since)), nl=False)
+        return
+    click.echo(render(loaded, fmt, _style), nl=False)
 
 
 @cli.command()

@@ -1,0 +1,36 @@
+"""Comparing two plans: what a reviewer needs to see when a plan is made again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clocksync.plan import load_plan
+from clocksync.plandiff import compare_plans, render_comparison
+from tests.conftest import EmulatorHarness, run_cli
+
+
+def test_same_plan_compares_equal() -> None:
+    sample = load_plan(Path(__file__).resolve().parent.parent / "plans" / "sample-plan.json")
+    assert compare_plans(sample, sample).same
+
+
+def test_changes_between_two_plans(harness: EmulatorHarness, workdir: Path) -> None:
+    assert run_cli(harness, "plan", "users.csv", "--out", "plans/reviewed.json").exit_code == 0
+    csv = Path("users.csv").read_text()
+    csv = csv.replace("maria.garcia@example.com,jane.smith@example.com,37.5", "maria.garcia@example.com,jane.smith@example.com,30")
+    csv = csv.replace("emma.wilson@example.com,former.manager@example.com,24", "emma.wilson@example.com,jane.smith@example.com,24")
+    Path("users.csv").write_text(csv)
+    assert run_cli(harness, "plan", "users.csv", "--out", "plans/new.json").exit_code == 0
+    comparison = compare_plans(load_plan(Path("plans/reviewed.json")), load_plan(Path("plans/new.json")))
+    changed = {a.target: fields for a, fields in comparison.changed}
+    maria = changed["maria.garcia@example.com"]
+    assert [(c.field, c.old, c.new) for c in maria if c.field == "capacity.after"] == [
+        ("capacity.after", "PT7H30M", "PT6H")]
+    added = {a.describe() for a in comparison.added}
+    assert "add emma.wilson@example.com to group 'Jane Smith'" in added
+    removed = {a.describe() for a in comparison.removed}
+    assert "add emma.wilson@example.com to group 'Other functions'" in removed
+    text = render_comparison(comparison, "plans/reviewed.json")
+    assert "capacity.after: 'PT7H30M' -> 'PT6H'" in text
+    shown = run_cli(harness, "show", "plans/new.json", "--since", "plans/reviewed.json")
+    assert shown.exit_code == 0 and "Changes since plans/reviewed.json" in shown.stdout
