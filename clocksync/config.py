@@ -79,7 +79,7 @@ class SafetyConfig(_Section):
 class ApiConfig(_Section):
     requests_per_second: float = Field(10.0, gt=0, le=1000)
     page_size: int = Field(1000, ge=1, le=5000)
-    concurrency: int = Field(8, ge=1, le=64)
+    concurrency: int = Field(16, ge=1, le=64)  # requests in flight: rate x latency (50/s x 0.2 s = 10)
     timeout_seconds: float = Field(30.0, gt=0)
     max_attempts: int = Field(8, ge=1, le=20)
 
