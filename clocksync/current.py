@@ -42,7 +42,7 @@ def roles_from(users: Iterable[WireUser], groups: Iterable[WireGroup]) -> tuple[
                 owners.add(user.id)
             if name not in (TEAM_MANAGER, PROJECT_MANAGER):
                 continue
-            for entity in role.entities:
+            for entity in role.targets():
                 if entity.target:
                     grants.add(RoleGrant(user.id, name, entity.target, name == TEAM_MANAGER and entity.via_group))
     for group in groups:

@@ -185,3 +185,25 @@ def test_plain_http_is_refused_except_on_loopback() -> None:
     with pytest.raises(CredentialsError):
         check_base_url("http://api.clockify.me/api/v1")
     assert check_base_url("http://127.0.0.1:8080/api/v1/") == "http://127.0.0.1:8080/api/v1"
+
+
+def test_roles_are_read_in_every_shape_seen_in_public_code() -> None:
+    from clocksync.clockify.schemas import WireGroup, WireUser
+    from clocksync.current import roles_from
+    from clocksync.model import RoleGrant
+
+    users = [WireUser.model_validate({"id": "m1", "email": "m@x.io", "roles": [
+        {"role": "TEAM_MANAGER", "entities": [{"id": "u1"}, {"id": "g1", "source": {"type": "USER_GROUP"}},
+                                              {"id": "g2", "source": "USER_GROUP"}]},
+        {"role": {"name": "TEAM_MANAGER"}, "entityId": "u2"},
+        {"role": "TEAM_MANAGER", "entity": {"id": "g3", "sourceType": "USER_GROUP"}},
+        {"role": "TEAM_MANAGER", "entities": []},  # a "ghost" role with nothing under it
+        {"role": "PROJECT_MANAGER", "entities": [{"id": "p1"}]},
+    ]}), WireUser.model_validate({"id": "o1", "email": "o@x.io", "roles": [{"role": "WORKSPACE_OWN"}]})]
+    groups = [WireGroup.model_validate({"id": "g4", "name": "G", "teamManagers": [{"id": "m1", "name": "M"}]})]
+    grants, owners = roles_from(users, groups)
+    assert grants == {RoleGrant("m1", "TEAM_MANAGER", "u1"), RoleGrant("m1", "TEAM_MANAGER", "g1", True),
+                      RoleGrant("m1", "TEAM_MANAGER", "g2", True), RoleGrant("m1", "TEAM_MANAGER", "u2"),
+                      RoleGrant("m1", "TEAM_MANAGER", "g3", True), RoleGrant("m1", "PROJECT_MANAGER", "p1"),
+                      RoleGrant("m1", "TEAM_MANAGER", "g4", True)}
+    assert owners == {"o1"}

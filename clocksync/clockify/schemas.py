@@ -43,10 +43,25 @@ class WireRoleEntity(Wire):
 
 
 class WireRole(Wire):
-    """An entry of the undocumented ``roles`` array that ``include-roles=true`` adds (API-NOTES 7.4)."""
+    """An entry of the undocumented ``roles`` array that ``include-roles=true`` adds (API-NOTES 7.4).
+
+    Public code reads it as ``{role, entities: [{id, source}]}``; other clients guard against a
+    flat ``{role, entityId, sourceType}`` or a single ``entity``. All three are read.
+    """
 
     role: Any = None
     entities: list[WireRoleEntity] = Field(default_factory=list)
+    entity: WireRoleEntity | None = None
+    entity_id: str | None = Field(default=None, alias="entityId")
+    source_type: str | None = Field(default=None, alias="sourceType")
+
+    def targets(self) -> list[WireRoleEntity]:
+        found = list(self.entities)
+        if self.entity is not None:
+            found.append(self.entity)
+        if self.entity_id:
+            found.append(WireRoleEntity(id=self.entity_id, sourceType=self.source_type))
+        return found
 
     @property
     def name(self) -> str:
