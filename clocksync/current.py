@@ -14,6 +14,7 @@ from types import MappingProxyType
 from clocksync.clockify.client import ClockifyClient
 from clocksync.clockify.schemas import WireGroup, WireProfile, WireUser
 from clocksync.durations import parse_duration
+from clocksync.errors import ApiStatusError
 from clocksync.model import (
     PROJECT_MANAGER,
     TEAM_MANAGER,
@@ -74,9 +75,14 @@ async def load_profiles(
     ids = sorted(set(user_ids))
     done = 0
 
-    async def one(user_id: str) -> WireProfile:
+    async def one(user_id: str) -> WireProfile | ApiStatusError:
         nonlocal done
-        wire = await client.get_member_profile(user_id)
+        try:
+            wire: WireProfile | ApiStatusError = await client.get_member_profile(user_id)
+        except ApiStatusError as exc:
+            if exc.status is None or exc.status >= 500 or exc.status in (401, 429):
+                raise  # transient or fatal for the whole run, not about this user
+            wire = exc  # e.g. an invited user whose profile the API will not show
         done += 1
         if progress:
             progress(done, len(ids))
@@ -86,6 +92,10 @@ async def load_profiles(
     profiles: dict[str, Profile] = {}
     warnings: list[str] = []
     for user_id, wire in zip(ids, wires, strict=True):
+        if isinstance(wire, ApiStatusError):
+            warnings.append(f"user {user_id}: member profile could not be read ({wire}); its capacity and "
+                            "fields are left as they are")
+            continue
         profiles[user_id], warning = profile_from(wire)
         if warning:
             warnings.append(f"user {wire.email or user_id}: {warning}")

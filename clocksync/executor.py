@@ -207,7 +207,10 @@ class _Executor:
 
     async def refresh_profile(self, user_id: str) -> None:
         profiles, _ = await load_profiles(self.client, [user_id])
-        profile = profiles[user_id]
+        profile = profiles.get(user_id)
+        if profile is None:  # unreadable now: the check reports the action as stale
+            self.view.capacity.pop(user_id, None)
+            return
         self.view.capacity[user_id] = profile.capacity_seconds
         self.view.values[user_id] = dict(profile.values)
 

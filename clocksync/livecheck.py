@@ -129,6 +129,8 @@ def profile_parts(action: UpdateProfile, view: LiveView) -> tuple[Verdict, bool,
     """The verdict, whether capacity still needs writing, the fields still to write, and why if stale."""
     if action.user_id not in view.members:
         return Verdict.STALE, False, {}, "the user is no longer in the workspace"
+    if action.user_id not in view.capacity:
+        return Verdict.STALE, False, {}, "the member profile could not be read, so the plan cannot be checked"
     todo_capacity = False
     todo_fields: dict[str, str] = {}
     stale: list[str] = []
@@ -136,7 +138,7 @@ def profile_parts(action: UpdateProfile, view: LiveView) -> tuple[Verdict, bool,
         live = view.capacity.get(action.user_id)
         if _capacity_matches(action.capacity.after, live):
             pass
-        elif _capacity_matches(action.capacity.before, live) or action.user_id not in view.capacity:
+        elif _capacity_matches(action.capacity.before, live):
             todo_capacity = True
         else:
             stale.append(f"work capacity is now {live}s, the plan expected {action.capacity.before}")

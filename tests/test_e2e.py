@@ -190,3 +190,29 @@ def test_second_apply_at_once_gets_a_clear_message(harness: EmulatorHarness, wor
     assert result.exit_code == 1
     assert "ApplyLocked: another apply is running" in result.output
     assert harness.state.writes == 0
+
+
+def test_unreadable_profile_is_a_warning_and_stale_at_apply(harness: EmulatorHarness, workdir: Path,
+                                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from clocksync.emulator.state import EmulatorError
+
+    maria = harness.user_id("maria.garcia@example.com")
+    render = harness.state.render_profile
+    refusing = [True]
+
+    def refuse_maria(user):  # type: ignore[no-untyped-def]
+        if user.id == maria and refusing[0]:
+            raise EmulatorError(404, 404, "Member profile not found")
+        return render(user)
+
+    monkeypatch.setattr(harness.state, "render_profile", refuse_maria)
+    code, plan = _plan(harness)
+    assert code == 2
+    assert "maria.garcia@example.com" not in [a.get("email") for a in plan["actions"] if a["kind"] == "update_profile"]
+    assert any("member profile could not be read" in n["message"] for n in plan["notices"])
+    refusing[0] = False
+    _plan(harness)  # readable again: maria's update is planned...
+    refusing[0] = True
+    result = run_cli(harness, "apply", "plans/plan.json")  # ...but unreadable at apply: stale, not blind
+    assert result.exit_code == 1 and "member profile could not be read" in result.output
+    assert harness.state.ws.users[maria].work_capacity == "PT8H"
