@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8765
+BENCH_ARGS ?=
 
-.PHONY: install demo test lint typecheck check bench spec clean
+.PHONY: install demo test lint typecheck check bench spec hooks clean
 
 $(BIN)/clocksync: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +29,11 @@ typecheck: install
 
 check: lint typecheck test
 
-bench: install  ## performance figures (not a test): see benchmarks/README.md
-	$(BIN)/python benchmarks/bench.py
+bench: install  ## performance figures (not a test); about 15 min; quicker: make bench BENCH_ARGS="--sizes 100,1000 --runs 1"
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+hooks:  ## run `make check` before every commit
+	git config core.hooksPath .githooks
 
 spec:  ## re-derive the spec subset from ../shared/clockify/openapi.json
 	$(PYTHON) scripts/derive_spec.py
