@@ -126,19 +126,19 @@ def one_run(n: int, rate: float, latency: float, seed: int) -> dict[str, Any]:
             async def plan_work(client: ClockifyClient) -> Any:
                 return (await make_plan(client, desired, config, options)).plan
 
-            async def apply_work(plan: Any) -> Any:
+            def apply_work(plan: Any) -> Any:
                 async def work(client: ClockifyClient) -> Any:
                     return await apply_plan(client, plan, config, confirm="I UNDERSTAND", log_dir=tmpdir / "logs")
                 return work
 
             plan, plan_phase = asyncio.run(_measure(server, key, ws_id, rate, plan_work))
             plan_phase.actions = len(plan.actions)
-            report, apply_phase = asyncio.run(_measure(server, key, ws_id, rate, asyncio.run(apply_work(plan))))
+            report, apply_phase = asyncio.run(_measure(server, key, ws_id, rate, apply_work(plan)))
             apply_phase.actions = len(plan.actions)
             assert report.ok, [r.message for r in report.problems()][:5]
             noop_plan, noop_plan_phase = asyncio.run(_measure(server, key, ws_id, rate, plan_work))
             noop_plan_phase.actions = len(noop_plan.actions)
-            _, noop_apply_phase = asyncio.run(_measure(server, key, ws_id, rate, asyncio.run(apply_work(noop_plan))))
+            _, noop_apply_phase = asyncio.run(_measure(server, key, ws_id, rate, apply_work(noop_plan)))
         finally:
             server.stop()
     return {"n": n, "plan": asdict(plan_phase), "apply": asdict(apply_phase), "noop_plan": asdict(noop_plan_phase),

@@ -183,7 +183,7 @@ class _RoleAction(_Action):
         return self.entity_name
 
     def _object(self) -> str:
-        return {"user": "user", "group": "group", "project": "project"}[self.entity_kind] + f" {self.entity_name}"
+        return f"{self.entity_kind} {self.entity_name}"
 
 
 class GrantRole(_RoleAction):

@@ -56,12 +56,11 @@ def _line(action: _Action) -> str:
         return action.describe()
     if isinstance(action, AddMember | RemoveMember):
         return f"member {action.email}"
-    if isinstance(action, GrantRole):
-        return f"{action.role} {action.holder_email}" if action.entity_kind == "group" else (
-            f"manager {action.holder_email} ({action.role})" if action.entity_kind == "user" else action.describe())
-    if isinstance(action, RevokeRole):
-        return f"{action.role} {action.holder_email}" if action.entity_kind == "group" else (
-            f"manager {action.holder_email} ({action.role})" if action.entity_kind == "user" else action.describe())
+    if isinstance(action, GrantRole | RevokeRole):
+        if action.entity_kind == "group":
+            return f"{action.role} {action.holder_email}"
+        if action.entity_kind == "user":
+            return f"manager {action.holder_email} ({action.role})"
     if isinstance(action, CreateGroup):
         return "create group"
     return action.describe()
@@ -200,11 +199,10 @@ def render_html(plan: Plan) -> str:
 
     fields, users, groups, destructive = _sections(plan)
     s = plan.summary
-    role = {"+": "add", "~": "change", "-": "remove"}
 
     def items(actions: list[_Action], line: Callable[[_Action], str]) -> str:
         return "<ul>" + "".join(
-            f'<li class="{role[a.sign]}"><span class="sign">{escape(a.sign)}</span>{escape(line(a))}</li>'
+            f'<li class="{_ROLE[a.sign]}"><span class="sign">{escape(a.sign)}</span>{escape(line(a))}</li>'
             for a in actions) + "</ul>"
 
     def block(title: str, grouped: dict[str, list[_Action]]) -> str:

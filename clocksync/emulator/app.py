@@ -197,6 +197,7 @@ class Emulator:
         applied_then_502 = write and roll < opts.p_applied_502
         drop = not applied_then_502 and self._random.random() < opts.p_drop
         try:
+            self._workspace_of(request, self.state)
             with self.state.lock:
                 result = await handler(request, self.state, caller)
         except EmulatorError as exc:
@@ -269,18 +270,23 @@ class Emulator:
 
     @staticmethod
     def _workspace_of(request: Request, state: WorkspaceState) -> None:
-        if request.path_params.get("workspaceId") != state.ws.id:
+        """Every route under /workspaces/{workspaceId} answers only for the emulated workspace."""
+        if "workspaceId" in request.path_params and request.path_params["workspaceId"] != state.ws.id:
             raise EmulatorError(403, 1002, "Access Denied: workspace not found or not accessible")
 
     @staticmethod
-    async def _body(request: Request) -> Any:
+    async def _body(request: Request) -> dict[str, Any]:
+        """The JSON object every write of this API takes; 400/501 for anything else."""
         raw = await request.body()
         if not raw:
             raise EmulatorError(400, 501, "Required request body is missing")
         try:
-            return json.loads(raw)
+            body = json.loads(raw)
         except ValueError:
             raise EmulatorError(400, 501, "Malformed JSON request") from None
+        if not isinstance(body, dict):
+            raise EmulatorError(400, 501, "The request body must be a JSON object")
+        return body
 
     async def _current_user(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         memberships = "WORKSPACE" if _bool(request.query_params.get("include-memberships"),
@@ -302,11 +308,9 @@ class Emulator:
         return [state.render_workspace()] if member else []
 
     async def _workspace(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         return state.render_workspace()
 
     async def _list_users(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         q = request.query_params
         include_roles = _bool(q.get("include-roles"), "include-roles")
         status = q.get("status", "ALL")
@@ -322,10 +326,7 @@ class Emulator:
         return JSONResponse(body, headers=headers)
 
     async def _users_info(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         body = await self._body(request)
-        if not isinstance(body, dict):
-            raise EmulatorError(400, 501, "body must be an object")
         ids = state.users_with_roles(body["roles"]) if body.get("roles") else None
         users = state.list_users(status=body.get("status", "ALL"), email=body.get("email"),
                                  name=body.get("name"), user_ids=ids)
@@ -337,64 +338,50 @@ class Emulator:
         return [state.render_user(u, memberships=body.get("memberships", "NONE"), roles=roles) for u in chunk]
 
     async def _invite(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         _bool(request.query_params.get("send-email"), "send-email")
         body = await self._body(request)
-        state.invite(str(body.get("email") or "") if isinstance(body, dict) else "")
+        state.invite(str(body.get("email") or ""))
         return state.render_workspace()
 
     async def _set_status(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         body = await self._body(request)
-        status = body.get("status") if isinstance(body, dict) else None
-        state.set_status(caller.id, request.path_params["userId"], str(status))
+        state.set_status(caller.id, request.path_params["userId"], str(body.get("status")))
         return state.render_workspace()
 
     async def _managers(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         chunk, headers = _page(request, state.managers_of(request.path_params["userId"]))
         return JSONResponse(chunk, headers=headers)
 
     async def _grant(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         body = await self._body(request)
-        return state.grant(request.path_params["userId"], body if isinstance(body, dict) else {})
+        return state.grant(request.path_params["userId"], body)
 
     async def _revoke(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         body = await self._body(request)
-        state.revoke(request.path_params["userId"], body if isinstance(body, dict) else {})
+        state.revoke(request.path_params["userId"], body)
         return None
 
     async def _profile(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         return state.render_profile(state.user(request.path_params["userId"]))
 
     async def _patch_profile(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         body = await self._body(request)
-        if not isinstance(body, dict):
-            raise EmulatorError(400, 501, "body must be an object")
         return state.patch_profile(request.path_params["userId"], body)
 
     async def _fields(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         q = request.query_params  # not paginated: page parameters are ignored, no Last-Page
         return state.list_fields(q.get("entity-type"), q.get("status"), q.get("name"))
 
     async def _create_field(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         body = await self._body(request)
-        return state.create_field(body if isinstance(body, dict) else {})
+        return state.create_field(body)
 
     async def _field_value(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         body = await self._body(request)
         p = request.path_params
-        return state.set_field_value(p["userId"], p["customFieldId"], body if isinstance(body, dict) else {})
+        return state.set_field_value(p["userId"], p["customFieldId"], body)
 
     async def _groups(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         q = request.query_params
         include = _bool(q.get("includeTeamManagers"), "includeTeamManagers", False)
         chunk, headers = _page(request, state.list_groups(q.get("name")))
@@ -402,35 +389,28 @@ class Emulator:
         return JSONResponse([state.render_group(g, managers) for g in chunk], headers=headers)
 
     async def _create_group(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         body = await self._body(request)
-        return state.create_group(body if isinstance(body, dict) else {})
+        return state.create_group(body)
 
     async def _rename_group(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         body = await self._body(request)
-        return state.rename_group(request.path_params["id"], body if isinstance(body, dict) else {})
+        return state.rename_group(request.path_params["id"], body)
 
     async def _delete_group(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         return state.delete_group(request.path_params["id"])
 
     async def _add_member(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         body = await self._body(request)
-        return state.add_member(request.path_params["userGroupId"], body if isinstance(body, dict) else {})
+        return state.add_member(request.path_params["userGroupId"], body)
 
     async def _remove_member(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         p = request.path_params
         return state.remove_member(p["userGroupId"], p["userId"])
 
     async def _holidays(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         return state.list_holidays()  # not paginated
 
     async def _policies(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        self._workspace_of(request, state)
         status = request.query_params.get("status", "ACTIVE")
         chunk, headers = _page(request, state.list_policies(status), max_size=200)
         return JSONResponse(chunk, headers=headers)
