@@ -36,13 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.workload import bench_config_yaml, current_from, generate  # noqa: E402
+from clocksync.apply.executor import apply_plan  # noqa: E402
 from clocksync.clockify.client import ClockifyClient  # noqa: E402
 from clocksync.config import load_config  # noqa: E402
-from clocksync.desired import load_desired  # noqa: E402
-from clocksync.diff import DiffOptions, diff  # noqa: E402
-from clocksync.executor import apply_plan  # noqa: E402
-from clocksync.plan import InputFingerprint, PlanOptions, build_plan  # noqa: E402
-from clocksync.planning import make_plan  # noqa: E402
+from clocksync.load.desired import load_desired  # noqa: E402
+from clocksync.plan.diff import diff  # noqa: E402
+from clocksync.plan.file import InputFingerprint, build_plan  # noqa: E402
+from clocksync.plan.make import make_plan  # noqa: E402
+from clocksync.plan.types import PlanOptions  # noqa: E402
 from clocksync.render import render_json, render_text  # noqa: E402
 
 
@@ -128,7 +129,7 @@ def one_run(n: int, rate: float, latency: float, seed: int) -> dict[str, Any]:
 
             def apply_work(plan: Any) -> Any:
                 async def work(client: ClockifyClient) -> Any:
-                    return await apply_plan(client, plan, config, confirm="I UNDERSTAND", log_dir=tmpdir / "logs")
+                    return await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=tmpdir / "logs")
                 return work
 
             plan, plan_phase = asyncio.run(_measure(server, key, ws_id, rate, plan_work))
@@ -169,11 +170,10 @@ def _differ_inner(n: int) -> dict[str, Any]:
     del workload
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     cpu0 = time.process_time()
-    result = diff(desired, current, config, DiffOptions(deactivate_missing=True))
-    plan = build_plan(result, workspace_id=current.workspace_id,
+    options = PlanOptions(deactivate_missing=True)
+    plan = build_plan(diff(desired, current, config, options), workspace_id=current.workspace_id,
                       inputs={"csv": InputFingerprint(path="users.csv", sha256=desired.sha256)},
-                      options=PlanOptions(deactivate_missing=True), csv_rows=len(desired.users),
-                      created_at="2026-01-01T00:00:00Z")
+                      options=options, created_at="2026-01-01T00:00:00Z")
     text = render_text(plan)
     cpu_diff = time.process_time() - cpu0
     blob = render_json(plan)

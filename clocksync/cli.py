@@ -19,15 +19,23 @@ import click
 import httpx
 
 from clocksync import __version__
+from clocksync.apply.executor import (
+    CONFIRM_TEXT,
+    ActionResult,
+    ApplyReport,
+    ApplySettings,
+    Outcome,
+    apply_plan,
+)
 from clocksync.clockify.client import ClockifyClient, RetryPolicy
 from clocksync.config import Config, load_config
 from clocksync.credentials import Connection, resolve_connection
-from clocksync.desired import load_desired
 from clocksync.errors import ClocksyncError, ConfirmationRequired
-from clocksync.executor import CONFIRM_TEXT, ActionResult, ApplyReport, Outcome, apply_plan
-from clocksync.plan import Plan, PlanOptions, load_plan, save_plan
-from clocksync.plandiff import compare_plans, render_comparison
-from clocksync.planning import make_plan
+from clocksync.load.desired import load_desired
+from clocksync.plan.compare import compare_plans, render_comparison
+from clocksync.plan.file import Plan, load_plan, save_plan
+from clocksync.plan.make import make_plan
+from clocksync.plan.types import PlanOptions
 from clocksync.preflight import preflight
 from clocksync.render import render
 from clocksync.templates import write_templates
@@ -200,10 +208,13 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
         confirm = click.prompt(f"Type {CONFIRM_TEXT} to continue", default="", show_default=False, err=True)
     progress = _Progress("applying")
 
+    settings = ApplySettings(retry_budget=config.apply.retry_budget_seconds,
+                             consistency_window=config.apply.consistency_window_seconds)
+
     async def run() -> ApplyReport:
         async with _client(conn, config) as client:
-            return await apply_plan(client, loaded, config, confirm=confirm, log_dir=log_dir,
-                                    progress=progress.action)
+            return await apply_plan(client, loaded, confirm=confirm, log_dir=log_dir, plan_file=plan_file,
+                                    settings=settings, progress=progress.action)
 
     report = _run(run())
     progress.close()
@@ -251,11 +262,16 @@ def _print_report(report: ApplyReport) -> None:
     counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
     for result in report.problems():
         _err(f"  {result.outcome.value}: {result.action.describe()}: {result.message}", "remove")
-    if report.resumed:
-        click.echo(f"Resumed an interrupted apply: {report.resumed} action(s) were finished before.")
+    for problem in report.verification:
+        _err(f"  verification: {problem.message}", "remove")
+    if report.resumed_from:
+        click.echo(f"Resumed an interrupted apply (run {report.resumed_from}, which had finished "
+                   f"{report.resumed} action(s)); each action was checked against the workspace again.")
     click.echo(f"Apply: {counts or 'nothing to do'}. {report.writes} write(s), {report.requests} request(s); "
-               f"verified {report.verified}.")
-    click.echo(f"Audit: {report.log_dir / 'sync_success_log.csv'}, {report.log_dir / 'sync_error_log.csv'}")
+               f"verified {report.verified} object(s) whole"
+               + (f", {len(report.verification)} problem(s)" if report.verification else "") + ".")
+    click.echo(f"Audit: {report.log_dir / 'sync_success_log.csv'}, {report.log_dir / 'sync_error_log.csv'}; "
+               f"run {report.run_id}")
     if report.count(Outcome.STALE):
         _err("Stale actions were not applied: the workspace changed after the plan. Make a new plan.", "warn")
 

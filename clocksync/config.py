@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import string
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from ruamel.yaml import YAML
@@ -43,7 +43,6 @@ class CsvConfig(_Section):
     hours_column: str = "Weekly Working Hours"
     country_column: str = "Country (Label)"
     delimiter: str = "auto"  # "auto" sniffs "," or ";"
-    encoding: str = "utf-8-sig"  # also reads plain utf-8
 
     @field_validator("delimiter")
     @classmethod
@@ -77,11 +76,17 @@ class SafetyConfig(_Section):
 
 
 class ApiConfig(_Section):
-    requests_per_second: float = Field(10.0, gt=0, le=1000)
+    # "auto": start at Clockify's documented paid limit and follow the limit the server enforces.
+    requests_per_second: Annotated[float, Field(gt=0, le=1000)] | Literal["auto"] = 10.0
     page_size: int = Field(1000, ge=1, le=5000)
     concurrency: int = Field(16, ge=1, le=64)  # requests in flight: rate x latency (50/s x 0.2 s = 10)
     timeout_seconds: float = Field(30.0, gt=0)
     max_attempts: int = Field(8, ge=1, le=20)
+
+
+class ApplyConfig(_Section):
+    retry_budget_seconds: float = Field(900.0, gt=0)  # how long a run keeps settling transient failures
+    consistency_window_seconds: float = Field(30.0, ge=0)  # refusals on objects created moments earlier
 
 
 class InviteConfig(_Section):
@@ -96,6 +101,7 @@ class Config(_Section):
     groups: GroupsConfig = GroupsConfig()
     safety: SafetyConfig = SafetyConfig()
     api: ApiConfig = ApiConfig()
+    apply: ApplyConfig = ApplyConfig()
     invite: InviteConfig = InviteConfig()
     source: str = Field(default="(defaults)", exclude=True)
     sha256: str = Field(default="", exclude=True)

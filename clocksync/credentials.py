@@ -13,6 +13,7 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from clocksync.clockify.client import DEFAULT_BASE_URL, check_base_url
 from clocksync.config import Config
@@ -51,7 +52,7 @@ class Connection:
     api_key: Secret
     workspace_id: str
     base_url: str
-    requests_per_second: float
+    requests_per_second: float | Literal["auto"]
 
 
 def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[str, str]:
@@ -112,12 +113,14 @@ def resolve_connection(
         raise CredentialsError("an API key and a workspace id are both needed")
     base_url = check_base_url(lookup("CLOCKIFY_BASE_URL") or DEFAULT_BASE_URL)
     rate_text = lookup("CLOCKSYNC_REQUESTS_PER_SECOND")
-    rate = config.api.requests_per_second
-    if rate_text:
+    rate: float | Literal["auto"] = config.api.requests_per_second
+    if rate_text.lower() == "auto":
+        rate = "auto"
+    elif rate_text:
         try:
             rate = float(rate_text)
         except ValueError:
-            raise CredentialsError(f"CLOCKSYNC_REQUESTS_PER_SECOND is not a number: {rate_text!r}") from None
+            raise CredentialsError(f"CLOCKSYNC_REQUESTS_PER_SECOND is not a number or auto: {rate_text!r}") from None
         if not 0 < rate <= 1000:
-            raise CredentialsError("CLOCKSYNC_REQUESTS_PER_SECOND must be between 0 and 1000")
+            raise CredentialsError("CLOCKSYNC_REQUESTS_PER_SECOND must be between 0 and 1000, or auto")
     return Connection(Secret(api_key), workspace_id, base_url, rate)

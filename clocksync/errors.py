@@ -21,7 +21,8 @@ The tree (catch ``ClocksyncError`` once at the top; everything else is a bug)::
         │   ├── NotFoundError      404
         │   └── RateLimitedError   429 (after retries ran out)
         ├── TransportError         no usable answer (connection refused, reset) after retries
-        └── OutcomeUnknown         a write was sent, but whether it took effect is unknown
+        ├── OutcomeUnknown         a write was sent, but whether it took effect is unknown
+        └── ApiShapeError          an answer clocksync cannot interpret (names the field)
 
 No message ever contains the API key: the client never puts headers in an error, and
 ``redact`` is applied to server-provided text before it is stored.
@@ -137,6 +138,10 @@ class TransportError(ClockifyError):
 
 class OutcomeUnknown(ClockifyError):
     """A write reached the server but its outcome is unknown (timeout, 5xx): re-read to decide."""
+
+
+class ApiShapeError(ClockifyError):
+    """An answer in a shape clocksync cannot interpret; raised before any write decision rests on it."""
 
 
 def redact(text: str, *secrets: str) -> str:

@@ -1,11 +1,14 @@
 """Domain types: the workspace as clocksync sees it, and the desired state from the CSV.
 
-Identity is kept apart from value: users match by ``key`` (the trimmed, lower-cased email),
-groups by ``group_key`` (trimmed, case-folded name). All types are frozen.
+Identity is kept apart from value: users match by ``email_key`` (trimmed, lower-cased email);
+groups, custom fields, action identities and config lookups all use ``name_key`` (whitespace
+collapsed, case-folded), so "Jane  Smith" and "jane smith" are one name everywhere. All types
+are frozen.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -18,7 +21,8 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
-def group_key(name: str) -> str:
+def name_key(name: str) -> str:
+    """The one key for names of groups and fields: whitespace collapsed, case-folded."""
     return " ".join(name.split()).casefold()
 
 
@@ -36,6 +40,28 @@ def value_text(value: Any) -> str | None:
     return text or None
 
 
+class MemberStatus(enum.StrEnum):
+    """A member's status in this workspace (API-NOTES 3.3), not the account status."""
+
+    ACTIVE = "ACTIVE"
+    PENDING = "PENDING"
+    INACTIVE = "INACTIVE"
+    DECLINED = "DECLINED"
+    UNKNOWN = "UNKNOWN"  # a value the API sent that clocksync does not know: reported, never acted on
+
+    @classmethod
+    def parse(cls, text: str | None) -> MemberStatus:
+        try:
+            return cls(str(text or "").upper())
+        except ValueError:
+            return cls.UNKNOWN
+
+    @property
+    def manageable(self) -> bool:
+        """Profiles, groups and roles are kept for members in these states."""
+        return self in (MemberStatus.ACTIVE, MemberStatus.PENDING)
+
+
 # ---------------------------------------------------------------------- desired (the CSV)
 
 
@@ -50,6 +76,8 @@ class UserSpec:
     capacity_seconds: int | None = None
     fields: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
     country: str | None = None
+    start: str | None = None  # ISO date the user starts (effective dating); None: already started
+    end: str | None = None  # ISO date the user leaves; None: no end
 
 
 @dataclass(frozen=True)
@@ -60,7 +88,7 @@ class DesiredState:
 
     @property
     def countries(self) -> frozenset[str]:
-        return frozenset(group_key(u.country) for u in self.users.values() if u.country)
+        return frozenset(name_key(u.country) for u in self.users.values() if u.country)
 
     @property
     def manager_keys(self) -> frozenset[str]:
@@ -75,7 +103,8 @@ class Member:
     id: str
     email: str
     name: str
-    status: str  # membership status in this workspace: ACTIVE, PENDING, INACTIVE, DECLINED
+    status: MemberStatus
+    status_text: str = ""  # what the API said, when clocksync did not know it
 
     @property
     def key(self) -> str:
@@ -87,7 +116,7 @@ class Member:
 
     @property
     def active(self) -> bool:
-        return self.status == "ACTIVE"
+        return self.status is MemberStatus.ACTIVE
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -108,7 +137,7 @@ class Group:
 
     @property
     def key(self) -> str:
-        return group_key(self.name)
+        return name_key(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,16 +150,33 @@ class CustomField:
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """What a member profile holds that clocksync manages."""
+    """A member profile as clocksync reads and writes it: every USER custom-field value (raw, as the
+    API sent it, so values clocksync does not manage are written back unchanged), the work
+    capacity, and the working days and week start (sent back as they are on every write).
+    """
 
     capacity_seconds: int | None
     capacity_text: str | None
-    values: MappingProxyType[str, str | None]  # custom field id -> comparable text
+    raw: MappingProxyType[str, Any]  # custom field id -> value as sent by the API (USER-sourced only)
+    shown: MappingProxyType[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    working_days: tuple[str, ...] | None = None
+    week_start: str | None = None
+
+    @property
+    def values(self) -> MappingProxyType[str, str | None]:
+        """Comparable text per field id: what the user sees (workspace defaults included)."""
+        if self.shown:
+            return self.shown
+        return MappingProxyType({fid: value_text(v) for fid, v in self.raw.items()})
 
 
 @dataclass(frozen=True)
 class CurrentState:
-    """The workspace as read. ``protected`` maps a group id to why it is protected."""
+    """The workspace as read. ``protected`` maps a group id to why it is protected.
+
+    ``roles_unknown`` holds the ids of members whose roles could not be read in a shape clocksync
+    understands: what they manage is not known, so they are never deactivated.
+    """
 
     workspace_id: str
     self_id: str
@@ -142,6 +188,7 @@ class CurrentState:
     profiles: MappingProxyType[str, Profile]
     protected: MappingProxyType[str, tuple[str, ...]]
     warnings: tuple[str, ...] = ()
+    roles_unknown: frozenset[str] = frozenset()
 
     def member_by_key(self) -> dict[str, Member]:
         """Members by email key; the first by id wins when a workspace holds an email twice."""
@@ -153,9 +200,5 @@ class CurrentState:
     def field_by_name(self) -> dict[str, CustomField]:
         index: dict[str, CustomField] = {}
         for f in sorted(self.fields.values(), key=lambda f: f.id):
-            index.setdefault(group_key(f.name), f)
+            index.setdefault(name_key(f.name), f)
         return index
-
-
-def frozen_map(data: dict[Any, Any]) -> MappingProxyType[Any, Any]:
-    return MappingProxyType(dict(data))

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from clocksync.plan import Plan
+from clocksync.plan.file import Plan
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "plan.schema.json"
 

@@ -12,6 +12,7 @@ from clocksync.model import (
     DesiredState,
     Group,
     Member,
+    MemberStatus,
     Profile,
     RoleGrant,
     UserSpec,
@@ -23,7 +24,7 @@ def uid(email: str) -> str:
 
 
 def member(email: str, name: str = "", status: str = "ACTIVE") -> Member:
-    return Member(uid(email), email, name, status)
+    return Member(uid(email), email, name, MemberStatus.parse(status))
 
 
 def spec(email: str, manager: str | None = None, hours_seconds: int | None = None, row: int = 2,
@@ -47,6 +48,7 @@ def current(
     protected: dict[str, tuple[str, ...]] | None = None,
     owner: str = "owner@example.com",
     self_email: str = "owner@example.com",
+    roles_unknown: frozenset[str] = frozenset(),
 ) -> CurrentState:
     return CurrentState(
         workspace_id="ws",
@@ -58,11 +60,14 @@ def current(
         fields=MappingProxyType({f.id: f for f in fields}),
         profiles=MappingProxyType(profiles or {}),
         protected=MappingProxyType(protected or {}),
+        roles_unknown=roles_unknown,
     )
 
 
-def profile(seconds: int | None = 28800, text: str | None = "PT8H", **values: str | None) -> Profile:
-    return Profile(seconds, text, MappingProxyType(dict(values)))
+def profile(seconds: int | None = 28800, text: str | None = "PT8H", **values: Any) -> Profile:
+    """A member profile; ``values`` maps custom field id -> the user's own (raw) value."""
+    return Profile(seconds, text, MappingProxyType(dict(values)), working_days=("MONDAY", "TUESDAY", "WEDNESDAY",
+                   "THURSDAY", "FRIDAY"), week_start="MONDAY")
 
 
 def config(**sections: Any) -> Config:

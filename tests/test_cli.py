@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from clocksync.audit import safe_cell
+from clocksync.apply.audit import safe_cell
+from clocksync.apply.lock import workspace_lock
 from clocksync.cli import cli
 from clocksync.config import Config
 from clocksync.credentials import read_dotenv, resolve_connection
 from clocksync.errors import ApplyLocked, CredentialsError
-from clocksync.locking import workspace_lock
 from tests.conftest import EmulatorHarness, run_cli
 
 

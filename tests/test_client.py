@@ -12,6 +12,7 @@ import respx
 
 from clocksync.clockify.client import ClockifyClient, RetryPolicy, check_base_url, parse_retry_after
 from clocksync.errors import (
+    ApiShapeError,
     AuthError,
     CredentialsError,
     OutcomeUnknown,
@@ -70,7 +71,7 @@ def test_retry_after_is_honoured() -> None:
     ])
     sleeps: list[float] = []
     run(lambda c: c.list_holidays(), sleeps)
-    assert sleeps == [7.0]
+    assert sleeps == [pytest.approx(7.0, abs=0.05)], "the pause ends Retry-After seconds after the 429"
 
 
 def test_retry_after_http_date() -> None:
@@ -143,18 +144,41 @@ def test_pagination_stops_on_last_page_header() -> None:
 
 
 @respx.mock
-def test_pagination_stops_on_short_or_empty_or_repeated_page() -> None:
-    short = respx.get(f"{BASE}/short").mock(return_value=httpx.Response(200, json=[{"id": "a"}]))
-    run(lambda c: c.paginate("/short", page_size=2))
-    assert short.call_count == 1
-    empty = respx.get(f"{BASE}/empty").mock(side_effect=[httpx.Response(200, json=[{"id": "a"}, {"id": "b"}]),
-                                                          httpx.Response(200, json=[])])
-    run(lambda c: c.paginate("/empty", page_size=2))
-    assert empty.call_count == 2
-    # An endpoint that ignores paging returns the same full list every time: stop, do not loop.
+def test_a_short_page_is_not_the_end_last_page_is() -> None:
+    """An endpoint that silently caps page-size (asked 3, got 2) is read to Last-Page: true."""
+    capped = respx.get(f"{BASE}/capped").mock(side_effect=[
+        httpx.Response(200, json=[{"id": "a"}, {"id": "b"}], headers={"Last-Page": "false"}),
+        httpx.Response(200, json=[{"id": "c"}, {"id": "d"}], headers={"Last-Page": "false"}),
+        httpx.Response(200, json=[{"id": "e"}], headers={"Last-Page": "true"}),
+    ])
+    items, _ = run(lambda c: c.paginate("/capped", page_size=3))
+    assert [i["id"] for i in items] == ["a", "b", "c", "d", "e"] and capped.call_count == 3
+
+
+@respx.mock
+def test_without_last_page_read_until_an_empty_page() -> None:
+    route = respx.get(f"{BASE}/plain").mock(side_effect=[
+        httpx.Response(200, json=[{"id": "a"}]), httpx.Response(200, json=[{"id": "b"}]), httpx.Response(200, json=[]),
+    ])
+    items, _ = run(lambda c: c.paginate("/plain", page_size=5))
+    assert [i["id"] for i in items] == ["a", "b"] and route.call_count == 3
+
+
+@respx.mock
+def test_a_repeated_page_ends_the_list() -> None:
+    """An endpoint that ignores paging returns the same full list every time: stop, do not loop."""
     same = respx.get(f"{BASE}/same").mock(return_value=httpx.Response(200, json=[{"id": "a"}, {"id": "b"}]))
     items, _ = run(lambda c: c.paginate("/same", page_size=2))
     assert same.call_count == 2 and len(items) == 2
+
+
+@respx.mock
+def test_an_answer_that_cannot_be_read_names_the_field() -> None:
+    respx.get(f"{BASE}/workspaces/{WS}/user-groups").mock(return_value=httpx.Response(
+        200, json=[{"id": "g1", "name": "G", "userIds": None}, {"id": "g2", "name": "H", "userIds": {"u": 1}}],
+        headers={"Last-Page": "true"}))
+    with pytest.raises(ApiShapeError, match=r"\[1\]\.userIds"):
+        run(lambda c: c.list_groups())
 
 
 @respx.mock
@@ -185,25 +209,3 @@ def test_plain_http_is_refused_except_on_loopback() -> None:
     with pytest.raises(CredentialsError):
         check_base_url("http://api.clockify.me/api/v1")
     assert check_base_url("http://127.0.0.1:8080/api/v1/") == "http://127.0.0.1:8080/api/v1"
-
-
-def test_roles_are_read_in_every_shape_seen_in_public_code() -> None:
-    from clocksync.clockify.schemas import WireGroup, WireUser
-    from clocksync.current import roles_from
-    from clocksync.model import RoleGrant
-
-    users = [WireUser.model_validate({"id": "m1", "email": "m@x.io", "roles": [
-        {"role": "TEAM_MANAGER", "entities": [{"id": "u1"}, {"id": "g1", "source": {"type": "USER_GROUP"}},
-                                              {"id": "g2", "source": "USER_GROUP"}]},
-        {"role": {"name": "TEAM_MANAGER"}, "entityId": "u2"},
-        {"role": "TEAM_MANAGER", "entity": {"id": "g3", "sourceType": "USER_GROUP"}},
-        {"role": "TEAM_MANAGER", "entities": []},  # a "ghost" role with nothing under it
-        {"role": "PROJECT_MANAGER", "entities": [{"id": "p1"}]},
-    ]}), WireUser.model_validate({"id": "o1", "email": "o@x.io", "roles": [{"role": "WORKSPACE_OWN"}]})]
-    groups = [WireGroup.model_validate({"id": "g4", "name": "G", "teamManagers": [{"id": "m1", "name": "M"}]})]
-    grants, owners = roles_from(users, groups)
-    assert grants == {RoleGrant("m1", "TEAM_MANAGER", "u1"), RoleGrant("m1", "TEAM_MANAGER", "g1", True),
-                      RoleGrant("m1", "TEAM_MANAGER", "g2", True), RoleGrant("m1", "TEAM_MANAGER", "u2"),
-                      RoleGrant("m1", "TEAM_MANAGER", "g3", True), RoleGrant("m1", "PROJECT_MANAGER", "p1"),
-                      RoleGrant("m1", "TEAM_MANAGER", "g4", True)}
-    assert owners == {"o1"}

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clocksync.config import Config
-from clocksync.desired import load_desired
 from clocksync.errors import CsvError
+from clocksync.load.desired import load_desired
 from tests.conftest import EXAMPLES
 
 HEADER = "NTID email,Manager NTID email,Weekly Working Hours,Company (Label),Country (Label),Global Id\n"

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from clocksync.actions import (
-    AddMember,
-    CreateCustomField,
-    CreateGroup,
-    DeactivateUser,
-    DeleteGroup,
-    GrantRole,
-    InviteUser,
-    RemoveMember,
-    RevokeRole,
-    UpdateProfile,
-)
-from clocksync.diff import DiffOptions, diff
+from clocksync.kinds.custom_field import CreateCustomField
+from clocksync.kinds.group import CreateGroup, DeleteGroup
+from clocksync.kinds.membership import AddMember, RemoveMember
+from clocksync.kinds.profile import UpdateProfile
+from clocksync.kinds.role import GrantRole, RevokeRole
+from clocksync.kinds.user_status import DeactivateUser, InviteUser
 from clocksync.model import CustomField, RoleGrant
+from clocksync.plan.diff import diff
+from clocksync.plan.types import PlanOptions
 from tests.factories import config, current, desired, group, member, profile, spec, tm, uid
 
 OWNER = member("owner@example.com", "Owner")
@@ -26,7 +21,7 @@ MARY = member("mary@example.com", "")
 
 
 def kinds(result: object) -> list[str]:
-    return [a.kind_name() for a in result.actions]  # type: ignore[attr-defined]
+    return [a.kind_name for a in result.actions]  # type: ignore[attr-defined]
 
 
 def of(result: object, cls: type) -> list:
@@ -155,7 +150,7 @@ def test_protected_groups_are_never_written_nor_used_as_manager_groups() -> None
                      spec("mary@example.com", "ops@example.com", country="USA"))
     result = diff(wanted, state, config(workspace={"fallback_manager_email": "ops@example.com",
                                                    "protected_groups": ["payroll"]}),
-                  DiffOptions(delete_unmanaged_groups=True))
+                  PlanOptions(delete_unmanaged_groups=True))
     touched = {getattr(a, "group_id", None) for a in result.actions} | {getattr(a, "entity_id", None) for a in result.actions}
     assert not touched & {"g-hol", "g-usa", "g-cfg", "g-jane"}
     assert {p.name for p in result.protected} == {"Holiday DE", "usa", "Payroll", "Jane Smith"}
@@ -167,7 +162,7 @@ def test_unmanaged_groups_left_alone_unless_asked() -> None:
     state = current([OWNER, OPS, JOHN], groups=[group("g-club", "Book club", "john@example.com")])
     wanted = desired(spec("john@example.com", "ops@example.com"))
     assert of(diff(wanted, state, config()), DeleteGroup) == []
-    result = diff(wanted, state, config(), DiffOptions(delete_unmanaged_groups=True))
+    result = diff(wanted, state, config(), PlanOptions(delete_unmanaged_groups=True))
     [delete] = of(result, DeleteGroup)
     assert delete.group_name == "Book club" and delete.member_ids == (uid("john@example.com"),)
     assert delete.destructive
@@ -177,7 +172,7 @@ def test_managed_group_no_longer_desired_is_emptied_not_deleted() -> None:
     state = current([OWNER, OPS, JANE, JOHN], groups=[group("g-jane", "Jane Smith", "john@example.com")],
                     roles={tm("jane@example.com", "g-jane", True)})
     wanted = desired(spec("john@example.com", "ops@example.com"), spec("jane@example.com", "ops@example.com"))
-    result = diff(wanted, state, config(), DiffOptions(delete_unmanaged_groups=True))
+    result = diff(wanted, state, config(), PlanOptions(delete_unmanaged_groups=True))
     assert [(r.email, r.group_name) for r in of(result, RemoveMember)] == [("john@example.com", "Jane Smith")]
     assert [(r.holder_email, r.entity_name) for r in of(result, RevokeRole)] == [("jane@example.com", "Jane Smith")]
     assert of(result, DeleteGroup) == []
@@ -196,7 +191,7 @@ def test_deactivation_reassigns_first_and_spares_owner_self_fallback() -> None:
         self_email="me@example.com",
     )
     wanted = desired(spec("john@example.com", "jane@example.com"), spec("contractor@example.com", "ops@example.com"))
-    result = diff(wanted, state, config(), DiffOptions(deactivate_missing=True))
+    result = diff(wanted, state, config(), PlanOptions(deactivate_missing=True))
     deactivated = {d.email for d in of(result, DeactivateUser)}
     assert deactivated == {"pat@example.com"}, "owner, the key's user, fallback and CSV-named managers stay"
     [deactivate] = of(result, DeactivateUser)
@@ -205,7 +200,7 @@ def test_deactivation_reassigns_first_and_spares_owner_self_fallback() -> None:
     assert grants == {("ops@example.com", "TEAM_MANAGER", "group", "g-club"),
                       ("ops@example.com", "PROJECT_MANAGER", "project", "p1")}
     pat_actions = [a for a in result.actions if a.id in deactivate.depends_on]
-    assert {a.kind_name() for a in pat_actions} >= {"grant_role", "revoke_role", "remove_member"}
+    assert {a.kind_name for a in pat_actions} >= {"grant_role", "revoke_role", "remove_member"}
     assert [(r.group_name) for r in of(result, RemoveMember) if r.email == "pat@example.com"] == ["Club"]
     assert kinds(result)[-1] == "deactivate_user"
 
@@ -213,7 +208,7 @@ def test_deactivation_reassigns_first_and_spares_owner_self_fallback() -> None:
 def test_no_fallback_manager_means_no_deactivation() -> None:
     pat = member("pat@example.com", "Pat")
     state = current([OWNER, JOHN, pat])
-    result = diff(desired(spec("john@example.com")), state, config(), DiffOptions(deactivate_missing=True))
+    result = diff(desired(spec("john@example.com")), state, config(), PlanOptions(deactivate_missing=True))
     assert of(result, DeactivateUser) == []
     assert "deactivation_skipped" in {n.code for n in result.notices}
 

@@ -182,7 +182,7 @@ def test_api_key_never_in_artefacts(harness: EmulatorHarness, workdir: Path) -> 
 
 
 def test_second_apply_at_once_gets_a_clear_message(harness: EmulatorHarness, workdir: Path) -> None:
-    from clocksync.locking import workspace_lock
+    from clocksync.apply.lock import workspace_lock
 
     _plan(harness)
     with workspace_lock(harness.workspace_id):  # another apply holds the workspace

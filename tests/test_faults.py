@@ -10,17 +10,18 @@ from pathlib import Path
 import pytest
 
 from benchmarks.workload import bench_config_yaml, generate
+from clocksync.apply.executor import ApplySettings, apply_plan
 from clocksync.clockify.client import RetryPolicy
 from clocksync.config import load_config
-from clocksync.desired import load_desired
 from clocksync.emulator.app import EmulatorOptions
-from clocksync.executor import apply_plan
-from clocksync.plan import PlanOptions
-from clocksync.planning import make_plan
+from clocksync.load.desired import load_desired
+from clocksync.plan.make import make_plan
+from clocksync.plan.types import PlanOptions
 from tests.conftest import make_harness
 
 # Retries sized so that a 40 ms storm is outlasted: 12 tries with waits from 5 ms up to 50 ms.
 SOAK_RETRY = RetryPolicy(max_attempts=12, initial_wait=0.005, max_wait=0.05, max_retry_after=0.01)
+SOAK_SETTINGS = ApplySettings(retry_budget=120, backoff_initial=0.005, backoff_max=0.05)
 
 
 @pytest.mark.parametrize(("seed", "retry_after"), [(1, None), (2, 0.001), (3, None)])
@@ -37,7 +38,7 @@ def test_soak_converges_in_one_apply(tmp_path: Path, seed: int, retry_after: flo
     async def run() -> tuple:
         async with h.client(retry=SOAK_RETRY) as client:
             plan = (await make_plan(client, desired, config, PlanOptions(deactivate_missing=True))).plan
-            report = await apply_plan(client, plan, config, confirm="I UNDERSTAND", log_dir=tmp_path)
+            report = await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=tmp_path, settings=SOAK_SETTINGS)
             opts = h.emulator.options
             opts.p_429 = opts.p_5xx = opts.p_applied_502 = opts.p_drop = opts.storm_every = 0.0
             again = (await make_plan(client, desired, config, PlanOptions(deactivate_missing=True))).plan

@@ -8,28 +8,24 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from clocksync.actions import DeactivateUser, DeleteGroup, RemoveMember
 from clocksync.config import SafetyConfig
-from clocksync.diff import DiffResult
 from clocksync.errors import PlanFileError, TooMuchChange
-from clocksync.plan import (
-    InputFingerprint,
-    Plan,
-    PlanOptions,
-    build_plan,
-    check_thresholds,
-    load_plan,
-    save_plan,
-)
+from clocksync.kinds.group import DeleteGroup
+from clocksync.kinds.membership import RemoveMember
+from clocksync.kinds.user_status import DeactivateUser
+from clocksync.plan.diff import Diff
+from clocksync.plan.file import InputFingerprint, Plan, build_plan, load_plan, save_plan
+from clocksync.plan.safety import check_thresholds
+from clocksync.plan.types import PlanOptions, WorkspaceFigures
 from scripts.plan_schema import OUT, schema_text
 
 
 def make(actions: list, *, active: int = 100, groups: int = 20, managed: int = 100, rows: int = 100,
          options: PlanOptions | None = None, safety: SafetyConfig | None = None) -> Plan:
-    result = DiffResult([a.with_id() for a in actions], [], [], [], active, groups, managed)
-    return build_plan(result, workspace_id="ws", inputs={"csv": InputFingerprint(path="u.csv", sha256="0")},
-                      options=options or PlanOptions(), csv_rows=rows, created_at="2026-01-01T00:00:00Z",
-                      safety=safety)
+    figures = WorkspaceFigures(active_members=active, total_groups=groups, managed_members=managed, csv_rows=rows)
+    found = Diff([a.with_id() for a in actions], [], [], [], figures)
+    return build_plan(found, workspace_id="ws", inputs={"csv": InputFingerprint(path="u.csv", sha256="0")},
+                      options=options or PlanOptions(), created_at="2026-01-01T00:00:00Z", safety=safety)
 
 
 def deactivations(n: int) -> list:
@@ -61,7 +57,7 @@ def test_edited_plan_refused(tmp_path: Path, edit) -> None:  # type: ignore[no-u
 
 @pytest.mark.parametrize(("mutate", "message"), [
     (lambda t: t[: len(t) // 2], "not valid JSON"),
-    (lambda t: t.replace('"format_version": 1', '"format_version": 99'), "version 99"),
+    (lambda t: t.replace('"format_version": 2', '"format_version": 99'), "version 99"),
     (lambda t: "[]", "not a clocksync plan"),
     (lambda t: t.replace('"kind": "deactivate_user"', '"kind": "format_disk"'), "key actions"),
 ])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clocksync.plan import load_plan
-from clocksync.plandiff import compare_plans, render_comparison
+from clocksync.plan.compare import compare_plans, render_comparison
+from clocksync.plan.file import load_plan
 from tests.conftest import EmulatorHarness, run_cli
 
 

@@ -1,10 +1,10 @@
-"""The client-side token bucket, on a fake clock."""
+"""The client-side rate limiter on a fake clock: pacing, pauses after 429s, the adaptive rate."""
 
 from __future__ import annotations
 
 import asyncio
 
-from clocksync.clockify.ratelimit import TokenBucket
+from clocksync.clockify.ratelimit import RateLimiter
 
 
 class FakeClock:
@@ -24,7 +24,7 @@ class FakeClock:
 
 def test_rate_is_kept_by_concurrent_callers() -> None:
     clock = FakeClock()
-    bucket = TokenBucket(10, clock=clock, sleep=clock.sleep)
+    bucket = RateLimiter(10, clock=clock, sleep=clock.sleep)
 
     async def caller() -> None:
         await bucket.acquire()
@@ -43,7 +43,7 @@ def test_rate_is_kept_by_concurrent_callers() -> None:
 def test_no_burst_after_a_stall() -> None:
     """Waiters whose slots passed while the loop was blocked still leave 1/rate apart."""
     clock = FakeClock()
-    bucket = TokenBucket(10, clock=clock, sleep=clock.sleep)
+    bucket = RateLimiter(10, clock=clock, sleep=clock.sleep)
 
     async def caller() -> None:
         await bucket.acquire()
@@ -60,3 +60,61 @@ def test_no_burst_after_a_stall() -> None:
     assert len(sends) == 5
     # At most two leave together (the tolerance of one interval); then they are paced again.
     assert all(sends[k] - sends[0] >= (k - 1) * 0.1 - 1e-9 for k in range(1, 5)), sends
+
+
+def no_jitter(low: float, high: float) -> float:
+    return 0.0
+
+
+def test_a_429_pauses_every_request_until_retry_after() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, clock=clock, sleep=clock.sleep, jitter=no_jitter)
+
+    async def caller() -> None:
+        await limiter.acquire()
+        clock.sends.append(clock.now)
+
+    async def run() -> None:
+        await caller()
+        assert limiter.rate_limited(3.0, initial=0.5, max_wait=30, max_retry_after=120) == 3.0, "Retry-After"
+        await asyncio.gather(*(caller() for _ in range(5)))
+
+    asyncio.run(run())
+    assert clock.sends[0] == 0.0 and min(clock.sends[1:]) >= 3.0, "no one sends during the pause"
+
+
+def test_pause_without_retry_after_doubles_while_429s_continue_and_resets() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep, jitter=no_jitter)
+    pauses = [limiter.rate_limited(None, initial=0.5, max_wait=3, max_retry_after=120) for _ in range(5)]
+    assert pauses == [0.5, 1.0, 2.0, 3.0, 3.0]
+    limiter.succeeded()
+    assert limiter.rate_limited(None, initial=0.5, max_wait=3, max_retry_after=120) == 0.5
+    limiter.rate_limited(None, initial=0.5, max_wait=3, max_retry_after=120)
+    assert limiter.rate_limited(0.1, initial=0.5, max_wait=3, max_retry_after=120) == 2.0, "Retry-After is a floor"
+
+
+def test_adaptive_rate_drops_on_429s_once_a_second_and_climbs_back_slowly() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(50, adaptive=True, recover_every=2.0, clock=clock, sleep=clock.sleep, jitter=no_jitter)
+    limiter.rate_limited(None, initial=0.1, max_wait=1, max_retry_after=1)
+    limiter.rate_limited(None, initial=0.1, max_wait=1, max_retry_after=1)  # same burst: counted once
+    assert limiter.rate == 40
+    clock.now = 1.5
+    limiter.rate_limited(None, initial=0.1, max_wait=1, max_retry_after=1)
+    assert limiter.rate == 32 and limiter.lowest == 32
+    clock.now = 1.5 + 2 * 2.0 + 0.1  # two recovery periods without a 429
+    limiter.succeeded()
+    assert limiter.rate == 34
+    clock.now = 1000.0
+    limiter.succeeded()
+    assert limiter.rate == 50, "never above the ceiling"
+
+
+def test_fixed_rate_never_changes() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep, jitter=no_jitter)
+    limiter.rate_limited(None, initial=0.1, max_wait=1, max_retry_after=1)
+    clock.now = 100.0
+    limiter.succeeded()
+    assert limiter.rate == 10

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clocksync.plan import load_plan
+from clocksync.plan.file import load_plan
 from clocksync.render import render_html, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent

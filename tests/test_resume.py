@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clocksync.config import load_config
-from clocksync.executor import apply_plan
-from clocksync.plan import load_plan
+from clocksync.apply.executor import apply_plan
+from clocksync.apply.runlog import list_runs
+from clocksync.plan.file import load_plan
 from tests.conftest import EXAMPLES, EmulatorHarness, make_harness, run_cli
 from tests.test_server import clocksync, free_port, start, stop
 
@@ -53,15 +53,17 @@ def test_killed_apply_resumes_without_duplicates(workdir: Path, kill_after: int)
     h = make_harness()
     assert run_cli(h, "plan", "users.csv", "--deactivate-missing").exit_code == 0
     plan = load_plan(Path("plans/plan.json"))
-    config = load_config(Path("config.yaml"))
 
     async def killed_run() -> None:
         transport = KillAfterWrites(h.transport, kill_after)
         async with h.client(transport=transport) as client:
-            await apply_plan(client, plan, config, confirm="I UNDERSTAND", log_dir=Path("."))
+            await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=Path("."))
 
-    with pytest.raises(Killed):
+    with pytest.raises((Killed, BaseExceptionGroup)) as info:
         asyncio.run(killed_run())
+    if isinstance(info.value, BaseExceptionGroup):
+        killed, other = info.value.split(Killed)
+        assert killed is not None and other is None, other
     first_writes = h.state.writes
     assert first_writes >= kill_after + 1  # requests in flight at the kill may land too
 
@@ -72,8 +74,10 @@ def test_killed_apply_resumes_without_duplicates(workdir: Path, kill_after: int)
     assert run_cli(h, "plan", "users.csv", "--deactivate-missing", "--detailed-exitcode",
                    "--out", "plans/again.json").exit_code == 0
     assert h.transport.violations == []
-    journal = next(Path(".clocksync").glob("journal-*.jsonl")).read_text().splitlines()
-    assert {json.loads(line)["action"] for line in journal} >= {a.id for a in plan.actions}
+    runs = list_runs(Path("."))
+    assert len(runs) == 2 and not runs[0].finished and runs[1].finished
+    assert "Resumed an interrupted apply" in resumed.output
+    assert set(runs[0].outcomes) | set(runs[1].outcomes) >= {a.id for a in plan.actions}
 
 
 @pytest.mark.slow

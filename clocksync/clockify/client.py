@@ -1,16 +1,21 @@
 """An asynchronous Clockify API client over httpx.
 
-One instance talks to one workspace. Every request passes through a shared token bucket (the
+One instance talks to one workspace. Every request passes through a shared rate limiter (the
 client-side rate limit) and one tenacity retry policy. The transport is injectable
 (``transport=``), which is how the tests mount the emulator in-process and how respx pins odd
 responses; nothing monkeypatches httpx.
 
 Retry rules (API-NOTES section 2):
-- 429 is retried for every request: the server refused it, so nothing happened.
+- 429 is retried for every request: the server refused it, so nothing happened. It also pauses
+  every other request of the client (``RateLimiter``), with or without ``Retry-After``.
 - A connection that could not be made is retried for every request: nothing was sent.
 - 5xx, timeouts and dropped connections after sending are retried only for reads and idempotent
   writes (PUT, PATCH with absolute values, DELETE). For a POST they raise ``OutcomeUnknown``:
   the caller re-reads state and decides, so a create is never duplicated.
+
+Paging follows ``Last-Page``, never page length: an endpoint may cap the page size below what
+was asked without saying so. An answer that does not parse raises ``ApiShapeError`` naming the
+field, before anything is decided on it.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
@@ -34,7 +40,8 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
-from clocksync.clockify.ratelimit import TokenBucket
+from clocksync.clockify.operations import is_write
+from clocksync.clockify.ratelimit import RateLimiter
 from clocksync.clockify.schemas import (
     WireCustomField,
     WireGroup,
@@ -45,6 +52,7 @@ from clocksync.clockify.schemas import (
     WireWorkspace,
 )
 from clocksync.errors import (
+    ApiShapeError,
     ApiStatusError,
     AuthError,
     ClockifyError,
@@ -62,7 +70,31 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.clockify.me/api/v1"
 MAX_PAGE_SIZE = 5000
 POLICY_MAX_PAGE_SIZE = 200  # time-off policies declare page-size <= 200
+MAX_PAGES = 100_000  # a list that never says Last-Page: true nor runs dry is a broken answer
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+AUTO = "auto"
+CLOCKIFY_PAID_RATE = 50.0  # the documented limit of paid workspaces: where ``auto`` starts
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: Any, method: str, path: str, where: str = "") -> M:
+    """Validate one wire object; an answer clocksync cannot read raises ApiShapeError naming the field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        field = ".".join(p for p in (where, loc) if p) or "(root)"
+        raise ApiShapeError(method, path, None, None, f"cannot read field {field}: {first['msg']}") from None
+
+
+def parse_list(model: type[M], data: Any, method: str, path: str) -> list[M]:
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise ApiShapeError(method, path, None, None, "expected a JSON array")
+    return [parse(model, item, method, path, f"[{i}]") for i, item in enumerate(data)]
 
 
 @dataclass(frozen=True)
@@ -88,19 +120,21 @@ class RequestStats:
 
 
 class _Retry(Exception):
-    """Internal: a failed attempt that may be tried again; ``final`` is raised when tries run out."""
+    """Internal: a failed attempt that may be tried again; ``final`` is raised when tries run out.
 
-    def __init__(self, final: ClockifyError, retry_after: float | None = None) -> None:
+    ``paused`` marks a 429: the rate limiter already pauses every request, so no wait of its own.
+    """
+
+    def __init__(self, final: ClockifyError, paused: bool = False) -> None:
         super().__init__(str(final))
         self.final = final
-        self.retry_after = retry_after
+        self.paused = paused
 
 
-class _WaitRetryAfterOrBackoff(wait_base):
-    """Exponential backoff with jitter, and never less than the server's ``Retry-After``."""
+class _WaitBackoff(wait_base):
+    """Exponential backoff with jitter; none after a 429 (the limiter's pause is the wait)."""
 
     def __init__(self, policy: RetryPolicy) -> None:
-        self._policy = policy
         # 0.5 s, 1 s, 2 s, ... capped, plus up to one initial wait of jitter so clients spread out.
         self._backoff = wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait) + wait_random(
             0, policy.initial_wait
@@ -109,10 +143,9 @@ class _WaitRetryAfterOrBackoff(wait_base):
     def __call__(self, retry_state: Any) -> float:
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
-        backoff = float(self._backoff(retry_state))
-        if isinstance(exc, _Retry) and exc.retry_after is not None:
-            return max(min(exc.retry_after, self._policy.max_retry_after), backoff)
-        return backoff
+        if isinstance(exc, _Retry) and exc.paused:
+            return 0.0
+        return float(self._backoff(retry_state))
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -156,8 +189,7 @@ class ClockifyClient:
         workspace_id: str,
         *,
         base_url: str = DEFAULT_BASE_URL,
-        requests_per_second: float = 10.0,
-        burst: float | None = None,
+        requests_per_second: float | Literal["auto"] = 10.0,
         concurrency: int = 16,
         page_size: int = 1000,
         timeout: float = 30.0,
@@ -170,7 +202,9 @@ class ClockifyClient:
         self.base_url = check_base_url(base_url)
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self.retry = retry or RetryPolicy()
-        self.bucket = TokenBucket(requests_per_second, burst or 1.0, sleep=sleep)
+        adaptive = requests_per_second == AUTO
+        rate = CLOCKIFY_PAID_RATE if adaptive else float(requests_per_second)
+        self.limiter = RateLimiter(rate, adaptive=adaptive, sleep=sleep)
         self.concurrency = asyncio.Semaphore(max(1, concurrency))
         self.stats = RequestStats()
         self._sleep = sleep
@@ -212,7 +246,7 @@ class ClockifyClient:
             idempotent = method in ("GET", "PUT", "PATCH", "DELETE")
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.max_attempts),
-            wait=_WaitRetryAfterOrBackoff(self.retry),
+            wait=_WaitBackoff(self.retry),
             retry=retry_if_exception_type(_Retry),
             sleep=self._sleep,
             reraise=True,
@@ -230,12 +264,12 @@ class ClockifyClient:
     async def _attempt(
         self, method: str, path: str, params: dict[str, Any] | None, body: Any, idempotent: bool
     ) -> httpx.Response:
-        await self.bucket.acquire()
+        await self.limiter.acquire()
         self.stats.requests += 1
-        if method == "GET" or path.endswith("/users/info"):
-            self.stats.reads += 1
-        else:
+        if is_write(method, path):
             self.stats.writes += 1
+        else:
+            self.stats.reads += 1
         logger.debug("request: %s %s", method, path)
         async with self.concurrency:
             try:
@@ -249,13 +283,17 @@ class ClockifyClient:
                     method, path, message=f"{type(exc).__name__} after the request was sent"
                 ) from None
         status = response.status_code
+        if status != 429:
+            self.limiter.succeeded()
         if status < 400:
             return response
         code, message = self._error_body(response)
         if status == 429:
             self.stats.rate_limited += 1
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise _Retry(RateLimitedError(method, path, status, code, message), retry_after)
+            self.limiter.rate_limited(retry_after, initial=self.retry.initial_wait, max_wait=self.retry.max_wait,
+                                      max_retry_after=self.retry.max_retry_after)
+            raise _Retry(RateLimitedError(method, path, status, code, message or "too many requests"), paused=True)
         if status >= 500:
             self.stats.server_errors += 1
             error = ApiStatusError(method, path, status, code, message)
@@ -282,39 +320,45 @@ class ClockifyClient:
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.request(method, path, **kwargs)
+        return self._decode(response, method, path)
+
+    @staticmethod
+    def _decode(response: httpx.Response, method: str, path: str) -> Any:
         if response.status_code == 204 or not response.content:
             return None
         try:
             return response.json()
         except ValueError:
-            raise ApiStatusError(method, path, response.status_code, None, "response is not JSON") from None
+            raise ApiShapeError(method, path, response.status_code, None, "the answer is not JSON") from None
 
     async def paginate(
         self, path: str, params: dict[str, Any] | None = None, page_size: int | None = None
     ) -> list[Any]:
         """Every item of a paginated list.
 
-        Stops on ``Last-Page: true``, a short page or an empty page (API-NOTES 2), and also when
-        a page repeats the previous one, which is what an endpoint that ignores paging does.
+        With a ``Last-Page`` header, reads until it says true, whatever the page length (an
+        endpoint may cap the page size silently). Without it, reads until an empty page. Stops
+        when a page repeats the previous one, which is what an endpoint that ignores paging does.
         """
         size = page_size or self.page_size
         items: list[Any] = []
-        previous_first: Any = None
-        page = 1
-        while True:
+        previous: Any = None
+        for page in range(1, MAX_PAGES + 1):
             query = dict(params or {}, page=page, **{"page-size": size})
             response = await self.request("GET", path, params=query)
-            batch = response.json()
+            batch = self._decode(response, "GET", path)
+            if batch is None:
+                batch = []
             if not isinstance(batch, list):
-                raise ApiStatusError("GET", path, response.status_code, None, "expected a JSON array")
-            if not batch or (page > 1 and batch[0] == previous_first):
-                break
+                raise ApiShapeError("GET", path, response.status_code, None, "expected a JSON array")
+            if not batch or batch == previous:
+                return items
             items.extend(batch)
-            if response.headers.get("Last-Page", "").lower() == "true" or len(batch) < size:
-                break
-            previous_first = batch[0]
-            page += 1
-        return items
+            last_page = response.headers.get("Last-Page")
+            if last_page is not None and last_page.strip().lower() == "true":
+                return items
+            previous = batch
+        raise ApiShapeError("GET", path, None, None, f"more than {MAX_PAGES} pages without Last-Page: true")
 
     @property
     def _ws(self) -> str:
@@ -323,15 +367,15 @@ class ClockifyClient:
     # ------------------------------------------------------------------ identity and workspace
 
     async def get_current_user(self) -> WireUser:
-        return WireUser.model_validate(await self._json("GET", "/user"))
+        return parse(WireUser, await self._json("GET", "/user"), "GET", "/user")
 
     async def list_workspaces(self, role: str | None = None) -> list[WireWorkspace]:
         params = {"roles": role} if role else None
         data = await self._json("GET", "/workspaces", params=params)  # not paginated
-        return [WireWorkspace.model_validate(item) for item in data or []]
+        return parse_list(WireWorkspace, data, "GET", "/workspaces")
 
     async def get_workspace(self) -> WireWorkspace:
-        return WireWorkspace.model_validate(await self._json("GET", self._ws))
+        return parse(WireWorkspace, await self._json("GET", self._ws), "GET", self._ws)
 
     # ------------------------------------------------------------------ users
 
@@ -341,26 +385,14 @@ class ClockifyClient:
             "memberships": "WORKSPACE",
             "include-roles": "true" if include_roles else "false",
         }
-        return [WireUser.model_validate(u) for u in await self.paginate(f"{self._ws}/users", params)]
-
-    async def find_users_by_email(self, email: str) -> list[WireUser]:
-        """Users whose email equals ``email`` (the API filter is a substring match)."""
-        params = {"email": email, "status": "ALL", "memberships": "WORKSPACE", "include-roles": "true"}
-        found = [WireUser.model_validate(u) for u in await self.paginate(f"{self._ws}/users", params)]
-        return [u for u in found if u.email.strip().lower() == email.strip().lower()]
-
-    async def _users_info(self, body: dict[str, Any]) -> list[WireUser]:
-        data = await self._json("POST", f"{self._ws}/users/info", json=body, idempotent=True)
-        return [WireUser.model_validate(u) for u in data or []]
-
-    async def find_admins(self, email: str) -> list[WireUser]:
-        """Admins and owners with this email (POST users/info is a read; owners count as admins)."""
-        return await self._users_info({"email": email, "roles": ["WORKSPACE_ADMIN", "OWNER"], "page": 1,
-                                       "pageSize": 50, "status": "ALL", "memberships": "WORKSPACE"})
+        path = f"{self._ws}/users"
+        return parse_list(WireUser, await self.paginate(path, params), "GET", path)
 
     async def find_owners(self) -> list[WireUser]:
         """The workspace's owner(s), by the documented role filter rather than the undocumented roles array."""
-        return await self._users_info({"roles": ["OWNER"], "page": 1, "pageSize": 50, "status": "ALL"})
+        path = f"{self._ws}/users/info"
+        body = {"roles": ["OWNER"], "page": 1, "pageSize": 50, "status": "ALL"}
+        return parse_list(WireUser, await self._json("POST", path, json=body, idempotent=True), "POST", path)
 
     async def add_user(self, email: str, *, send_email: bool = True) -> None:
         """Invite ``email``. The answer is the workspace, not the user (API-NOTES 3.4)."""
@@ -371,10 +403,6 @@ class ClockifyClient:
 
     async def set_user_status(self, user_id: str, status: str) -> None:
         await self._json("PUT", f"{self._ws}/users/{user_id}", json={"status": status})
-
-    async def list_managers(self, user_id: str) -> list[WireUser]:
-        data = await self.paginate(f"{self._ws}/users/{user_id}/managers")
-        return [WireUser.model_validate(u) for u in data]
 
     # ------------------------------------------------------------------ roles
 
@@ -396,53 +424,59 @@ class ClockifyClient:
     # ------------------------------------------------------------------ member profiles
 
     async def get_member_profile(self, user_id: str) -> WireProfile:
-        return WireProfile.model_validate(await self._json("GET", f"{self._ws}/member-profile/{user_id}"))
+        path = f"{self._ws}/member-profile/{user_id}"
+        return parse(WireProfile, await self._json("GET", path), "GET", path)
 
     async def update_member_profile(
         self,
         user_id: str,
         *,
-        work_capacity: str | None = None,
-        custom_fields: dict[str, Any] | None = None,
-    ) -> WireProfile:
-        """PATCH only what is given: capacity and several custom fields in one call."""
-        body: dict[str, Any] = {}
+        work_capacity: str | None,
+        custom_fields: dict[str, Any],
+        working_days: list[str] | None = None,
+        week_start: str | None = None,
+    ) -> WireProfile | None:
+        """PATCH a profile with complete values: the capacity, working days and week start, and
+        every USER custom-field value the user is to have (not only the changed ones).
+
+        Returns the profile the API answers with (None if it sent no body).
+        """
+        body: dict[str, Any] = {
+            "userCustomFields": [{"customFieldId": fid, "value": value} for fid, value in sorted(custom_fields.items())],
+        }
         if work_capacity is not None:
             body["workCapacity"] = work_capacity
-        if custom_fields:
-            body["userCustomFields"] = [
-                {"customFieldId": field_id, "value": value} for field_id, value in custom_fields.items()
-            ]
-        data = await self._json("PATCH", f"{self._ws}/member-profile/{user_id}", json=body)
-        return WireProfile.model_validate(data or {})
+        if working_days is not None:
+            body["workingDays"] = working_days
+        if week_start is not None:
+            body["weekStart"] = week_start
+        path = f"{self._ws}/member-profile/{user_id}"
+        data = await self._json("PATCH", path, json=body)
+        return None if data is None else parse(WireProfile, data, "PATCH", path)
 
     # ------------------------------------------------------------------ custom fields
 
     async def list_custom_fields(self, entity_type: str = "USER") -> list[WireCustomField]:
-        data = await self._json("GET", f"{self._ws}/custom-fields", params={"entity-type": entity_type})
-        fields = [WireCustomField.model_validate(item) for item in data or []]
+        path = f"{self._ws}/custom-fields"
+        data = await self._json("GET", path, params={"entity-type": entity_type})  # not paginated
+        fields = parse_list(WireCustomField, data, "GET", path)
         return [f for f in fields if (f.entity_type or entity_type) == entity_type]
 
     async def create_custom_field(self, name: str, *, type: str = "TXT", status: str = "VISIBLE") -> WireCustomField:
+        path = f"{self._ws}/custom-fields"
         body = {"name": name, "type": type, "entityType": "USER", "status": status}
-        return WireCustomField.model_validate(await self._json("POST", f"{self._ws}/custom-fields", json=body))
-
-    async def set_custom_field_value(self, user_id: str, field_id: str, value: Any) -> None:
-        await self._json("PUT", f"{self._ws}/users/{user_id}/custom-field/{field_id}/value", json={"value": value})
+        return parse(WireCustomField, await self._json("POST", path, json=body), "POST", path)
 
     # ------------------------------------------------------------------ groups
 
     async def list_groups(self, *, include_team_managers: bool = True) -> list[WireGroup]:
         params = {"includeTeamManagers": "true" if include_team_managers else "false"}
-        return [WireGroup.model_validate(g) for g in await self.paginate(f"{self._ws}/user-groups", params)]
+        path = f"{self._ws}/user-groups"
+        return parse_list(WireGroup, await self.paginate(path, params), "GET", path)
 
     async def create_group(self, name: str) -> WireGroup:
-        return WireGroup.model_validate(await self._json("POST", f"{self._ws}/user-groups", json={"name": name}))
-
-    async def rename_group(self, group_id: str, name: str) -> WireGroup:
-        return WireGroup.model_validate(
-            await self._json("PUT", f"{self._ws}/user-groups/{group_id}", json={"name": name})
-        )
+        path = f"{self._ws}/user-groups"
+        return parse(WireGroup, await self._json("POST", path, json={"name": name}), "POST", path)
 
     async def delete_group(self, group_id: str) -> None:
         await self._json("DELETE", f"{self._ws}/user-groups/{group_id}")
@@ -456,9 +490,10 @@ class ClockifyClient:
     # ------------------------------------------------------------------ protected-group sources
 
     async def list_holidays(self) -> list[WireHoliday]:
-        data = await self._json("GET", f"{self._ws}/holidays")  # not paginated: call once
-        return [WireHoliday.model_validate(h) for h in data or []]
+        path = f"{self._ws}/holidays"
+        return parse_list(WireHoliday, await self._json("GET", path), "GET", path)  # not paginated: call once
 
     async def list_time_off_policies(self) -> list[WirePolicy]:
-        data = await self.paginate(f"{self._ws}/time-off/policies", {"status": "ALL"}, POLICY_MAX_PAGE_SIZE)
-        return [WirePolicy.model_validate(p) for p in data]
+        path = f"{self._ws}/time-off/policies"
+        data = await self.paginate(path, {"status": "ALL"}, POLICY_MAX_PAGE_SIZE)
+        return parse_list(WirePolicy, data, "GET", path)

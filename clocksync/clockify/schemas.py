@@ -1,14 +1,20 @@
 """Wire payloads as Clockify sends them: parsed leniently, never seen by the differ.
 
 Only the fields clocksync reads are declared; unknown fields are ignored so that a new field on
-the API never breaks a sync. ``current.py`` maps these to the domain model.
+the API never breaks a sync. A list the API sends as ``null`` reads as empty. What cannot be read
+at all (a list that is an object, an id that is a number) fails validation, which the client turns
+into an ``ApiShapeError`` naming the field. ``load/current.py`` maps these to the domain model.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+
+def _empty_if_null(value: Any) -> Any:
+    return [] if value is None else value
 
 
 class Wire(BaseModel):
@@ -23,7 +29,7 @@ class WireMembership(Wire):
 
 
 class WireRoleEntity(Wire):
-    """One object a role applies to. ``source`` arrives as an object, a string or not at all."""
+    """One object a role applies to. ``source`` arrives as an object, a string, null or not at all."""
 
     id: str | None = None
     entity_id: str | None = Field(default=None, alias="entityId")
@@ -35,7 +41,8 @@ class WireRoleEntity(Wire):
         return self.id or self.entity_id
 
     @property
-    def via_group(self) -> bool:
+    def says_group(self) -> bool:
+        """Whether the answer itself marks this a group grant (it often does not: API-NOTES 7.4)."""
         source = self.source
         if isinstance(source, dict):
             source = source.get("type")
@@ -50,7 +57,7 @@ class WireRole(Wire):
     """
 
     role: Any = None
-    entities: list[WireRoleEntity] = Field(default_factory=list)
+    entities: Annotated[list[WireRoleEntity], BeforeValidator(_empty_if_null)] = Field(default_factory=list)
     entity: WireRoleEntity | None = None
     entity_id: str | None = Field(default=None, alias="entityId")
     source_type: str | None = Field(default=None, alias="sourceType")
@@ -71,19 +78,19 @@ class WireRole(Wire):
         return str(role or "")
 
 
-class WireCustomFieldValue(Wire):
-    custom_field_id: str | None = Field(default=None, alias="customFieldId")
-    value: Any = None
-
-
 class WireUser(Wire):
     id: str
     email: str = ""
     name: str | None = None
     status: str | None = None
-    memberships: list[WireMembership] = Field(default_factory=list)
-    roles: list[WireRole] = Field(default_factory=list)
-    custom_fields: list[WireCustomFieldValue] = Field(default_factory=list, alias="customFields")
+    memberships: Annotated[list[WireMembership], BeforeValidator(_empty_if_null)] = Field(default_factory=list)
+    # None: the answer has no ``roles`` at all (not asked, or ignored): what the user manages is unknown.
+    roles: list[WireRole] | None = None
+
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _roles(cls, value: Any) -> Any:
+        return [] if value is None else value  # present but null: no roles
 
     def workspace_status(self, workspace_id: str) -> str:
         """Membership status in this workspace (API-NOTES 3.3), else the account status."""
@@ -97,13 +104,17 @@ class WireProfileValue(Wire):
     custom_field_id: str | None = Field(default=None, alias="customFieldId")
     name: str | None = None
     value: Any = None
+    source_type: str | None = Field(default=None, alias="sourceType")
 
 
 class WireProfile(Wire):
     email: str | None = None
     name: str | None = None
     work_capacity: str | None = Field(default=None, alias="workCapacity")
-    values: list[WireProfileValue] = Field(default_factory=list, alias="userCustomFieldValues")
+    working_days: list[str] | None = Field(default=None, alias="workingDays")
+    week_start: str | None = Field(default=None, alias="weekStart")
+    values: Annotated[list[WireProfileValue], BeforeValidator(_empty_if_null)] = Field(
+        default_factory=list, alias="userCustomFieldValues")
 
 
 class WireCustomField(Wire):
@@ -122,24 +133,26 @@ class WireTeamManager(Wire):
 class WireGroup(Wire):
     id: str
     name: str
-    user_ids: list[str] = Field(default_factory=list, alias="userIds")
-    team_managers: list[WireTeamManager] = Field(default_factory=list, alias="teamManagers")
+    user_ids: Annotated[list[str], BeforeValidator(_empty_if_null)] = Field(default_factory=list, alias="userIds")
+    team_managers: Annotated[list[WireTeamManager], BeforeValidator(_empty_if_null)] = Field(
+        default_factory=list, alias="teamManagers")
 
 
 class WireHoliday(Wire):
     id: str | None = None
     name: str | None = None
-    user_group_ids: list[str] = Field(default_factory=list, alias="userGroupIds")
+    user_group_ids: Annotated[list[str], BeforeValidator(_empty_if_null)] = Field(
+        default_factory=list, alias="userGroupIds")
 
 
 class WirePolicy(Wire):
     id: str | None = None
     name: str | None = None
-    user_group_ids: list[str] = Field(default_factory=list, alias="userGroupIds")
+    user_group_ids: Annotated[list[str], BeforeValidator(_empty_if_null)] = Field(
+        default_factory=list, alias="userGroupIds")
 
 
 class WireWorkspace(Wire):
     id: str
     name: str | None = None
-    features: list[str] = Field(default_factory=list)
-    memberships: list[WireMembership] = Field(default_factory=list)
+    features: Annotated[list[str], BeforeValidator(_empty_if_null)] = Field(default_factory=list)

@@ -1,15 +1,13 @@
-"""What apply leaves behind: the audit CSVs and the journal that lets a killed apply resume.
+"""The audit trail: ``sync_success_log.csv`` and ``sync_error_log.csv``.
 
-Audit files are appended to (an audit trail is never overwritten), one row per action and run,
-and every cell that a spreadsheet would read as a formula is neutralised.
-The journal is a JSON-lines file per plan: an entry when an action starts and when it ends.
+Appended to (an audit trail is never overwritten), one row per action and run, each row flushed
+to the operating system as its action finishes, so a killed apply loses at most the rows of the
+writes that were in flight. Every cell a spreadsheet would read as a formula is neutralised.
 """
 
 from __future__ import annotations
 
 import csv
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -62,15 +60,15 @@ class AuditLog:
         return self._files[path][1]
 
     def write(self, row: AuditRow, success: bool) -> None:
-        writer = self._writer(self.success_path if success else self.error_path)
+        path = self.success_path if success else self.error_path
+        writer = self._writer(path)
         writer.writerow([safe_cell(getattr(row, c)) for c in COLUMNS])
+        self._files[path][0].flush()  # durable against a kill of this process as soon as the action ends
 
     def touch(self) -> None:
         """Make sure both files exist, with their header, even when one gets no row."""
         self._writer(self.success_path)
         self._writer(self.error_path)
-
-    def flush(self) -> None:
         for handle, _ in self._files.values():
             handle.flush()
 
@@ -78,39 +76,3 @@ class AuditLog:
         for handle, _ in self._files.values():
             handle.close()
         self._files.clear()
-
-
-class Journal:
-    """Progress of one plan, appended and flushed as it happens."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.previous = self._read(path)
-        self._handle = path.open("a", encoding="utf-8")
-
-    @staticmethod
-    def _read(path: Path) -> dict[str, str]:
-        """Last known state per action id from earlier runs ("started" = outcome unknown)."""
-        states: dict[str, str] = {}
-        if not path.exists():
-            return states
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a kill
-            if isinstance(entry, dict) and "action" in entry:
-                states[str(entry["action"])] = str(entry.get("state", ""))
-        return states
-
-    def record(self, action_id: str, state: str, **extra: Any) -> None:
-        self._handle.write(json.dumps({"action": action_id, "state": state, **extra}, sort_keys=True) + "\n")
-        self._handle.flush()
-
-    def sync(self) -> None:
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-
-    def close(self) -> None:
-        self._handle.close()

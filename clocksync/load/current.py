@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from clocksync.clockify.client import ClockifyClient
@@ -22,6 +23,7 @@ from clocksync.model import (
     CustomField,
     Group,
     Member,
+    MemberStatus,
     Profile,
     RoleGrant,
     value_text,
@@ -30,39 +32,86 @@ from clocksync.model import (
 logger = logging.getLogger(__name__)
 
 _OWNER_ROLES = {"OWNER", "WORKSPACE_OWN"}
+_KNOWN_ROLES = {TEAM_MANAGER, PROJECT_MANAGER, "WORKSPACE_ADMIN", *_OWNER_ROLES}
 
 
-def roles_from(users: Iterable[WireUser], groups: Iterable[WireGroup]) -> tuple[frozenset[RoleGrant], set[str]]:
-    """Manager roles from ``include-roles`` and group ``teamManagers``, plus the owners seen."""
+@dataclass
+class RoleReading:
+    grants: frozenset[RoleGrant]
+    owners: set[str]
+    unknown: set[str]  # members whose roles could not be established
+    warnings: list[str]
+
+
+def roles_from(users: Iterable[WireUser], groups: Iterable[WireGroup]) -> RoleReading:
+    """Manager roles from ``include-roles`` and group ``teamManagers``, in every shape seen in public.
+
+    Group grants come from each group's ``teamManagers`` (the authority on who manages a group);
+    in the ``roles`` array an entity is a group grant when its id is a known group's, whatever its
+    ``source`` says (present, null or absent). A direct TEAM_MANAGER entity must be a known member.
+    A member with no ``roles`` in the answer, or with an entity that is neither a member nor a
+    group, has roles clocksync cannot establish: they are listed in ``unknown``.
+    """
+    users = list(users)
+    groups = list(groups)
+    group_ids = {g.id for g in groups}
+    member_ids = {u.id for u in users}
+    reading = RoleReading(frozenset(), set(), set(), [])
     grants: set[RoleGrant] = set()
-    owners: set[str] = set()
     for user in users:
+        if user.roles is None:
+            reading.unknown.add(user.id)
+            continue
         for role in user.roles:
             name = role.name
             if name in _OWNER_ROLES:
-                owners.add(user.id)
+                reading.owners.add(user.id)
+            if name not in _KNOWN_ROLES:
+                reading.warnings.append(f"user {user.email or user.id}: role {name!r} is not one clocksync "
+                                        "knows; it is left alone")
+                continue
             if name not in (TEAM_MANAGER, PROJECT_MANAGER):
                 continue
             for entity in role.targets():
-                if entity.target:
-                    grants.add(RoleGrant(user.id, name, entity.target, name == TEAM_MANAGER and entity.via_group))
+                target = entity.target
+                if not target:
+                    continue  # a role with no entity ("ghost" roles public code has seen)
+                if name == PROJECT_MANAGER:
+                    grants.add(RoleGrant(user.id, name, target))
+                elif target in group_ids:
+                    continue  # a group grant: read from the group's teamManagers
+                elif target in member_ids and not entity.says_group:
+                    grants.add(RoleGrant(user.id, name, target))
+                else:
+                    reading.unknown.add(user.id)
+                    reading.warnings.append(
+                        f"user {user.email or user.id}: manages {target}, which is neither a member nor a "
+                        "group clocksync can see; what they manage cannot be established")
     for group in groups:
         for manager in group.team_managers:
             grants.add(RoleGrant(manager.id, TEAM_MANAGER, group.id, True))
-    return frozenset(grants), owners
+    reading.grants = frozenset(grants)
+    return reading
 
 
 def profile_from(wire: WireProfile) -> tuple[Profile, str | None]:
-    """A domain profile, and a warning when the capacity cannot be read."""
+    """A domain profile, and a warning when the capacity cannot be read.
+
+    ``raw`` keeps the USER-sourced values as the API sent them (a value without ``sourceType`` is
+    taken as the user's own); workspace defaults are shown but never written back as user values.
+    """
     seconds = None
     warning = None
     if wire.work_capacity:
         try:
             seconds = parse_duration(wire.work_capacity)
         except ValueError:
-            warning = f"unreadable work capacity {wire.work_capacity!r}"
-    values = {v.custom_field_id: value_text(v.value) for v in wire.values if v.custom_field_id}
-    return Profile(seconds, wire.work_capacity, MappingProxyType(values)), warning
+            warning = f"unreadable work capacity {wire.work_capacity!r}; capacity is left as it is"
+    raw = {v.custom_field_id: v.value for v in wire.values
+           if v.custom_field_id and (v.source_type or "USER") == "USER"}
+    shown = {v.custom_field_id: value_text(v.value) for v in wire.values if v.custom_field_id}
+    return Profile(seconds, wire.work_capacity, MappingProxyType(raw), MappingProxyType(shown),
+                   tuple(wire.working_days) if wire.working_days is not None else None, wire.week_start), warning
 
 
 ProfileProgress = Callable[[int, int], None]
@@ -134,14 +183,22 @@ async def load_current(
             task.cancel()
     me_id, users, groups, fields = me_task.result(), users_task.result(), groups_task.result(), fields_task.result()
     holidays, policies, owners = holidays_task.result(), policies_task.result(), owners_task.result()
-    members = {
-        u.id: Member(u.id, u.email, u.name or "", u.workspace_status(client.workspace_id)) for u in users
-    }
-    grants, owners_seen = roles_from(users, groups)
+    members: dict[str, Member] = {}
+    warnings: list[str] = []
+    for u in users:
+        text = u.workspace_status(client.workspace_id)
+        status = MemberStatus.parse(text)
+        members[u.id] = Member(u.id, u.email, u.name or "", status, text if status is MemberStatus.UNKNOWN else "")
+        if status is MemberStatus.UNKNOWN:
+            warnings.append(f"{u.email or u.id} has membership status {text!r}, which clocksync does not know: "
+                            "left alone")
+    reading = roles_from(users, groups)
+    warnings += reading.warnings
     wanted_keys = set(profile_keys)
-    ids = {m.id for m in members.values() if m.key in wanted_keys and m.status in ("ACTIVE", "PENDING")}
+    ids = {m.id for m in members.values() if m.key in wanted_keys and m.status.manageable}
     ids |= {i for i in profile_ids if i in members}
-    profiles, warnings = await load_profiles(client, ids, progress)
+    profiles, profile_warnings = await load_profiles(client, ids, progress)
+    warnings += profile_warnings
     protected: dict[str, list[str]] = {}
     for holiday in holidays:
         for group_id in holiday.user_group_ids:
@@ -153,13 +210,14 @@ async def load_current(
     return CurrentState(
         workspace_id=client.workspace_id,
         self_id=me_id,
-        owner_ids=frozenset(owners_seen | {o.id for o in owners}),
+        owner_ids=frozenset(reading.owners | {o.id for o in owners}),
         members=MappingProxyType(members),
-        roles=grants,
+        roles=reading.grants,
         groups=MappingProxyType({g.id: Group(g.id, g.name, frozenset(g.user_ids)) for g in groups}),
         fields=MappingProxyType({f.id: CustomField(f.id, f.name, f.type or "TXT", f.status or "VISIBLE")
                                  for f in fields}),
         profiles=MappingProxyType(profiles),
         protected=MappingProxyType({k: tuple(v) for k, v in protected.items()}),
         warnings=tuple(warnings),
+        roles_unknown=frozenset(reading.unknown),
     )

@@ -13,8 +13,8 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from clocksync.actions import _Action
-from clocksync.plan import Plan
+from clocksync.kinds import Action
+from clocksync.plan.file import Plan
 
 _PATH = re.compile(r"\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
 
@@ -28,9 +28,9 @@ class FieldChange:
 
 @dataclass
 class PlanComparison:
-    added: list[_Action] = field(default_factory=list)
-    removed: list[_Action] = field(default_factory=list)
-    changed: list[tuple[_Action, list[FieldChange]]] = field(default_factory=list)
+    added: list[Action] = field(default_factory=list)
+    removed: list[Action] = field(default_factory=list)
+    changed: list[tuple[Action, list[FieldChange]]] = field(default_factory=list)
 
     @property
     def same(self) -> bool:

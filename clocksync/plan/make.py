@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config
-from clocksync.current import ProfileProgress, load_current
-from clocksync.diff import DiffOptions, diff
+from clocksync.load.current import ProfileProgress, load_current
 from clocksync.model import DesiredState
-from clocksync.plan import InputFingerprint, Plan, PlanOptions, build_plan, check_thresholds
+from clocksync.plan.diff import diff
+from clocksync.plan.file import InputFingerprint, Plan, build_plan
+from clocksync.plan.safety import check_thresholds
+from clocksync.plan.types import PlanOptions
 from clocksync.preflight import PreflightReport, preflight
 
 
@@ -37,19 +39,14 @@ async def make_plan(
     report = await preflight(client)
     needs_profile = [u.key for u in desired.users.values() if u.capacity_seconds is not None or u.fields]
     current = await load_current(client, profile_keys=needs_profile, progress=progress, self_id=report.user_id)
-    result = diff(desired, current, config, DiffOptions(
-        deactivate_missing=options.deactivate_missing,
-        delete_unmanaged_groups=options.delete_unmanaged_groups,
-    ))
     plan = build_plan(
-        result,
+        diff(desired, current, config, options),
         workspace_id=client.workspace_id,
         inputs={
             "csv": InputFingerprint(path=desired.source, sha256=desired.sha256),
             "config": InputFingerprint(path=config.source, sha256=config.sha256),
         },
         options=options,
-        csv_rows=len(desired.users),
         created_at=created_at or now_utc(),
         safety=config.safety,
     )

@@ -1,7 +1,9 @@
-"""The differ: (desired, current, config, options) -> actions. Pure: no I/O, no clock.
+"""The differ: (desired, current, config, options) -> the plan's actions and notices. Pure: no I/O, no clock.
 
 It implements the domain rules of CONTRACT.md: profiles, manager groups, manager roles, the
-fallback manager, managed / protected / unmanaged groups, and gated deactivation.
+fallback manager, managed / protected / unmanaged groups, and gated deactivation. It emits the
+plan's own types (``clocksync.kinds`` actions, ``clocksync.plan.types``), sorted and linked:
+each action names what must be applied before it.
 """
 
 from __future__ import annotations
@@ -9,24 +11,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from clocksync.actions import (
-    Action,
-    AddMember,
-    Change,
-    CreateCustomField,
-    CreateGroup,
-    DeactivateUser,
-    DeleteGroup,
-    GrantRole,
-    InviteUser,
-    RemoveMember,
-    RevokeRole,
-    UpdateProfile,
-    _Action,
-    sort_key,
-)
 from clocksync.config import Config
 from clocksync.durations import format_duration
+from clocksync.kinds.base import Action, Change
+from clocksync.kinds.custom_field import CreateCustomField
+from clocksync.kinds.group import CreateGroup, DeleteGroup
+from clocksync.kinds.membership import AddMember, RemoveMember
+from clocksync.kinds.profile import UpdateProfile
+from clocksync.kinds.role import GrantRole, RevokeRole
+from clocksync.kinds.user_status import DeactivateUser, InviteUser
 from clocksync.model import (
     PROJECT_MANAGER,
     TEAM_MANAGER,
@@ -37,38 +30,20 @@ from clocksync.model import (
     RoleGrant,
     UserSpec,
     email_key,
-    group_key,
+    name_key,
 )
-
-
-@dataclass(frozen=True)
-class DiffOptions:
-    deactivate_missing: bool = False
-    delete_unmanaged_groups: bool = False
-
-
-@dataclass(frozen=True)
-class Notice:
-    code: str
-    message: str
-
-
-@dataclass(frozen=True)
-class ProtectedGroup:
-    id: str
-    name: str
-    reasons: tuple[str, ...]
+from clocksync.plan.types import Notice, PlanOptions, ProtectedGroup, WorkspaceFigures
 
 
 @dataclass
-class DiffResult:
-    actions: list[_Action]
+class Diff:
+    """What the differ found: sorted actions, notices, protected groups, unmatched CSV users, sizes."""
+
+    actions: list[Action]
     notices: list[Notice]
     protected: list[ProtectedGroup]
     unmatched: list[str]
-    active_members: int
-    total_groups: int
-    managed_members: int
+    figures: WorkspaceFigures
 
 
 @dataclass
@@ -80,14 +55,14 @@ class _DesiredGroup:
 
 
 class _Differ:
-    def __init__(self, desired: DesiredState, current: CurrentState, config: Config, options: DiffOptions) -> None:
+    def __init__(self, desired: DesiredState, current: CurrentState, config: Config, options: PlanOptions) -> None:
         self.desired = desired
         self.current = current
         self.config = config
         self.options = options
         self.by_key = current.member_by_key()
         self.notices: list[Notice] = []
-        self.actions: dict[str, _Action] = {}
+        self.actions: dict[str, Action] = {}
         self.unmatched: list[str] = []
         self.managed: dict[str, tuple[UserSpec, Member]] = {}
         self.protected: dict[str, list[str]] = {k: list(v) for k, v in current.protected.items()}
@@ -116,23 +91,25 @@ class _Differ:
         elif self.fallback is None:
             self.note("no_fallback", f"fallback manager {fallback_email} is not a member of the workspace")
         elif not self.fallback.active:
-            self.note("no_fallback", f"fallback manager {fallback_email} is {self.fallback.status}, not ACTIVE")
+            self.note("no_fallback", f"fallback manager {fallback_email} is {self.fallback.status.value}, not ACTIVE")
             self.fallback = None
 
     # ------------------------------------------------------------------ helpers
 
     def note(self, code: str, message: str) -> None:
-        self.notices.append(Notice(code, message))
+        self.notices.append(Notice(code=code, message=message))
 
-    def add(self, action: _Action) -> _Action:
-        """Record an action once; the same change asked for by two rules is one action."""
+    def add(self, action: Action, cleanup_of: str | None = None) -> Action:
+        """Record an action once; the same change asked for by two rules is one action.
+
+        ``cleanup_of``: the user whose roles or groups this action takes away (a deactivation of
+        that user then waits for it).
+        """
         action = action.with_id()
         if action.id not in self.actions:
             self.actions[action.id] = action
-            if isinstance(action, RevokeRole):
-                self.cleanup_of[action.holder_id].append(action.id)
-            elif isinstance(action, RemoveMember):
-                self.cleanup_of[action.user_id].append(action.id)
+            if cleanup_of is not None:
+                self.cleanup_of[cleanup_of].append(action.id)
         return self.actions[action.id]
 
     def email_of(self, user_id: str) -> str:
@@ -147,7 +124,7 @@ class _Differ:
 
     # ------------------------------------------------------------------ rules
 
-    def run(self) -> DiffResult:
+    def run(self) -> Diff:
         self.match_users()
         self.protect_by_name()
         self.profiles()
@@ -158,21 +135,24 @@ class _Differ:
         if self.options.deactivate_missing:
             self.deactivations(managed_ids)
         self.link_dependencies()
-        actions = sorted(self.actions.values(), key=sort_key)
+        actions = sorted(self.actions.values(), key=lambda a: a.sort_key())
         protected = [
-            ProtectedGroup(gid, self.current.groups[gid].name, tuple(dict.fromkeys(reasons)))
+            ProtectedGroup(id=gid, name=self.current.groups[gid].name, reasons=tuple(dict.fromkeys(reasons)))
             for gid, reasons in sorted(self.protected.items(), key=lambda kv: kv[0])
             if gid in self.current.groups
         ]
         protected.sort(key=lambda p: p.name.casefold())
-        return DiffResult(
+        return Diff(
             actions=actions,
-            notices=self.notices + [Notice("current_state", w) for w in self.current.warnings],
+            notices=self.notices + [Notice(code="current_state", message=w) for w in self.current.warnings],
             protected=protected,
             unmatched=self.unmatched,
-            active_members=sum(1 for m in self.current.members.values() if m.active),
-            total_groups=len(self.current.groups),
-            managed_members=len(self.managed),
+            figures=WorkspaceFigures(
+                active_members=sum(1 for m in self.current.members.values() if m.active),
+                total_groups=len(self.current.groups),
+                managed_members=len(self.managed),
+                csv_rows=len(self.desired.users),
+            ),
         )
 
     def match_users(self) -> None:
@@ -185,15 +165,15 @@ class _Differ:
                                         reason=f"CSV row {spec.row}"))
                 else:
                     self.note("unmatched_user", f"{spec.email} (CSV row {spec.row}) is not a member of the workspace")
-            elif member.status in ("ACTIVE", "PENDING"):
+            elif member.status.manageable:
                 self.managed[member.id] = (spec, member)
             else:
-                self.note("inactive_user", f"{spec.email} (CSV row {spec.row}) is {member.status} in the "
-                          "workspace: left as it is")
+                self.note("inactive_user", f"{spec.email} (CSV row {spec.row}) is "
+                          f"{member.status_text or member.status.value} in the workspace: left as it is")
 
     def protect_by_name(self) -> None:
         countries = self.desired.countries
-        configured = {group_key(n) for n in self.config.workspace.protected_groups}
+        configured = {name_key(n) for n in self.config.workspace.protected_groups}
         for group in self.current.groups.values():
             if group.key in countries:
                 self.protected.setdefault(group.id, []).append("country in the CSV")
@@ -203,10 +183,10 @@ class _Differ:
     def profiles(self) -> None:
         fields = self.current.field_by_name()
         for name in sorted(set(self.config.field_mapping.values()), key=str.casefold):
-            if group_key(name) not in fields:
+            if name_key(name) not in fields:
                 self.add(CreateCustomField(field_name=name, reason="mapped in field_mapping"))
-        field_ids = {name: fields[group_key(name)].id for name in self.config.field_mapping.values()
-                     if group_key(name) in fields}
+        field_ids = {name: fields[name_key(name)].id for name in self.config.field_mapping.values()
+                     if name_key(name) in fields}
         for user_id, (spec, member) in sorted(self.managed.items(), key=lambda kv: kv[1][0].row):
             profile = self.current.profiles.get(user_id)
             if profile is None:
@@ -214,7 +194,8 @@ class _Differ:
                     self.note("no_profile", f"{member.email}: member profile was not read")
                 continue
             capacity = None
-            if spec.capacity_seconds is not None and profile.capacity_seconds != spec.capacity_seconds:
+            unreadable = profile.capacity_text is not None and profile.capacity_seconds is None
+            if spec.capacity_seconds is not None and profile.capacity_seconds != spec.capacity_seconds and not unreadable:
                 capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds))
             changes: dict[str, Change] = {}
             for name, value in spec.fields.items():
@@ -238,7 +219,7 @@ class _Differ:
                               "is not a member of the workspace; the fallback manager takes over")
                 elif not candidate.active:
                     self.note("inactive_manager", f"{member.email} (CSV row {spec.row}): manager "
-                              f"{candidate.email} is {candidate.status}; the fallback manager takes over")
+                              f"{candidate.email} is {candidate.status.value}; the fallback manager takes over")
                 elif candidate.id != user_id:
                     manager = candidate
             manager_of[user_id] = manager
@@ -250,10 +231,10 @@ class _Differ:
         fallback_name = self.config.workspace.fallback_group_name
         key_count: dict[str, int] = defaultdict(int)
         for name in names.values():
-            key_count[group_key(name)] += 1
-        key_count[group_key(fallback_name)] += 1
+            key_count[name_key(name)] += 1
+        key_count[name_key(fallback_name)] += 1
         for mid, name in names.items():
-            if key_count[group_key(name)] > 1:
+            if key_count[name_key(name)] > 1:
                 self.note("group_name_collision", f"two manager groups would be named {name!r}; "
                           f"{managers[mid].email}'s is named with the email")
                 names[mid] = self.group_name(managers[mid], disambiguate=True)
@@ -267,7 +248,7 @@ class _Differ:
                 manager, key = self.fallback, fallback_name
             else:
                 continue
-            group = groups.setdefault(group_key(key), _DesiredGroup(key, manager))
+            group = groups.setdefault(name_key(key), _DesiredGroup(key, manager))
             group.member_ids.add(user_id)
         protected_keys = {self.current.groups[g].key: self.current.groups[g].name
                           for g in self.protected if g in self.current.groups}
@@ -280,7 +261,7 @@ class _Differ:
         return groups
 
     def pick_group(self, desired: _DesiredGroup) -> Group | None:
-        candidates = [g for g in self.groups_by_key.get(group_key(desired.name), []) if g.id not in self.protected]
+        candidates = [g for g in self.groups_by_key.get(name_key(desired.name), []) if g.id not in self.protected]
         if len(candidates) > 1:
             self.note("duplicate_group", f"{len(candidates)} groups are named {desired.name!r}; managing "
                       f"{candidates[0].id}")
@@ -311,7 +292,8 @@ class _Differ:
                                    email=self.email_of(uid), reason=f"reports to {manager.email}"))
             for uid in sorted(existing.member_ids - group.member_ids, key=self.email_of):
                 self.add(RemoveMember(group_name=existing.name, group_id=existing.id, user_id=uid,
-                                      email=self.email_of(uid), reason=f"does not report to {manager.email}"))
+                                      email=self.email_of(uid), reason=f"does not report to {manager.email}"),
+                         cleanup_of=uid)
             holders = self.group_holders.get(existing.id, set())
             if manager.id not in holders:
                 self.add(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind="group",
@@ -319,7 +301,7 @@ class _Differ:
             for holder in sorted(holders - {manager.id}):
                 self.add(RevokeRole(holder_id=holder, holder_email=self.email_of(holder), entity_kind="group",
                                     entity_id=existing.id, entity_name=existing.name,
-                                    reason=f"the group's manager is {manager.email}"))
+                                    reason=f"the group's manager is {manager.email}"), cleanup_of=holder)
         desired_keys = {k for k, g in desired.items() if not g.blocked}
         for existing_group in sorted(self.current.groups.values(), key=lambda g: (g.key, g.id)):
             if existing_group.id in self.protected or existing_group.id in managed_ids:
@@ -330,11 +312,12 @@ class _Differ:
                     continue  # a duplicate of a desired group; noted in pick_group
                 for uid in sorted(existing_group.member_ids, key=self.email_of):
                     self.add(RemoveMember(group_name=existing_group.name, group_id=existing_group.id, user_id=uid,
-                                          email=self.email_of(uid), reason="manager group no longer desired"))
+                                          email=self.email_of(uid), reason="manager group no longer desired"),
+                             cleanup_of=uid)
                 for holder in sorted(self.group_holders.get(existing_group.id, set())):
                     self.add(RevokeRole(holder_id=holder, holder_email=self.email_of(holder), entity_kind="group",
                                         entity_id=existing_group.id, entity_name=existing_group.name,
-                                        reason="manager group no longer desired"))
+                                        reason="manager group no longer desired"), cleanup_of=holder)
             elif self.options.delete_unmanaged_groups:
                 self.deleting.add(existing_group.id)
                 self.add(DeleteGroup(group_id=existing_group.id, group_name=existing_group.name,
@@ -348,9 +331,9 @@ class _Differ:
             member = self.current.members.get(holder)
             if member is None:
                 continue
-            if group.key in (group_key(self.group_name(member)), group_key(self.group_name(member, True))):
+            if group.key in (name_key(self.group_name(member)), name_key(self.group_name(member, True))):
                 return True
-        fallback_key = group_key(self.config.workspace.fallback_group_name)
+        fallback_key = name_key(self.config.workspace.fallback_group_name)
         return group.key == fallback_key
 
     def direct_roles(self, manager_of: dict[str, Member | None]) -> None:
@@ -368,7 +351,7 @@ class _Differ:
             for holder in sorted(holders - {manager.id}):
                 self.add(RevokeRole(holder_id=holder, holder_email=self.email_of(holder), entity_kind="user",
                                     entity_id=user_id, entity_name=member.email,
-                                    reason=f"{member.email}'s manager is {manager.email}"))
+                                    reason=f"{member.email}'s manager is {manager.email}"), cleanup_of=holder)
 
     def deactivations(self, managed_group_ids: set[str]) -> None:
         if self.fallback is None:
@@ -381,6 +364,10 @@ class _Differ:
         exempt = set(self.current.owner_ids) | {self.current.self_id, fallback.id}
         for member in sorted(self.current.members.values(), key=lambda m: m.key):
             if not member.active or member.id in exempt or member.key in keep:
+                continue
+            if member.id in self.current.roles_unknown:
+                self.note("management_unknown", f"{member.email} is not in the CSV but is not deactivated: what "
+                          "they manage could not be read from the API, so it could not be handed over")
                 continue
             self.leaver(member, fallback, managed_group_ids)
         for key in sorted(self.desired.manager_keys - set(self.desired.users)):
@@ -425,34 +412,27 @@ class _Differ:
                                    reason=f"passed on from leaver {leaver.email}")).id)
             mine.add(self.add(RevokeRole(role=grant.role, holder_id=leaver.id, holder_email=leaver.email,  # type: ignore[arg-type]
                                 entity_kind=kind, entity_id=grant.entity_id, entity_name=name,  # type: ignore[arg-type]
-                                reason=f"{leaver.email} leaves")).id)
+                                reason=f"{leaver.email} leaves"), cleanup_of=leaver.id).id)
         for group in self.groups_of.get(leaver.id, []):
             if group.id not in self.protected and group.id not in self.deleting:
                 mine.add(self.add(RemoveMember(group_name=group.name, group_id=group.id, user_id=leaver.id,
-                                      email=leaver.email, reason=f"{leaver.email} leaves")).id)
+                                      email=leaver.email, reason=f"{leaver.email} leaves"), cleanup_of=leaver.id).id)
         concerned = mine | set(self.cleanup_of.get(leaver.id, []))
         self.add(DeactivateUser(user_id=leaver.id, email=leaver.email, depends_on=tuple(sorted(concerned)),
                                 reason="ACTIVE in the workspace, not in the CSV (--deactivate-missing)"))
 
     def link_dependencies(self) -> None:
-        """Make each action name what must be applied before it."""
-        creates = {group_key(a.group_name): a.id for a in self.actions.values() if isinstance(a, CreateGroup)}
-        fields = {group_key(a.field_name): a.id for a in self.actions.values() if isinstance(a, CreateCustomField)}
+        """Make each action name what must be applied before it (the creates it ``needs``)."""
+        providers = {key: a.id for a in self.actions.values() for key in a.provides()}
         for aid, action in list(self.actions.items()):
-            needs: set[str] = set(action.depends_on)
-            if isinstance(action, AddMember) and action.group_id is None:
-                needs.add(creates[group_key(action.group_name)])
-            elif isinstance(action, GrantRole) and action.entity_kind == "group" and action.entity_id is None:
-                needs.add(creates[group_key(action.entity_name)])
-            elif isinstance(action, UpdateProfile):
-                needs |= {fields[group_key(n)] for n in action.fields if group_key(n) in fields}
+            needs = set(action.depends_on) | {providers[key] for key in action.needs() if key in providers}
             if needs != set(action.depends_on):
                 self.actions[aid] = action.model_copy(update={"depends_on": tuple(sorted(needs))})
 
 
-def diff(desired: DesiredState, current: CurrentState, config: Config, options: DiffOptions | None = None) -> DiffResult:
+def diff(desired: DesiredState, current: CurrentState, config: Config, options: PlanOptions | None = None) -> Diff:
     """Everything that must change in ``current`` for it to match ``desired``."""
-    return _Differ(desired, current, config, options or DiffOptions()).run()
+    return _Differ(desired, current, config, options or PlanOptions()).run()
 
 
-__all__ = ["Action", "DiffOptions", "DiffResult", "Notice", "ProtectedGroup", "diff"]
+__all__ = ["Diff", "diff"]

@@ -1,0 +1,210 @@
+"""What every resource kind provides: its plan actions (data) and its handler (behaviour at apply).
+
+An ``Action`` is one typed change in a plan, discriminated by ``kind``. It says what it expects to
+find (its precondition) and what it sets, which lets ``apply`` tell "already in place" from
+"ready" from "stale". It also carries what rendering needs (section, heading, one-line text,
+sign) and what the audit trail shows (``audit``), so neither needs to know the kind.
+
+A ``Handler`` holds the apply-time behaviour of one kind: which workspace objects an action
+touches, its verdict against the live view, the write, the write's effect on the view, and how
+to find what a write created when its outcome had to be settled by re-reading. The executor
+only schedules, settles and records.
+
+``identity`` is what makes two actions the same change; the action id is derived from it, so ids
+are stable across plans of the same change.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from clocksync.apply.view import LiveView, Ref, Snapshot
+    from clocksync.clockify.client import ClockifyClient
+
+# Phases run in this order. "updates" is additive (make before break: a user never goes without
+# a manager in between), "cleanup" subtractive; the step orders kinds inside a phase.
+PHASES = ("updates", "cleanup")
+
+Section = Literal["fields", "users", "groups"]
+
+
+class Change(BaseModel):
+    """One value an action changes: what the plan expected to find, and what it sets."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """A field of a user that an action overwrites (for the mass field-change guard)."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+class Action(BaseModel):
+    """Base of every plan action. Subclasses set ``kind`` (a Literal) and the class variables."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = ""
+    depends_on: tuple[str, ...] = ()
+    reason: str = ""
+
+    phase: ClassVar[str] = "updates"
+    step: ClassVar[int] = 0
+    order: ClassVar[int] = 0  # order of kinds within a step, for a deterministic plan
+    sign: ClassVar[str] = "+"  # + add, ~ change, - remove
+    destructive: ClassVar[bool] = False
+    section: ClassVar[Section] = "users"
+    creates_entry: ClassVar[bool] = False  # creates what it is listed under (a new group): shown in the heading
+    counts_as: ClassVar[str | None] = None  # the mass-change threshold this action counts against
+
+    registry: ClassVar[dict[str, type[Action]]] = {}
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        kind_field = cls.model_fields.get("kind")
+        if kind_field is not None and isinstance(kind_field.default, str):
+            Action.registry[kind_field.default] = cls
+
+    @property
+    def kind_name(self) -> str:
+        return str(getattr(self, "kind"))  # noqa: B009
+
+    @property
+    def identity(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def target(self) -> str:
+        """What a reviewer recognises: an email or a group name."""
+        raise NotImplementedError
+
+    @property
+    def heading(self) -> str:
+        """The entry of its section this action is listed under (a user's email, a group's name)."""
+        return self.target
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """Emails of the users this action is about (for scoped plans and per-user rendering)."""
+        return ()
+
+    def describe(self) -> str:
+        """One sentence a reviewer reads on its own."""
+        raise NotImplementedError
+
+    def line(self) -> str:
+        """The short form shown under the action's heading."""
+        return self.describe()
+
+    def audit(self) -> tuple[str, str]:
+        """The value the action expects and the one it sets, as the audit log shows them."""
+        return "absent", "present"
+
+    def provides(self) -> tuple[str, ...]:
+        """Keys of what this action creates, for actions that need it (see ``needs``)."""
+        return ()
+
+    def needs(self) -> tuple[str, ...]:
+        """Keys of what must be created before this action can run."""
+        return ()
+
+    def value_changes(self) -> tuple[ValueChange, ...]:
+        return ()
+
+    def with_id(self) -> Action:
+        digest = hashlib.sha256(self.identity.encode()).hexdigest()[:10]
+        return self.model_copy(update={"id": f"{self.kind_name}-{digest}"})
+
+    def sort_key(self) -> tuple[int, int, int, str, str, str]:
+        """Deterministic order: phase, step, kind, target, what it does, id."""
+        return (PHASES.index(self.phase), self.step, self.order, self.target.casefold(),
+                self.describe().casefold(), self.id)
+
+
+# ---------------------------------------------------------------------- apply-time behaviour
+
+
+class State(enum.Enum):
+    DONE = "done"  # already at the target
+    READY = "ready"  # at the value the plan expected: apply
+    STALE = "stale"  # anything else: changed since the plan, do not overwrite
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: State
+    reason: str = ""
+
+
+READY = Verdict(State.READY)
+
+
+def done(reason: str) -> Verdict:
+    return Verdict(State.DONE, reason)
+
+
+def stale(reason: str) -> Verdict:
+    return Verdict(State.STALE, reason)
+
+
+@dataclass
+class Answer:
+    """What a successful write taught: the id of what it created, and objects the API returned whole."""
+
+    created_id: str | None = None
+    observed: dict[Ref, Snapshot | None] = field(default_factory=dict)
+
+
+A = TypeVar("A", bound=Action)
+
+
+class Handler(Generic[A]):
+    """Apply-time behaviour of the actions in ``handles``."""
+
+    handles: ClassVar[tuple[type[Action], ...]] = ()
+    registry: ClassVar[dict[type[Action], Handler[Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for action_type in cls.handles:
+            Handler.registry[action_type] = cls()
+
+    def touches(self, action: A, view: LiveView) -> tuple[Ref, ...]:
+        """The workspace objects the action changes (saved before the run, verified after)."""
+        raise NotImplementedError
+
+    def verdict(self, action: A, view: LiveView) -> Verdict:
+        raise NotImplementedError
+
+    async def write(self, action: A, view: LiveView, client: ClockifyClient) -> Answer:
+        """Send the write. Raises ClockifyError; the executor settles what that means."""
+        raise NotImplementedError
+
+    def effect(self, action: A, view: LiveView, created_id: str | None) -> None:
+        """Make the view show the action as done (after a write, or a re-read that confirmed it)."""
+        raise NotImplementedError
+
+    def created_in(self, action: A, view: LiveView) -> str | None:
+        """For a create confirmed by re-reading: the id of what it created."""
+        return None
+
+    def profiles_to_reread(self, action: A) -> tuple[str, ...]:
+        """Member profiles a re-read must fetch to judge this action (lists are always re-read)."""
+        return ()
+
+    def may_lag(self, action: A, view: LiveView) -> bool:
+        """Whether a refusal may be the API not yet knowing an object this run just created."""
+        return False

@@ -1,0 +1,127 @@
+"""User groups: created for managers who have none, deleted when unmanaged (on request)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from clocksync.apply.view import LiveGroup, LiveView, Ref
+from clocksync.clockify.client import ClockifyClient
+from clocksync.kinds.base import READY, Action, Answer, Handler, Verdict, done, stale
+from clocksync.model import name_key
+
+
+class CreateGroup(Action):
+    kind: Literal["create_group"] = "create_group"
+    section: ClassVar = "groups"
+    creates_entry: ClassVar[bool] = True
+    order: ClassVar[int] = 2
+    group_name: str
+
+    @property
+    def identity(self) -> str:
+        return f"group|{name_key(self.group_name)}"
+
+    @property
+    def target(self) -> str:
+        return self.group_name
+
+    def describe(self) -> str:
+        return f"create group {self.group_name!r}"
+
+    def line(self) -> str:
+        return "create group"
+
+    def provides(self) -> tuple[str, ...]:
+        return (f"group:{name_key(self.group_name)}",)
+
+
+class DeleteGroup(Action):
+    kind: Literal["delete_group"] = "delete_group"
+    phase: ClassVar[str] = "cleanup"
+    step: ClassVar[int] = 3
+    order: ClassVar[int] = 8
+    sign: ClassVar[str] = "-"
+    destructive: ClassVar[bool] = True
+    section: ClassVar = "groups"
+    counts_as: ClassVar[str | None] = "group_deletion"
+    group_id: str
+    group_name: str
+    member_ids: tuple[str, ...] = ()  # as planned: a group that changed since is not deleted
+
+    @property
+    def identity(self) -> str:
+        return f"delete-group|{self.group_id}"
+
+    @property
+    def target(self) -> str:
+        return self.group_name
+
+    def describe(self) -> str:
+        return f"delete group {self.group_name!r} ({len(self.member_ids)} members)"
+
+    def audit(self) -> tuple[str, str]:
+        return f"exists ({len(self.member_ids)} members)", "deleted"
+
+
+def _index(view: LiveView, key: str) -> None:
+    """Point the name key at the remaining group with that name (lowest id), if any."""
+    remaining = sorted(g.id for g in view.groups.values() if name_key(g.name) == key)
+    if remaining:
+        view.group_ids_by_key[key] = remaining[0]
+    else:
+        view.group_ids_by_key.pop(key, None)
+
+
+class CreateGroupHandler(Handler[CreateGroup]):
+    handles = (CreateGroup,)
+
+    def touches(self, action: CreateGroup, view: LiveView) -> tuple[Ref, ...]:
+        return (("group-name", name_key(action.group_name)),)
+
+    def verdict(self, action: CreateGroup, view: LiveView) -> Verdict:
+        gid = view.group_ids_by_key.get(name_key(action.group_name))
+        if gid is None:
+            return READY
+        if gid in view.protected:
+            return stale("a protected group now has this name")
+        return done("the group exists")
+
+    async def write(self, action: CreateGroup, view: LiveView, client: ClockifyClient) -> Answer:
+        created = await client.create_group(action.group_name)
+        return Answer(created_id=created.id)
+
+    def effect(self, action: CreateGroup, view: LiveView, created_id: str | None) -> None:
+        if created_id is None:
+            return
+        view.groups[created_id] = LiveGroup(created_id, action.group_name, set(), set())
+        _index(view, name_key(action.group_name))
+        view.created.add(created_id)
+
+    def created_in(self, action: CreateGroup, view: LiveView) -> str | None:
+        return view.group_ids_by_key.get(name_key(action.group_name))
+
+
+class DeleteGroupHandler(Handler[DeleteGroup]):
+    handles = (DeleteGroup,)
+
+    def touches(self, action: DeleteGroup, view: LiveView) -> tuple[Ref, ...]:
+        return (("group", action.group_id),)
+
+    def verdict(self, action: DeleteGroup, view: LiveView) -> Verdict:
+        group = view.groups.get(action.group_id)
+        if group is None:
+            return done("the group no longer exists")
+        if action.group_id in view.protected:
+            return stale("the group is now protected")
+        if name_key(group.name) != name_key(action.group_name) or group.member_ids != set(action.member_ids):
+            return stale("the group's name or members changed since the plan")
+        return READY
+
+    async def write(self, action: DeleteGroup, view: LiveView, client: ClockifyClient) -> Answer:
+        await client.delete_group(action.group_id)
+        return Answer()
+
+    def effect(self, action: DeleteGroup, view: LiveView, created_id: str | None) -> None:
+        gone = view.groups.pop(action.group_id, None)
+        if gone is not None:
+            _index(view, name_key(gone.name))

@@ -1,0 +1,166 @@
+"""Member profiles: work capacity and USER custom-field values, one PATCH per user.
+
+The PATCH sends complete values: every USER custom-field value the user has (read at apply,
+raw, so values clocksync does not manage go back unchanged) merged with the planned changes,
+and the capacity, working days and week start as read. Whether Clockify merges the list it is
+sent or replaces the profile with it is unverified (API-NOTES 4); with complete values both end
+in the same state. The PATCH answers with the whole profile, which is kept for verification.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from clocksync.apply.view import LiveView, Ref
+from clocksync.clockify.client import ClockifyClient
+from clocksync.durations import parse_duration
+from clocksync.errors import ApiStatusError
+from clocksync.kinds.base import (
+    READY,
+    Action,
+    Answer,
+    Change,
+    Handler,
+    ValueChange,
+    Verdict,
+    done,
+    stale,
+)
+from clocksync.load.current import profile_from
+from clocksync.model import Profile, name_key
+
+
+def _unset(text: str | None) -> str:
+    return repr(text) if text is not None else "(unset)"
+
+
+class UpdateProfile(Action):
+    kind: Literal["update_profile"] = "update_profile"
+    step: ClassVar[int] = 1
+    order: ClassVar[int] = 3
+    sign: ClassVar[str] = "~"
+    user_id: str
+    email: str
+    capacity: Change | None = None
+    fields: dict[str, Change] = Field(default_factory=dict)  # custom field name -> change
+
+    @property
+    def identity(self) -> str:
+        return f"profile|{self.user_id}"
+
+    @property
+    def target(self) -> str:
+        return self.email
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        return (self.email,)
+
+    def describe(self) -> str:
+        parts = []
+        if self.capacity:
+            parts.append(f"work capacity {self.capacity.before or '(unset)'} -> {self.capacity.after or '(unset)'}")
+        for name, change in sorted(self.fields.items()):
+            parts.append(f"{name} {_unset(change.before)} -> {_unset(change.after)}")
+        return "; ".join(parts)
+
+    def audit(self) -> tuple[str, str]:
+        before, after = [], []
+        if self.capacity:
+            before.append(f"capacity={self.capacity.before or '(unset)'}")
+            after.append(f"capacity={self.capacity.after or '(unset)'}")
+        for name, change in sorted(self.fields.items()):
+            before.append(f"{name}={change.before if change.before is not None else '(unset)'}")
+            after.append(f"{name}={change.after if change.after is not None else '(unset)'}")
+        return "; ".join(before), "; ".join(after)
+
+    def needs(self) -> tuple[str, ...]:
+        return tuple(f"field:{name_key(name)}" for name in self.fields)
+
+    def value_changes(self) -> tuple[ValueChange, ...]:
+        changes = [ValueChange("capacity", self.capacity.before, self.capacity.after)] if self.capacity else []
+        changes += [ValueChange(name, c.before, c.after) for name, c in sorted(self.fields.items())]
+        return tuple(changes)
+
+
+def _capacity_matches(text: str | None, seconds: int | None) -> bool:
+    if text is None:
+        return seconds is None
+    try:
+        return parse_duration(text) == seconds
+    except ValueError:
+        return False
+
+
+class ProfileHandler(Handler[UpdateProfile]):
+    handles = (UpdateProfile,)
+
+    def touches(self, action: UpdateProfile, view: LiveView) -> tuple[Ref, ...]:
+        return (("profile", action.user_id),)
+
+    def profiles_to_reread(self, action: UpdateProfile) -> tuple[str, ...]:
+        return (action.user_id,)
+
+    def verdict(self, action: UpdateProfile, view: LiveView) -> Verdict:
+        if action.user_id not in view.members:
+            return stale("the user is no longer in the workspace")
+        profile = view.profiles.get(action.user_id)
+        if profile is None:
+            return stale("the member profile could not be read, so the plan cannot be checked")
+        todo = False
+        problems: list[str] = []
+        if action.capacity is not None:
+            live = profile.capacity_seconds
+            if _capacity_matches(action.capacity.after, live):
+                pass
+            elif _capacity_matches(action.capacity.before, live):
+                todo = True
+            else:
+                problems.append(f"work capacity is now {profile.capacity_text or '(unset)'}, "
+                                f"the plan expected {action.capacity.before or '(unset)'}")
+        values = profile.values
+        for name, change in sorted(action.fields.items()):
+            field_id = view.fields.get(name_key(name))
+            live_value = values.get(field_id) if field_id else None
+            if live_value == change.after:
+                continue
+            if live_value == change.before:
+                todo = True
+            else:
+                problems.append(f"{name} is now {_unset(live_value)}, the plan expected {_unset(change.before)}")
+        if problems:
+            return stale("; ".join(problems))
+        return READY if todo else done("the profile already has these values")
+
+    def expected(self, action: UpdateProfile, view: LiveView) -> Profile:
+        """The whole profile after the write: as read, with the planned values set."""
+        profile = view.profiles[action.user_id]
+        raw: dict[str, Any] = dict(profile.raw)
+        for name, change in action.fields.items():
+            field_id = view.fields.get(name_key(name))
+            if field_id is None:
+                raise ApiStatusError("PATCH", "member-profile", None, None, f"custom field {name!r} does not exist")
+            raw[field_id] = change.after
+        capacity_text, seconds = profile.capacity_text, profile.capacity_seconds
+        if action.capacity is not None and action.capacity.after is not None:
+            capacity_text, seconds = action.capacity.after, parse_duration(action.capacity.after)
+        return Profile(seconds, capacity_text, MappingProxyType(raw), working_days=profile.working_days,
+                       week_start=profile.week_start)
+
+    async def write(self, action: UpdateProfile, view: LiveView, client: ClockifyClient) -> Answer:
+        target = self.expected(action, view)
+        wire = await client.update_member_profile(
+            action.user_id, work_capacity=target.capacity_text, custom_fields=dict(target.raw),
+            working_days=list(target.working_days) if target.working_days is not None else None,
+            week_start=target.week_start)
+        answer = Answer()
+        if wire is not None:
+            seen, _ = profile_from(wire)
+            answer.observed[("profile", action.user_id)] = view.profile_snapshot(action.user_id, seen)
+        return answer
+
+    def effect(self, action: UpdateProfile, view: LiveView, created_id: str | None) -> None:
+        view.profiles[action.user_id] = self.expected(action, view)

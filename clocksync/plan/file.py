@@ -1,0 +1,164 @@
+"""The plan file: versioned JSON of typed actions, with a checksum that ``apply`` verifies.
+
+A plan holds the workspace id, fingerprints of its inputs (sha256 of the CSV and config), the
+options it was made with, the safety thresholds it was checked against, the actions, a summary
+and the notices. No secrets, and personal data limited to what a reviewer needs (emails, names of
+groups). The JSON Schema of this format is ``Plan.model_json_schema()`` (published as
+``docs/plan.schema.json``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import TypeAdapter, ValidationError
+
+from clocksync import __version__
+from clocksync.config import SafetyConfig
+from clocksync.errors import PlanFileError
+from clocksync.kinds import Action, AnyAction
+from clocksync.plan.diff import Diff
+from clocksync.plan.types import (
+    Frozen,
+    Notice,
+    PlanOptions,
+    ProtectedGroup,
+    Summary,
+    WorkspaceFigures,
+)
+
+FORMAT = "clocksync-plan"
+FORMAT_VERSION = 2
+
+
+class InputFingerprint(Frozen):
+    path: str
+    sha256: str
+
+
+class Plan(Frozen):
+    format: Literal["clocksync-plan"] = "clocksync-plan"
+    format_version: Literal[2] = 2
+    tool_version: str = __version__
+    created_at: str
+    workspace_id: str
+    purpose: Literal["sync", "undo"] = "sync"
+    inputs: dict[str, InputFingerprint]
+    options: PlanOptions
+    safety: SafetyConfig = SafetyConfig()  # the thresholds the plan was checked against
+    figures: WorkspaceFigures
+    summary: Summary
+    notices: tuple[Notice, ...] = ()
+    protected_groups: tuple[ProtectedGroup, ...] = ()
+    unmatched_users: tuple[str, ...] = ()
+    actions: tuple[AnyAction, ...] = ()
+    checksum: str = ""
+
+    @property
+    def destructive_actions(self) -> list[Action]:
+        return [a for a in self.actions if a.destructive]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    @property
+    def short_checksum(self) -> str:
+        return self.checksum.removeprefix("sha256:")[:12]
+
+    def body_checksum(self) -> str:
+        return "sha256:" + hashlib.sha256(_canonical(self.model_dump(mode="json", exclude={"checksum"}))).hexdigest()
+
+    def sealed(self) -> Plan:
+        return self.model_copy(update={"checksum": self.body_checksum()})
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def summarize(actions: Sequence[Action]) -> Summary:
+    by_kind: dict[str, int] = {}
+    add = change = remove = destructive = 0
+    for action in actions:
+        by_kind[action.kind_name] = by_kind.get(action.kind_name, 0) + 1
+        if action.sign == "+":
+            add += 1
+        elif action.sign == "~":
+            change += 1
+        else:
+            remove += 1
+        destructive += action.destructive
+    return Summary(add=add, change=change, remove=remove, destructive=destructive, by_kind=dict(sorted(by_kind.items())))
+
+
+def build_plan(
+    found: Diff,
+    *,
+    workspace_id: str,
+    inputs: dict[str, InputFingerprint],
+    options: PlanOptions,
+    created_at: str,
+    safety: SafetyConfig | None = None,
+    purpose: Literal["sync", "undo"] = "sync",
+) -> Plan:
+    """Seal the differ's result into a plan."""
+    plan = Plan(
+        safety=safety or SafetyConfig(),
+        created_at=created_at,
+        workspace_id=workspace_id,
+        purpose=purpose,
+        inputs=inputs,
+        options=options,
+        figures=found.figures,
+        summary=summarize(found.actions),
+        notices=tuple(found.notices),
+        protected_groups=tuple(found.protected),
+        unmatched_users=tuple(found.unmatched),
+        actions=tuple(found.actions),
+    )
+    return plan.sealed()
+
+
+def save_plan(plan: Plan, path: Path) -> None:
+    """Write atomically (temp file, then rename), so a reader never sees half a plan."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+_PLAN = TypeAdapter(Plan)
+
+
+def load_plan(path: Path) -> Plan:
+    """Read a plan and verify its format and checksum. Raises PlanFileError."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise PlanFileError(f"{path}: not a UTF-8 text file") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise PlanFileError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}); is the file truncated?") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise PlanFileError(f"{path}: not a clocksync plan")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise PlanFileError(f"{path}: plan format version {data.get('format_version')!r} is not supported "
+                            f"(this clocksync reads version {FORMAT_VERSION}); make a new plan")
+    try:
+        plan = _PLAN.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PlanFileError(f"{path}: key {where}: {first['msg']} (the plan was edited or is damaged)") from None
+    if plan.checksum != plan.body_checksum():
+        raise PlanFileError(f"{path}: checksum mismatch: the plan was changed after it was made; make a new plan")
+    return plan

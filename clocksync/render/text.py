@@ -1,0 +1,54 @@
+"""A plan as text for a terminal: grouped by user and group, marked +/~/-, Terraform-style summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from clocksync.plan.file import Plan
+from clocksync.render.sections import ROLE_OF_SIGN, sections
+
+Style = Callable[[str, str], str]  # (text, role) -> styled text; roles: add change remove warn bold dim
+
+
+def plain(text: str, role: str) -> str:
+    return text
+
+
+def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> str:
+    out: list[str] = []
+    laid = sections(plan)
+    out.append(style(f"clocksync {'undo ' if plan.purpose == 'undo' else ''}plan for workspace {plan.workspace_id}",
+                     "bold"))
+    out.append(style(f"  made {plan.created_at} from {plan.inputs['csv'].path}", "dim"))
+    out.append("")
+    if not plan.actions:
+        out.append(style("No changes. The workspace matches the CSV.", "add"))
+    if laid.fields:
+        out.append(style("Custom fields", "bold"))
+        out.extend(style(f"  {a.sign} {a.describe()}", ROLE_OF_SIGN[a.sign]) for a in laid.fields)
+        out.append("")
+    for title, entries in (("Users", laid.users), ("Groups", laid.groups)):
+        if not entries:
+            continue
+        out.append(style(f"{title} ({len(entries)})", "bold"))
+        for entry in entries:
+            out.append(style(f"  {entry.sign} {entry.heading}", ROLE_OF_SIGN[entry.sign]))
+            if verbose:
+                out.extend(style(f"      {a.sign} {a.line()}", ROLE_OF_SIGN[a.sign]) for a in entry.items)
+        out.append("")
+    if laid.destructive:
+        out.append(style(f"Destructive actions ({len(laid.destructive)}): apply asks for confirmation", "warn"))
+        for action in laid.destructive:
+            out.append(style(f"  ! {action.describe()}", "remove"))
+            if action.depends_on:
+                out.append(style(f"      after {len(action.depends_on)} reassignment/cleanup action(s)", "dim"))
+        out.append("")
+    if plan.protected_groups:
+        names = ", ".join(p.name for p in plan.protected_groups)
+        out.append(style(f"Protected groups (never changed): {names}", "dim"))
+    if plan.notices:
+        out.append(style(f"Warnings ({len(plan.notices)})", "warn"))
+        out.extend(style(f"  - {n.message}", "warn") for n in plan.notices)
+        out.append("")
+    out.append(style(plan.summary.line(), "bold"))
+    return "\n".join(out) + "\n"
