@@ -22,7 +22,7 @@ from clocksync.emulator.state import (
     Workspace,
     WorkspaceState,
 )
-from clocksync.model import CurrentState, Member, MemberStatus, Profile, RoleGrant
+from clocksync.model import CurrentState, Member, Profile, RoleGrant
 from clocksync.model import CustomField as DomainField
 from clocksync.model import Group as DomainGroup
 
@@ -142,7 +142,7 @@ def current_from(state: WorkspaceState) -> CurrentState:
         workspace_id=ws.id,
         self_id=ws.owner_id,
         owner_ids=frozenset({ws.owner_id}),
-        members=MappingProxyType({u.id: Member(u.id, u.email, u.name, MemberStatus.parse(u.membership_status))
+        members=MappingProxyType({u.id: Member.read(u.id, u.email, u.name, u.membership_status)
                                   for u in ws.users.values()}),
         roles=frozenset(RoleGrant(r.user_id, r.role, r.entity_id, r.via_group) for r in ws.roles),
         groups=MappingProxyType({g.id: DomainGroup(g.id, g.name, frozenset(g.user_ids)) for g in ws.groups.values()}),

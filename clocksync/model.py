@@ -106,6 +106,12 @@ class Member:
     status: MemberStatus
     status_text: str = ""  # what the API said, when clocksync did not know it
 
+    @classmethod
+    def read(cls, id: str, email: str, name: str, status: str | None) -> Member:
+        """A member from the API's words; a status clocksync does not know is kept as text."""
+        parsed = MemberStatus.parse(status)
+        return cls(id, email, name, parsed, str(status or "") if parsed is MemberStatus.UNKNOWN else "")
+
     @property
     def key(self) -> str:
         return email_key(self.email)

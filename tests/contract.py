@@ -38,12 +38,41 @@ def _routes() -> list[tuple[str, re.Pattern[str], str]]:
     return routes
 
 
+_VALIDATORS: dict[int, OAS30Validator] = {}
+
+
+def _validator(schema: dict[str, Any]) -> OAS30Validator:
+    """One validator per schema of the (cached) spec: building one resolves every $ref again."""
+    found = _VALIDATORS.get(id(schema))
+    if found is None:
+        found = _VALIDATORS[id(schema)] = OAS30Validator({**schema, "components": spec()["components"]})
+    return found
+
+
+_VALID_ITEMS: set[tuple[int, str]] = set()
+
+
 def _errors(schema: dict[str, Any] | None, instance: Any) -> list[str]:
+    """Problems of ``instance`` against ``schema``. The items of an array are checked one by one, and
+    an item already found valid against the same schema is not checked again (validation is
+    deterministic; list answers repeat the same users and groups read after read)."""
     if schema is None:
         return []
-    validator = OAS30Validator({**schema, "components": spec()["components"]})
+    items = schema.get("items")
+    if schema.get("type") == "array" and isinstance(items, dict) and isinstance(instance, list):
+        problems = []
+        for index, item in enumerate(instance):
+            key = (id(items), json.dumps(item, sort_keys=True))
+            if key in _VALID_ITEMS:
+                continue
+            found = _errors(items, item)
+            if found:
+                problems += [f"{index}/{p}" for p in found]
+            else:
+                _VALID_ITEMS.add(key)
+        return problems
     return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:200]}"
-            for e in validator.iter_errors(instance)]
+            for e in _validator(schema).iter_errors(instance)]
 
 
 def _query_value(raw: str, schema: dict[str, Any]) -> Any:

@@ -12,7 +12,6 @@ from clocksync.model import (
     DesiredState,
     Group,
     Member,
-    MemberStatus,
     Profile,
     RoleGrant,
     UserSpec,
@@ -24,7 +23,7 @@ def uid(email: str) -> str:
 
 
 def member(email: str, name: str = "", status: str = "ACTIVE") -> Member:
-    return Member(uid(email), email, name, MemberStatus.parse(status))
+    return Member.read(uid(email), email, name, status)
 
 
 def spec(email: str, manager: str | None = None, hours_seconds: int | None = None, row: int = 2,

@@ -53,14 +53,16 @@ def test_429_then_200() -> None:
 
 
 @respx.mock
-def test_503_twice_then_200() -> None:
+def test_503s_back_off_exponentially() -> None:
+    """Waits of 0.5, 1 and 2 s plus up to 0.5 s of jitter each: a constant wait cannot pass."""
     route = respx.get(f"{BASE}/workspaces/{WS}/holidays").mock(side_effect=[
-        httpx.Response(503), httpx.Response(503), httpx.Response(200, json=[]),
+        httpx.Response(503), httpx.Response(503), httpx.Response(503), httpx.Response(200, json=[]),
     ])
     sleeps: list[float] = []
     run(lambda c: c.list_holidays(), sleeps)
-    assert route.call_count == 3
-    assert len(sleeps) == 2 and sleeps[1] > sleeps[0] - 0.5
+    assert route.call_count == 4 and len(sleeps) == 3
+    for wait, low in zip(sleeps, (0.5, 1.0, 2.0), strict=True):
+        assert low <= wait <= low + 0.5, sleeps
 
 
 @respx.mock

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from clocksync.emulator.app import Emulator, EmulatorOptions
+from clocksync.emulator.app import EmulatorOptions
 from clocksync.emulator.demo import demo_workspace
 from clocksync.emulator.server import load_or_create
 from clocksync.emulator.state import WorkspaceState
@@ -122,7 +122,7 @@ def test_state_survives_json(tmp_path: Path) -> None:
     state, _ = demo_workspace("k")
     copy = WorkspaceState.from_json(json.loads(json.dumps(state.to_json())))
     assert copy.to_json() == state.to_json()
-    assert Emulator(copy).state is copy
+    assert copy.ws.users and copy.ws.groups and copy.ws.roles and copy.ws.holidays and copy.ws.policies
 
 
 def test_dropped_connection_after_a_write() -> None:

@@ -26,7 +26,7 @@ SOAK_SETTINGS = ApplySettings(retry_budget=120, backoff_initial=0.005, backoff_m
 
 @pytest.mark.parametrize(("seed", "retry_after"), [(1, None), (2, 0.001), (3, None)])
 def test_soak_converges_in_one_apply(tmp_path: Path, seed: int, retry_after: float | None) -> None:
-    workload = generate(300, seed=seed, api_key=f"soak-{seed}")
+    workload = generate(150, seed=seed, api_key=f"soak-{seed}")
     faults = EmulatorOptions(rate_limit=0, p_429=0.15, retry_after=retry_after, p_5xx=0.08, p_applied_502=0.15,
                              p_drop=0.05, storm_every=0.4, storm_length=0.04, latency=0.002, seed=seed)
     h = make_harness(workload.state, workload.api_key, faults)

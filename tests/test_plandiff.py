@@ -9,9 +9,15 @@ from clocksync.plan.file import load_plan
 from tests.conftest import EmulatorHarness, run_cli
 
 
-def test_same_plan_compares_equal() -> None:
-    sample = load_plan(Path(__file__).resolve().parent.parent / "plans" / "sample-plan.json")
-    assert compare_plans(sample, sample).same
+def test_two_plans_of_the_same_change_compare_equal(harness: EmulatorHarness, workdir: Path) -> None:
+    """Made separately (different times and checksums), the same actions compare equal; one less does not."""
+    assert run_cli(harness, "plan", "users.csv", "--out", "plans/a.json").exit_code == 0
+    assert run_cli(harness, "plan", "users.csv", "--out", "plans/b.json").exit_code == 0
+    first, second = load_plan(Path("plans/a.json")), load_plan(Path("plans/b.json"))
+    assert compare_plans(first, second).same
+    fewer = second.model_copy(update={"actions": second.actions[1:]})
+    comparison = compare_plans(first, fewer)
+    assert not comparison.same and comparison.removed == [first.actions[0]]
 
 
 def test_changes_between_two_plans(harness: EmulatorHarness, workdir: Path) -> None:

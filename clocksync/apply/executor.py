@@ -427,7 +427,7 @@ class _Executor:
         problems: list[VerificationProblem] = []
         for ref, action_ids in sorted(touching.items()):
             for discrepancy in compare(self.before.get(ref), expected[ref], found[ref]):
-                want, got = describe_values(discrepancy.expected, discrepancy.found, self.name_of)
+                want, got = describe_values(discrepancy, self.name_of)
                 problem = VerificationProblem(ref, self.view.describe(ref), tuple(action_ids), discrepancy, want, got)
                 problems.append(problem)
                 self.write_row(action_ids[0], "verify", problem.description, want, got, discrepancy.kind, None,

@@ -8,7 +8,9 @@ object, else a re-read). Every field that differs is a discrepancy, classified a
 - the plan did not change it and it moved: **collateral change** (a value the run did not name);
 - anything else: **unexpected value**.
 
-Pure: snapshots in, discrepancies out.
+Lists (a group's members, a user's roles) are judged element by element: a planned addition that
+is missing, or a planned removal still there, is not in effect; any other element that appeared
+or vanished is collateral. Pure: snapshots in, discrepancies out.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ UNEXPECTED = "unexpected value"
 
 @dataclass(frozen=True)
 class Discrepancy:
+    """``expected``/``found`` are values; for a list (``delta``) the elements missing and extra."""
+
     field: str
     expected: Any
     found: Any
     kind: str
+    delta: bool = False
 
 
 def _flatten(snapshot: Snapshot | None) -> dict[str, Any]:
@@ -53,6 +58,9 @@ def compare(before: Snapshot | None, expected: Snapshot | None, found: Snapshot 
     for key in sorted(set(want) | set(got)):
         if want.get(key) == got.get(key):
             continue
+        if isinstance(want.get(key), list) and isinstance(got.get(key), list):
+            problems += _compare_list(key, was.get(key) or [], want[key], got[key])
+            continue
         planned = was.get(key) != want.get(key)
         if planned and got.get(key) == was.get(key):
             kind = NOT_IN_EFFECT
@@ -64,16 +72,25 @@ def compare(before: Snapshot | None, expected: Snapshot | None, found: Snapshot 
     return problems
 
 
-def describe_values(expected: Any, found: Any, name: Callable[[str], str] = str) -> tuple[str, str]:
-    """The two values as audit text; for lists, only what is missing and what is extra.
+def _compare_list(key: str, before: list[Any], expected: list[Any], found: list[Any]) -> list[Discrepancy]:
+    missing = [v for v in expected if v not in found]
+    extra = [v for v in found if v not in expected]
+    by_kind: dict[str, tuple[list[Any], list[Any]]] = {NOT_IN_EFFECT: ([], []), COLLATERAL: ([], [])}
+    for value in missing:  # expected, absent: a planned addition (not in effect) or a removal by someone
+        by_kind[COLLATERAL if value in before else NOT_IN_EFFECT][0].append(value)
+    for value in extra:  # absent from the expectation, present: a planned removal not done, or an addition
+        by_kind[NOT_IN_EFFECT if value in before else COLLATERAL][1].append(value)
+    return [Discrepancy(key, gone, came, kind, delta=True) for kind, (gone, came) in by_kind.items() if gone or came]
+
+
+def describe_values(discrepancy: Discrepancy, name: Callable[[str], str] = str) -> tuple[str, str]:
+    """The expected and the found value as audit text; for a list, what is missing and what is extra.
     ``name`` turns an id into what a reviewer recognises (an email, a group name)."""
-    if isinstance(expected, list) and isinstance(found, list):
-        want = [_item(v, name) for v in expected]
-        got = [_item(v, name) for v in found]
-        missing = [v for v in want if v not in got]
-        extra = [v for v in got if v not in want]
+    if discrepancy.delta:
+        missing = sorted(_item(v, name) for v in discrepancy.expected)
+        extra = sorted(_item(v, name) for v in discrepancy.found)
         return (f"missing: {', '.join(missing) or '-'}", f"extra: {', '.join(extra) or '-'}")
-    return _text(expected), _text(found)
+    return _text(discrepancy.expected), _text(discrepancy.found)
 
 
 def _item(value: Any, name: Callable[[str], str]) -> str:

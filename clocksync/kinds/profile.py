@@ -17,7 +17,6 @@ from pydantic import Field
 from clocksync.apply.view import LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
 from clocksync.durations import parse_duration
-from clocksync.errors import ApiStatusError
 from clocksync.kinds.base import (
     READY,
     Action,
@@ -124,7 +123,10 @@ class ProfileHandler(Handler[UpdateProfile]):
         values = profile.values
         for name, change in sorted(action.fields.items()):
             field_id = view.fields.get(name_key(name))
-            live_value = values.get(field_id) if field_id else None
+            if field_id is None:
+                problems.append(f"custom field {name!r} does not exist")
+                continue
+            live_value = values.get(field_id)
             if live_value == change.after:
                 continue
             if live_value == change.before:
@@ -140,10 +142,7 @@ class ProfileHandler(Handler[UpdateProfile]):
         profile = view.profiles[action.user_id]
         raw: dict[str, Any] = dict(profile.raw)
         for name, change in action.fields.items():
-            field_id = view.fields.get(name_key(name))
-            if field_id is None:
-                raise ApiStatusError("PATCH", "member-profile", None, None, f"custom field {name!r} does not exist")
-            raw[field_id] = change.after
+            raw[view.fields[name_key(name)]] = change.after  # the verdict checked that it exists
         capacity_text, seconds = profile.capacity_text, profile.capacity_seconds
         if action.capacity is not None and action.capacity.after is not None:
             capacity_text, seconds = action.capacity.after, parse_duration(action.capacity.after)

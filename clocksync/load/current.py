@@ -186,12 +186,10 @@ async def load_current(
     members: dict[str, Member] = {}
     warnings: list[str] = []
     for u in users:
-        text = u.workspace_status(client.workspace_id)
-        status = MemberStatus.parse(text)
-        members[u.id] = Member(u.id, u.email, u.name or "", status, text if status is MemberStatus.UNKNOWN else "")
-        if status is MemberStatus.UNKNOWN:
-            warnings.append(f"{u.email or u.id} has membership status {text!r}, which clocksync does not know: "
-                            "left alone")
+        member = members[u.id] = Member.read(u.id, u.email, u.name or "", u.workspace_status(client.workspace_id))
+        if member.status is MemberStatus.UNKNOWN:
+            warnings.append(f"{u.email or u.id} has membership status {member.status_text!r}, which clocksync does "
+                            "not know: left alone")
     reading = roles_from(users, groups)
     warnings += reading.warnings
     wanted_keys = set(profile_keys)

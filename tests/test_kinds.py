@@ -1,0 +1,212 @@
+"""Each kind's verdict as a table: (live workspace, action) -> already in place / ready / stale.
+
+Literal models, no HTTP: the verdicts are what keeps apply from overwriting anyone's change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from clocksync.apply.view import LiveView
+from clocksync.kinds import ACTION_TYPES, Action, Handler, handler_for
+from clocksync.kinds.base import Change, State
+from clocksync.kinds.custom_field import CreateCustomField
+from clocksync.kinds.group import CreateGroup, DeleteGroup
+from clocksync.kinds.membership import AddMember, RemoveMember
+from clocksync.kinds.profile import UpdateProfile
+from clocksync.kinds.role import GrantRole, RevokeRole
+from clocksync.kinds.user_status import ActivateUser, DeactivateUser, InviteUser
+from clocksync.model import CustomField, RoleGrant
+from tests.factories import current, group, member, profile, tm, uid
+
+OWNER = member("owner@example.com", "Owner")
+OPS = member("ops@example.com", "Ops")
+JANE = member("jane@example.com", "Jane")
+JOHN = member("john@example.com", "John")
+GONE = member("gone@example.com", "Gone", "INACTIVE")
+ODD = member("odd@example.com", "Odd", "SUSPENDED")
+
+
+def view(**changes: Any) -> LiveView:
+    """The workspace every row starts from; ``changes`` edits it (callables get the view)."""
+    state = current(
+        [OWNER, OPS, JANE, JOHN, GONE, ODD],
+        groups=[group("g-jane", "Jane Smith", "john@example.com"), group("g-hol", "Holidays", "john@example.com")],
+        roles={tm("jane@example.com", "g-jane", True), tm("jane@example.com", "john@example.com"),
+               RoleGrant(uid("jane@example.com"), "PROJECT_MANAGER", "p1")},
+        fields=[CustomField("f-co", "Company")],
+        profiles={uid("john@example.com"): profile(28800, "PT8H", **{"f-co": "Acme"})},
+        protected={"g-hol": ("holiday 'X'",)},
+    )
+    live = LiveView.from_state(state)
+    for edit in changes.values():
+        edit(live)
+    return live
+
+
+def renamed(live: LiveView) -> None:
+    live.groups["g-jane"].name = "Jane's team"
+
+
+def john_leaves_group(live: LiveView) -> None:
+    live.groups["g-jane"].member_ids.discard(uid("john@example.com"))
+
+
+def john_capacity(seconds: int, text: str) -> Callable[[LiveView], None]:
+    def edit(live: LiveView) -> None:
+        live.profiles[uid("john@example.com")] = profile(seconds, text, **{"f-co": "Acme"})
+    return edit
+
+
+def no_profile(live: LiveView) -> None:
+    live.profiles.pop(uid("john@example.com"))
+
+
+def john_gone(live: LiveView) -> None:
+    del live.members[uid("john@example.com")]
+
+
+def jane_inactive(live: LiveView) -> None:
+    import dataclasses
+
+    from clocksync.model import MemberStatus
+    live.members[JANE.id] = dataclasses.replace(JANE, status=MemberStatus.INACTIVE)
+
+
+def company_field(name: str = "Company") -> dict[str, Change]:
+    return {name: Change(before="Acme", after="Acme GmbH")}
+
+
+JOHN_PROFILE = dict(user_id=uid("john@example.com"), email="john@example.com")
+ADD_JOHN = dict(group_name="Jane Smith", group_id="g-jane", user_id=uid("john@example.com"), email="john@example.com")
+JANE_OVER_JOHN = dict(holder_id=JANE.id, holder_email=JANE.email, entity_kind="user", entity_id=uid("john@example.com"),
+                      entity_name="john@example.com")
+JANE_OVER_GROUP = dict(holder_id=JANE.id, holder_email=JANE.email, entity_kind="group", entity_id="g-jane",
+                       entity_name="Jane Smith")
+
+ROWS: list[tuple[str, Action, dict[str, Callable[[LiveView], None]], State, str]] = [
+    # custom fields
+    ("field missing", CreateCustomField(field_name="Global ID"), {}, State.READY, ""),
+    ("field exists, any spacing and case", CreateCustomField(field_name="  company "), {}, State.DONE, "exists"),
+    # profiles
+    ("capacity at the expected value", UpdateProfile(**JOHN_PROFILE, capacity=Change(before="PT8H", after="PT7H")),
+     {}, State.READY, ""),
+    ("capacity compared by value", UpdateProfile(**JOHN_PROFILE, capacity=Change(before="PT8H0M", after="PT7H")),
+     {}, State.READY, ""),
+    ("capacity already at the target", UpdateProfile(**JOHN_PROFILE, capacity=Change(before="PT6H", after="PT8H")),
+     {}, State.DONE, "already"),
+    ("capacity changed since the plan", UpdateProfile(**JOHN_PROFILE, capacity=Change(before="PT8H", after="PT7H")),
+     {"edit": john_capacity(18000, "PT5H")}, State.STALE, "work capacity is now PT5H"),
+    ("field at the expected value", UpdateProfile(**JOHN_PROFILE, fields=company_field()), {}, State.READY, ""),
+    ("field already at the target", UpdateProfile(**JOHN_PROFILE, fields={"Company": Change(before="X", after="Acme")}),
+     {}, State.DONE, ""),
+    ("field changed since the plan", UpdateProfile(**JOHN_PROFILE, fields={"Company": Change(before="X", after="Y")}),
+     {}, State.STALE, "Company is now 'Acme'"),
+    ("a field that does not exist", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": Change(before=None,
+     after="7")}), {}, State.STALE, "custom field 'Global ID' does not exist"),
+    ("a field that exists, unset for the user", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": Change(
+     before=None, after="7")}), {"edit": lambda v: v.fields.update({"global id": "f-gid"})}, State.READY, ""),
+    ("profile could not be read", UpdateProfile(**JOHN_PROFILE, fields=company_field()), {"edit": no_profile},
+     State.STALE, "could not be read"),
+    ("user left the workspace", UpdateProfile(**JOHN_PROFILE, fields=company_field()), {"edit": john_gone},
+     State.STALE, "no longer in the workspace"),
+    # groups
+    ("group to create", CreateGroup(group_name="Ops"), {}, State.READY, ""),
+    ("group exists (name key)", CreateGroup(group_name="jane  SMITH"), {}, State.DONE, "exists"),
+    ("a protected group has the name", CreateGroup(group_name="Holidays"), {}, State.STALE, "protected"),
+    ("delete as planned", DeleteGroup(group_id="g-jane", group_name="Jane Smith",
+                                      member_ids=(uid("john@example.com"),)), {}, State.READY, ""),
+    ("delete: already gone", DeleteGroup(group_id="g-nope", group_name="Nope"), {}, State.DONE, "no longer exists"),
+    ("delete: members changed", DeleteGroup(group_id="g-jane", group_name="Jane Smith"), {}, State.STALE, "members"),
+    ("delete: renamed", DeleteGroup(group_id="g-jane", group_name="Jane Smith", member_ids=(uid("john@example.com"),)),
+     {"edit": renamed}, State.STALE, "name"),
+    ("delete: now protected", DeleteGroup(group_id="g-hol", group_name="Holidays",
+                                          member_ids=(uid("john@example.com"),)), {}, State.STALE, "protected"),
+    # memberships
+    ("add: already a member", AddMember(**ADD_JOHN), {}, State.DONE, "already a member"),
+    ("add: ready", AddMember(**ADD_JOHN), {"edit": john_leaves_group}, State.READY, ""),
+    ("add to a group this plan creates, not yet created", AddMember(group_name="Ops", user_id=JOHN.id,
+     email=JOHN.email), {}, State.STALE, "does not exist"),
+    ("add: group renamed", AddMember(**ADD_JOHN), {"edit": renamed, "out": john_leaves_group}, State.STALE, "renamed"),
+    ("add: protected group", AddMember(group_name="Holidays", group_id="g-hol", user_id=JANE.id, email=JANE.email),
+     {}, State.STALE, "protected"),
+    ("add: the user is no longer active", AddMember(group_name="Jane Smith", group_id="g-jane", user_id=GONE.id,
+     email=GONE.email), {}, State.STALE, "no longer an active member"),
+    ("add: a status clocksync does not know", AddMember(group_name="Jane Smith", group_id="g-jane", user_id=ODD.id,
+     email=ODD.email), {}, State.STALE, "no longer an active member"),
+    ("remove: ready", RemoveMember(**ADD_JOHN), {}, State.READY, ""),
+    ("remove: not a member", RemoveMember(**ADD_JOHN), {"edit": john_leaves_group}, State.DONE, "not a member"),
+    ("remove: group gone", RemoveMember(group_name="Nope", group_id="g-nope", user_id=JOHN.id, email=JOHN.email),
+     {}, State.DONE, "no longer exists"),
+    # roles
+    ("grant: already held", GrantRole(**JANE_OVER_JOHN), {}, State.DONE, "already held"),
+    ("grant: ready", GrantRole(**{**JANE_OVER_JOHN, "holder_id": OPS.id, "holder_email": OPS.email}), {},
+     State.READY, ""),
+    ("grant: the manager is no longer active", GrantRole(**{**JANE_OVER_JOHN, "holder_id": OPS.id}),
+     {"edit": lambda v: v.members.pop(OPS.id)}, State.STALE, "no longer an active member"),
+    ("grant over a user who left", GrantRole(**{**JANE_OVER_JOHN, "holder_id": OPS.id}), {"edit": john_gone},
+     State.STALE, "user does not exist"),
+    ("grant over a group: held", GrantRole(**JANE_OVER_GROUP), {}, State.DONE, "already held"),
+    ("grant over a protected group", GrantRole(**{**JANE_OVER_GROUP, "entity_id": "g-hol", "entity_name": "Holidays"}),
+     {}, State.STALE, "protected"),
+    ("grant over a group the plan creates, by name", GrantRole(**{**JANE_OVER_GROUP, "entity_id": None}), {},
+     State.DONE, "already held"),
+    ("grant project", GrantRole(holder_id=OPS.id, holder_email=OPS.email, role="PROJECT_MANAGER",
+     entity_kind="project", entity_id="p1", entity_name="p1"), {}, State.READY, ""),
+    ("revoke: ready", RevokeRole(**JANE_OVER_JOHN), {}, State.READY, ""),
+    ("revoke: not held", RevokeRole(**{**JANE_OVER_JOHN, "holder_id": OPS.id}), {}, State.DONE, "not held"),
+    ("revoke over a user who left", RevokeRole(**JANE_OVER_JOHN), {"edit": john_gone}, State.DONE, "no longer exists"),
+    ("revoke project: held", RevokeRole(holder_id=JANE.id, holder_email=JANE.email, role="PROJECT_MANAGER",
+     entity_kind="project", entity_id="p1", entity_name="p1"), {}, State.READY, ""),
+    # statuses
+    ("deactivate: ready", DeactivateUser(user_id=JANE.id, email=JANE.email), {}, State.READY, ""),
+    ("deactivate: already inactive", DeactivateUser(user_id=GONE.id, email=GONE.email), {}, State.DONE, "INACTIVE"),
+    ("deactivate the owner", DeactivateUser(user_id=OWNER.id, email=OWNER.email), {}, State.STALE, "never"),
+    ("deactivate: status unknown to clocksync", DeactivateUser(user_id=ODD.id, email=ODD.email), {}, State.STALE,
+     "SUSPENDED"),
+    ("deactivate: left", DeactivateUser(user_id=JOHN.id, email=JOHN.email), {"edit": john_gone}, State.STALE,
+     "no longer in the workspace"),
+    ("reactivate: ready", ActivateUser(user_id=GONE.id, email=GONE.email), {}, State.READY, ""),
+    ("reactivate: already active", ActivateUser(user_id=JANE.id, email=JANE.email), {}, State.DONE, "ACTIVE"),
+    ("reactivate someone deactivated since the plan", ActivateUser(user_id=JANE.id, email=JANE.email),
+     {"edit": jane_inactive}, State.READY, ""),
+    ("invite: not a member", InviteUser(email="new@example.com"), {}, State.READY, ""),
+    ("invite: already a member (any case)", InviteUser(email="John@Example.com"), {}, State.DONE, "already a member"),
+]
+
+
+@pytest.mark.parametrize(("name", "action", "edits", "state", "reason"), ROWS, ids=[r[0] for r in ROWS])
+def test_verdict(name: str, action: Action, edits: dict[str, Callable[[LiveView], None]], state: State,
+                 reason: str) -> None:
+    verdict = handler_for(action).verdict(action, view(**edits))
+    assert verdict.state is state, verdict.reason
+    assert reason in verdict.reason
+
+
+def test_every_kind_has_verdict_rows_and_a_handler() -> None:
+    covered = {type(row[1]) for row in ROWS}
+    assert covered == set(ACTION_TYPES)
+    assert all(isinstance(handler_for(cls.model_construct()), Handler) for cls in ACTION_TYPES)
+
+
+@pytest.mark.parametrize(("name", "action", "edits", "state", "reason"),
+                         [r for r in ROWS if r[3] is State.READY], ids=[r[0] for r in ROWS if r[3] is State.READY])
+def test_effect_makes_the_action_done(name: str, action: Action, edits: dict[str, Callable[[LiveView], None]],
+                                      state: State, reason: str) -> None:
+    """After a write, the handler's effect on the view is exactly "this action is done"."""
+    live = view(**edits)
+    handler = handler_for(action)
+    created = "new-id" if action.provides() else None
+    handler.effect(action, live, created)
+    assert handler.verdict(action, live).state is State.DONE
+
+
+def test_ids_use_one_name_key() -> None:
+    """"Jane  Smith" and "jane smith" are one group to every rule, and one action id."""
+    a = AddMember(group_name="Jane  Smith", user_id="u1", email="u@x.io").with_id()
+    b = AddMember(group_name="jane smith", user_id="u1", email="u@x.io").with_id()
+    assert a.id == b.id
+    assert CreateGroup(group_name="Jane  Smith").with_id().id == CreateGroup(group_name="JANE SMITH").with_id().id
