@@ -30,6 +30,7 @@ from clocksync.apply.executor import (
 from clocksync.clockify.client import ClockifyClient, RetryPolicy
 from clocksync.config import Config, load_config
 from clocksync.credentials import Connection, resolve_connection
+from clocksync.emulator.variants import VARIANTS, Answers
 from clocksync.errors import ClocksyncError, ConfirmationRequired
 from clocksync.load.desired import load_desired
 from clocksync.plan.compare import compare_plans, render_comparison
@@ -343,10 +344,20 @@ def preflight_command(config_path: Path) -> None:
 @click.option("--storm-length", default=0.0, help="Seconds each 429 storm lasts.")
 @click.option("--seed", default=0, help="Seed of the fault injector.")
 @click.option("--save-every", default=0.5, show_default=True, help="With --state: seconds between saves (0: at exit).")
+@click.option("--live-variant", "live_variants", multiple=True, metavar="NAME",
+              help="Answer as one plausible live behaviour (repeatable): " + "; ".join(
+                  f"{name}: {what}" for name, what in VARIANTS.items()))
 def emulator(host: str, port: int, state_file: Path | None, api_key: str | None, rate_limit: float, latency: float,
              retry_after: float | None, p_429: float, p_5xx: float, p_applied_502: float, p_drop: float,
-             storm_every: float, storm_length: float, seed: int, save_every: float) -> None:
-    """Serve a local Clockify emulator (a demo workspace unless --state names a saved one)."""
+             storm_every: float, storm_length: float, seed: int, save_every: float,
+             live_variants: tuple[str, ...]) -> None:
+    """Serve a local Clockify emulator (a demo workspace unless --state names a saved one).
+
+    \b
+    Examples:
+      clocksync emulator --state /tmp/acme.json
+      clocksync emulator --live-variant profile-patch-replaces --live-variant page-cap=200
+    """
     from clocksync.emulator.server import (
         Emulator,
         EmulatorOptions,
@@ -356,16 +367,21 @@ def emulator(host: str, port: int, state_file: Path | None, api_key: str | None,
         load_or_create,
     )
 
+    try:
+        answers = Answers().with_variants(live_variants)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--live-variant") from None
     state, key = load_or_create(state_file, api_key)
     emu = Emulator(state, EmulatorOptions(rate_limit=rate_limit, latency=latency, retry_after=retry_after,
                                           p_429=p_429, p_5xx=p_5xx, p_applied_502=p_applied_502, p_drop=p_drop,
-                                          storm_every=storm_every, storm_length=storm_length, seed=seed))
+                                          storm_every=storm_every, storm_length=storm_length, seed=seed,
+                                          answers=answers))
     info = ServeInfo(base_url(host, port), key, state.ws.id)
     click.echo("# Clockify emulator: paste these lines into the shell that runs clocksync")
     for line in info.export_lines():
         click.echo(line)
-    click.echo(f"# serving workspace {state.ws.name!r} until Ctrl-C" + (f"; state in {state_file}" if state_file else ""),
-               err=False)
+    click.echo(f"# serving workspace {state.ws.name!r} until Ctrl-C" + (f"; state in {state_file}" if state_file else "")
+               + (f"; live variants: {', '.join(live_variants)}" if live_variants else ""), err=False)
     sys.stdout.flush()
     build_server(emu, host, port, state_file, save_every=save_every).run()
 

@@ -244,3 +244,22 @@ def test_output_is_deterministic() -> None:
     first = [a.model_dump() for a in diff(wanted, state, config()).actions]
     second = [a.model_dump() for a in diff(wanted, state, config()).actions]
     assert first == second and first
+
+
+def test_a_leaver_whose_management_cannot_be_read_is_not_deactivated() -> None:
+    pat = member("pat@example.com", "Pat")
+    state = current([OWNER, OPS, JOHN, pat], roles_unknown=frozenset({pat.id}))
+    result = diff(desired(spec("john@example.com", "ops@example.com")), state, config(),
+                  PlanOptions(deactivate_missing=True))
+    assert of(result, DeactivateUser) == []
+    [notice] = [n for n in result.notices if n.code == "management_unknown"]
+    assert "pat@example.com" in notice.message and "could not be read" in notice.message
+
+
+def test_a_status_clocksync_does_not_know_is_left_alone() -> None:
+    odd = member("odd@example.com", "Odd", "SUSPENDED")
+    state = current([OWNER, OPS, odd], profiles={odd.id: profile(3600, "PT1H")})
+    result = diff(desired(spec("odd@example.com", "ops@example.com", 28800)), state, config(),
+                  PlanOptions(deactivate_missing=True))
+    assert result.actions == []
+    assert any("SUSPENDED" in n.message for n in result.notices if n.code == "inactive_user")

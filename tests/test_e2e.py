@@ -216,3 +216,34 @@ def test_unreadable_profile_is_a_warning_and_stale_at_apply(harness: EmulatorHar
     result = run_cli(harness, "apply", "plans/plan.json")  # ...but unreadable at apply: stale, not blind
     assert result.exit_code == 1 and "member profile could not be read" in result.output
     assert harness.state.ws.users[maria].work_capacity == "PT8H"
+
+
+def test_the_51st_user_field_is_refused_and_what_needs_it_is_skipped(workdir: Path) -> None:
+    import dataclasses
+
+    from clocksync.emulator.app import EmulatorOptions
+    from clocksync.emulator.variants import Answers
+    from tests.conftest import make_harness
+
+    h = make_harness(options=EmulatorOptions(rate_limit=0, answers=dataclasses.replace(Answers(), user_field_cap=2)))
+    assert run_cli(h, "plan", "users.csv").exit_code == 0  # plans "Global ID", the third USER field
+    result = run_cli(h, "apply", "plans/plan.json")
+    assert result.exit_code == 1
+    errors = Path("sync_error_log.csv").read_text()
+    assert "refused by the API" in errors and "code 4033" in errors
+    assert "skipped" in errors and "depends on create_custom_field" in errors
+    assert not [f for f in h.state.ws.fields.values() if f.name == "Global ID"]
+    assert h.transport.violations == []
+
+
+def test_an_invite_refused_on_an_unpaid_workspace_fails_with_the_reason(workdir: Path) -> None:
+    from tests.conftest import make_harness
+
+    h = make_harness()
+    h.state.ws.paid = False
+    Path("config.yaml").write_text(Path("config.yaml").read_text().replace("missing_users: false", "missing_users: true"))
+    assert run_cli(h, "plan", "users.csv").exit_code == 0
+    result = run_cli(h, "apply", "plans/plan.json")
+    assert result.exit_code == 1
+    assert "invite new.hire@example.com" in result.output and "refused by the API" in result.output
+    assert "HTTP 403" in result.output

@@ -9,6 +9,7 @@ import pytest
 from clocksync.clockify.schemas import WireGroup, WireUser
 from clocksync.load.current import roles_from
 from clocksync.model import RoleGrant
+from tests.conftest import EXAMPLES
 
 GROUPS = [{"id": "g1", "name": "G1", "teamManagers": [{"id": "m1", "name": "M"}]},
           {"id": "g2", "name": "G2", "teamManagers": []}]
@@ -64,3 +65,24 @@ def test_unknown_role_names_are_reported_not_fatal() -> None:
     reading = roles_from(users, [])
     assert reading.owners == {"m1"}
     assert any("TEAM_OVERLORD" in w for w in reading.warnings)
+
+
+def test_an_answer_that_cannot_be_read_stops_plan_and_apply_before_any_write(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_harness, run_cli
+
+    h = make_harness()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "users.csv").write_text((EXAMPLES / "sample_users.csv").read_text())
+    assert run_cli(h, "plan", "users.csv", "--config", str(EXAMPLES / "config.yaml")).exit_code == 0
+    render = h.state.render_group
+
+    def broken(group, managers):  # type: ignore[no-untyped-def]
+        return {**render(group, managers), "userIds": {"not": "a list"}}
+
+    monkeypatch.setattr(h.state, "render_group", broken)
+    planned = run_cli(h, "plan", "users.csv", "--config", str(EXAMPLES / "config.yaml"), "--out", "p2.json")
+    assert planned.exit_code == 1 and "ApiShapeError" in planned.output and "userIds" in planned.output
+    applied = run_cli(h, "apply", "plans/plan.json", "--config", str(EXAMPLES / "config.yaml"))
+    assert applied.exit_code == 1 and "userIds" in applied.output
+    assert h.state.writes == 0
+    h.transport.violations.clear()  # the broken answers are off-spec on purpose

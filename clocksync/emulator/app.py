@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from clocksync.emulator.state import EmulatorError, User, WorkspaceState
+from clocksync.emulator.variants import Answers
 
 API = "/api/v1"
 MAX_PAGE_SIZE = 5000
@@ -46,6 +47,7 @@ class EmulatorOptions:
     storm_every: float = 0.0  # seconds between 429 storms; 0: no storms
     storm_length: float = 0.0  # seconds each storm answers every request with 429
     seed: int = 0
+    answers: Answers = field(default_factory=Answers)  # answers where the live API is unverified
 
 
 @dataclass
@@ -121,7 +123,9 @@ def _bool(value: str | None, name: str, default: bool | None = None) -> bool:
     return value.lower() == "true"
 
 
-def _page(request: Request, items: list[Any], max_size: int = MAX_PAGE_SIZE) -> tuple[list[Any], dict[str, str]]:
+def _page(request: Request, items: list[Any], max_size: int = MAX_PAGE_SIZE,
+          cap: int | None = None) -> tuple[list[Any], dict[str, str]]:
+    """One page of ``items`` and its Last-Page header; ``cap`` silently lowers the page size."""
     try:
         page = int(request.query_params.get("page", "1"))
         size = int(request.query_params.get("page-size", "50"))
@@ -131,6 +135,8 @@ def _page(request: Request, items: list[Any], max_size: int = MAX_PAGE_SIZE) -> 
         raise EmulatorError(400, 3001, "page and page-size must be positive")
     if size > max_size:
         raise EmulatorError(400, 501, f"Page size cannot be larger than {max_size:,}.")
+    if cap is not None:
+        size = min(size, cap)
     start = (page - 1) * size
     chunk = items[start:start + size]
     last = start + size >= len(items)
@@ -146,7 +152,9 @@ class Emulator:
     def __init__(self, state: WorkspaceState, options: EmulatorOptions | None = None) -> None:
         self.state = state
         self.options = options or EmulatorOptions()
+        state.answers = self.options.answers
         self.stats = EmulatorStats()
+        self._created_at: dict[str, float] = {}  # group id -> when this emulator created it (grant lag)
         self._limits = _KeyBuckets(self.options.rate_limit)
         self._random = random.Random(self.options.seed)
         self._started = time.monotonic()
@@ -178,17 +186,16 @@ class Emulator:
         caller = self.state.user_for_key(keys[0])
         if caller is None:
             return _error(401, 4003, "Api key does not exist")
-        retry_headers = {"Retry-After": f"{opts.retry_after:g}"} if opts.retry_after is not None else None
         if not self._limits.allow(keys[0]) or self._in_storm():
             self.stats.rate_limited += 1
-            return _error(429, 429, "Too many requests", retry_headers)
+            return self._too_many()
         if opts.latency:
             await asyncio.sleep(opts.latency)
         roll = self._random.random()
         if roll < opts.p_429:
             self.stats.injected_faults += 1
             self.stats.rate_limited += 1
-            return _error(429, 429, "Too many requests", retry_headers)
+            return self._too_many()
         roll -= opts.p_429
         if roll < opts.p_5xx:
             self.stats.injected_faults += 1
@@ -215,6 +222,13 @@ class Emulator:
         if result is None:
             return Response(status_code=ok if ok != 200 else 204)
         return JSONResponse(result, status_code=ok)
+
+    def _too_many(self) -> Response:
+        answers, retry_after = self.options.answers, self.options.retry_after
+        headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None and not answers.no_retry_after else None
+        if answers.empty_429_body:
+            return Response(b"", status_code=429, headers=headers)
+        return _error(429, 429, "Too many requests", headers)
 
     def _in_storm(self) -> bool:
         opts = self.options
@@ -320,7 +334,7 @@ class Emulator:
         if memberships not in ("ALL", "NONE", "WORKSPACE", "PROJECT", "USERGROUP"):
             raise EmulatorError(400, 3001, "invalid memberships")
         users = state.list_users(status=status, email=q.get("email"), name=q.get("name"))
-        chunk, headers = _page(request, users)
+        chunk, headers = _page(request, users, cap=state.answers.page_cap)
         roles = state.role_index() if include_roles else None
         body = [state.render_user(u, memberships=memberships, roles=roles) for u in chunk]
         return JSONResponse(body, headers=headers)
@@ -349,11 +363,15 @@ class Emulator:
         return state.render_workspace()
 
     async def _managers(self, request: Request, state: WorkspaceState, caller: User) -> Any:
-        chunk, headers = _page(request, state.managers_of(request.path_params["userId"]))
+        chunk, headers = _page(request, state.managers_of(request.path_params["userId"]), cap=state.answers.page_cap)
         return JSONResponse(chunk, headers=headers)
 
     async def _grant(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         body = await self._body(request)
+        created = self._created_at.get(str(body.get("entityId")))
+        lag = state.answers.group_grant_lag
+        if body.get("sourceType") == "USER_GROUP" and created is not None and time.monotonic() - created < lag:
+            raise EmulatorError(400, 501, "User group doesn't belong to Workspace")  # not yet known everywhere
         return state.grant(request.path_params["userId"], body)
 
     async def _revoke(self, request: Request, state: WorkspaceState, caller: User) -> Any:
@@ -384,13 +402,15 @@ class Emulator:
     async def _groups(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         q = request.query_params
         include = _bool(q.get("includeTeamManagers"), "includeTeamManagers", False)
-        chunk, headers = _page(request, state.list_groups(q.get("name")))
+        chunk, headers = _page(request, state.list_groups(q.get("name")), cap=state.answers.page_cap)
         managers = state.group_manager_index() if include else None
         return JSONResponse([state.render_group(g, managers) for g in chunk], headers=headers)
 
     async def _create_group(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         body = await self._body(request)
-        return state.create_group(body)
+        created = state.create_group(body)
+        self._created_at[created["id"]] = time.monotonic()
+        return created
 
     async def _rename_group(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         body = await self._body(request)
@@ -412,7 +432,7 @@ class Emulator:
 
     async def _policies(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         status = request.query_params.get("status", "ACTIVE")
-        chunk, headers = _page(request, state.list_policies(status), max_size=200)
+        chunk, headers = _page(request, state.list_policies(status), max_size=200, cap=state.answers.page_cap)
         return JSONResponse(chunk, headers=headers)
 
 

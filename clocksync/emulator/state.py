@@ -4,7 +4,7 @@ Every method either returns JSON-ready data shaped as the spec's response schema
 ``EmulatorError(status, code, message)`` the way API-NOTES describes the live API: business
 conflicts are 400 with code 501, missing required query parameters 400 with code 3001.
 Where the live answer is unverified (a member already in a group, a role already held), the
-emulator answers 400/501: clocksync must read state first and never send such a write.
+answer is set by ``answers`` (``variants.Answers``): each plausible answer can be switched on.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from clocksync.durations import parse_duration
+from clocksync.emulator.variants import Answers
 
 DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 MEMBERSHIP_STATUSES = {"PENDING", "ACTIVE", "DECLINED", "INACTIVE"}
@@ -119,10 +120,11 @@ class Workspace:
 class WorkspaceState:
     """A thread-safe stateful workspace with Clockify's answers."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, answers: Answers | None = None) -> None:
         self.ws = workspace
+        self.answers = answers or Answers()
         self.lock = threading.RLock()
-        self.writes = 0
+        self.writes = 0  # state changes (a write answered 200 that changes nothing is not one)
         self.dirty = False
 
     # ------------------------------------------------------------------ ids and persistence
@@ -242,7 +244,7 @@ class WorkspaceState:
         for role in held:
             entity: dict[str, Any] = {"id": role.entity_id}
             if role.via_group:
-                entity["source"] = {"type": "USER_GROUP"}
+                entity["source"] = None if self.answers.roles_source_null else {"type": "USER_GROUP"}
             by_role.setdefault(role.role, []).append(entity)
         return [{"role": name, "entities": entities} for name, entities in by_role.items()]
 
@@ -365,11 +367,13 @@ class WorkspaceState:
             if user_id in self.ws.admin_ids:
                 raise _bad("User already has this role")
             self.ws.admin_ids.append(user_id)
-        else:
-            if role in self.ws.roles:
+            self._changed()
+        elif role in self.ws.roles:
+            if not self.answers.duplicate_add_ok:
                 raise _bad("User already has this role")
+        else:
             self.ws.roles.add(role)
-        self._changed()
+            self._changed()
         rendered: dict[str, Any] = {"id": self.new_id(), "name": role.role}
         if role.via_group:
             rendered["source"] = {"id": role.entity_id, "type": "USER_GROUP"}
@@ -412,6 +416,11 @@ class WorkspaceState:
             if not isinstance(item, dict) or item.get("customFieldId") not in self.ws.fields:
                 raise _bad("Custom field doesn't belong to Workspace")
         # Validated everything: now apply, so a bad body changes nothing.
+        if self.answers.profile_patch_replaces:  # the body is the whole profile: what is not sent is cleared
+            user.work_capacity = body.get("workCapacity", "PT0S")
+            user.working_days = list(body.get("workingDays", []))
+            user.week_start = body.get("weekStart", "MONDAY")
+            user.custom_values = {}
         if "workCapacity" in body:
             user.work_capacity = body["workCapacity"]
         if "workingDays" in body:
@@ -419,7 +428,10 @@ class WorkspaceState:
         if "weekStart" in body:
             user.week_start = body["weekStart"]
         for item in updates:
-            user.custom_values[item["customFieldId"]] = item.get("value")
+            if item.get("value") is None or item.get("value") == "":
+                user.custom_values.pop(item["customFieldId"], None)
+            else:
+                user.custom_values[item["customFieldId"]] = item["value"]
         self._changed()
         return self.render_profile(user)
 
@@ -449,6 +461,9 @@ class WorkspaceState:
         if any(f.name.lower() == name.strip().lower() and f.entity_type == entity_type
                for f in self.ws.fields.values()):
             raise _bad("Custom field with this name already exists")
+        if entity_type == "USER" and sum(f.entity_type == "USER" for f in self.ws.fields.values()) >= \
+                self.answers.user_field_cap:
+            raise EmulatorError(400, 4033, f"Workspace can have at most {self.answers.user_field_cap} user custom fields")
         f = CustomField(id=self.new_id(), name=name.strip(), type=ftype, status=status, entity_type=entity_type)
         self.ws.fields[f.id] = f
         self._changed()
@@ -506,7 +521,9 @@ class WorkspaceState:
             raise _bad("userId must not be blank")
         self.user(user_id)
         if user_id in group.user_ids:
-            raise _bad("User is already a member of this group")
+            if not self.answers.duplicate_add_ok:
+                raise _bad("User is already a member of this group")
+            return self.render_group(group, None)
         group.user_ids.append(user_id)
         self._changed()
         return self.render_group(group, None)
@@ -514,7 +531,9 @@ class WorkspaceState:
     def remove_member(self, group_id: str, user_id: str) -> dict[str, Any]:
         group = self.group(group_id)
         if user_id not in group.user_ids:
-            raise _bad("User is not a member of this group")
+            if not self.answers.remove_nonmember_ok:
+                raise _bad("User is not a member of this group")
+            return self.render_group(group, None)  # live evidence: 200, the group unchanged
         group.user_ids.remove(user_id)
         self._changed()
         return self.render_group(group, None)

@@ -1,0 +1,160 @@
+"""The end-to-end scenario under every plausible live answer (``--live-variant``) and all at once.
+
+The workspace: the demo plus enough users and groups to need several capped pages, a leaver who
+manages a group listed on a late page, and a user with an unmapped "Cost center" value that every
+profile write must leave alone. Under each variant: plan, apply (with a deactivation), and then
+the emulator's state is exactly the state before plus the plan's actions (so every value the plan
+did not name is unchanged), a second plan is empty, a re-apply writes nothing, and no exchange
+broke the spec.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clocksync.apply.executor import ApplySettings, apply_plan
+from clocksync.config import load_config
+from clocksync.durations import parse_duration
+from clocksync.emulator.app import EmulatorOptions
+from clocksync.emulator.demo import demo_workspace
+from clocksync.emulator.state import CustomField, Group, Role, User, WorkspaceState
+from clocksync.emulator.variants import VARIANTS, Answers
+from clocksync.load.desired import load_desired
+from clocksync.plan.file import Plan
+from clocksync.plan.make import make_plan
+from clocksync.plan.types import PlanOptions
+from tests.conftest import EXAMPLES, FAST_RETRY, EmulatorHarness, make_harness
+
+PAGE_CAP = 3
+EACH = ["profile-patch-replaces", f"page-cap={PAGE_CAP}", "group-grant-lag=0.2", "remove-nonmember-ok",
+        "duplicate-add-ok", "roles-source-null", "no-retry-after", "empty-429-body"]
+FAST = ApplySettings(retry_budget=60, consistency_window=20, backoff_initial=0.002, backoff_max=0.05)
+
+
+def workspace() -> tuple[WorkspaceState, str]:
+    state, key = demo_workspace("variant-key")
+    ws = state.ws
+    ids = {u.email: u.id for u in ws.users.values()}
+    cost = CustomField(id=state.new_id(), name="Cost center")  # a USER field clocksync does not map
+    ws.fields[cost.id] = cost
+    ws.users[ids["maria.garcia@example.com"]].custom_values[cost.id] = "CC-7"  # her capacity and Global ID change
+    ws.users[ids["li.wei@example.com"]].custom_values[cost.id] = "CC-9"
+    ws.users[ids["li.wei@example.com"]].working_days = ["MONDAY", "TUESDAY", "WEDNESDAY"]
+    for n in range(1, 7):  # listed before "Book club": it lands on a late page when pages are capped
+        ws.groups[f"g-aa{n}"] = Group(id=state.new_id(), name=f"Aardvarks {n}", user_ids=[ids["admin@example.com"]])
+    for n in range(1, 5):  # more members than fit on two capped pages
+        user = User(id=state.new_id(), email=f"zz.extra{n}@example.com", name=f"Extra {n}", membership_status="INACTIVE")
+        ws.users[user.id] = user
+    club = next(g for g in ws.groups.values() if g.name == "Book club")
+    ws.roles.add(Role(ids["pat.leaver@example.com"], "TEAM_MANAGER", club.id, True))  # the leaver manages it
+    ws.groups = {g.id: g for g in ws.groups.values()}
+    state.writes = 0
+    return state, key
+
+
+def facts(state: WorkspaceState) -> dict[str, Any]:
+    """The workspace by names, not ids: what a comparison of states before and after needs."""
+    ws = state.ws
+    email = {u.id: u.email for u in ws.users.values()}
+    field = {f.id: f.name for f in ws.fields.values()}
+    group = {g.id: g.name for g in ws.groups.values()}
+    users = {u.email: {"capacity": parse_duration(u.work_capacity), "days": list(u.working_days),
+                       "week": u.week_start, "status": u.membership_status,
+                       "fields": {field[k]: v for k, v in u.custom_values.items() if k in field}}
+             for u in ws.users.values()}
+    groups = {g.name: sorted(email[i] for i in g.user_ids) for g in ws.groups.values()}
+    roles = {(email[r.user_id], r.role, "group" if r.via_group else "user" if r.entity_id in email else "project",
+              group.get(r.entity_id) if r.via_group else email.get(r.entity_id, r.entity_id)) for r in ws.roles}
+    return {"users": users, "groups": groups, "roles": roles, "fields": sorted(field.values())}
+
+
+def expected_after(before: dict[str, Any], plan: Plan) -> dict[str, Any]:
+    """The state before, with exactly the plan's actions applied (by names)."""
+    after = {"users": {k: {**v, "fields": dict(v["fields"])} for k, v in before["users"].items()},
+             "groups": {k: list(v) for k, v in before["groups"].items()}, "roles": set(before["roles"]),
+             "fields": list(before["fields"])}
+    for action in plan.actions:
+        data = action.model_dump()
+        kind = data["kind"]
+        if kind == "create_custom_field":
+            after["fields"] = sorted([*after["fields"], data["field_name"]])
+        elif kind == "update_profile":
+            user = after["users"][data["email"]]
+            if data["capacity"]:
+                user["capacity"] = parse_duration(data["capacity"]["after"])
+            for name, change in data["fields"].items():
+                user["fields"][name] = change["after"]
+        elif kind == "create_group":
+            after["groups"][data["group_name"]] = []
+        elif kind == "add_member":
+            after["groups"][data["group_name"]] = sorted([*after["groups"][data["group_name"]], data["email"]])
+        elif kind == "remove_member":
+            after["groups"][data["group_name"]].remove(data["email"])
+        elif kind in ("grant_role", "revoke_role"):
+            fact = (data["holder_email"], data["role"], data["entity_kind"], data["entity_name"])
+            (after["roles"].add if kind == "grant_role" else after["roles"].discard)(fact)
+        elif kind == "deactivate_user":
+            after["users"][data["email"]]["status"] = "INACTIVE"
+        else:
+            raise AssertionError(f"the scenario does not expect {kind}")
+    return after
+
+
+def scenario(h: EmulatorHarness, tmp: Path) -> None:
+    config = load_config(EXAMPLES / "config.yaml", required=True)
+    desired = load_desired(EXAMPLES / "sample_users.csv", config)
+    options = PlanOptions(deactivate_missing=True)
+
+    async def run() -> tuple[Plan, Any, Any, Plan, Any]:
+        async with h.client(retry=FAST_RETRY, page_size=50) as client:
+            plan = (await make_plan(client, desired, config, options)).plan
+            before = facts(h.state)
+            report = await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=tmp, settings=FAST)
+            again = (await make_plan(client, desired, config, options)).plan
+            writes = h.state.writes
+            reapplied = await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=tmp, settings=FAST)
+            assert h.state.writes == writes, "re-applying an applied plan writes nothing"
+            return plan, before, report, again, reapplied
+
+    plan, before, report, again, reapplied = asyncio.run(run())
+    assert report.ok, [(r.action.describe(), r.outcome.value, r.message) for r in report.problems()] + [
+        p.message for p in report.verification]
+    assert "pat.leaver@example.com" in [a.target for a in plan.actions if a.kind_name == "deactivate_user"]
+    assert facts(h.state) == expected_after(before, plan), "the state is the state before plus the plan, exactly"
+    assert facts(h.state)["users"]["maria.garcia@example.com"]["fields"]["Cost center"] == "CC-7"
+    assert again.actions == (), [a.describe() for a in again.actions]
+    assert reapplied.ok and reapplied.writes == 0
+
+
+@pytest.mark.parametrize("variants", [[v] for v in EACH] + [EACH], ids=[*EACH, "all-at-once"])
+def test_scenario_converges_under_the_live_variant(tmp_path: Path, variants: list[str]) -> None:
+    state, key = workspace()
+    answers = Answers().with_variants(variants)
+    # Random 429s (with a Retry-After unless a variant removes it) exercise the rate-limit answers too.
+    h = make_harness(state, key, EmulatorOptions(rate_limit=0, p_429=0.1, retry_after=0.001, seed=7, answers=answers))
+    scenario(h, tmp_path)
+    assert h.transport.violations == [], h.transport.violations[:5]
+    assert h.emulator.stats.rate_limited > 0
+
+
+def test_every_contract_variant_is_covered() -> None:
+    assert {v.split("=")[0] for v in EACH} == {v.split("=")[0] for v in VARIANTS}
+
+
+def test_without_last_page_paging_the_capped_workspace_would_be_misread(tmp_path: Path) -> None:
+    """The scenario needs several pages: a client trusting page length would stop after the first."""
+    state, key = workspace()
+    h = make_harness(state, key, EmulatorOptions(rate_limit=0, answers=Answers(page_cap=PAGE_CAP)))
+
+    async def read() -> tuple[int, int]:
+        async with h.client(page_size=50) as client:
+            users = await client.list_users()
+            groups = await client.list_groups()
+            return len(users), len(groups)
+
+    assert asyncio.run(read()) == (len(state.ws.users), len(state.ws.groups))
+    assert len(state.ws.users) > 3 * PAGE_CAP and len(state.ws.groups) > 3 * PAGE_CAP
