@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import string
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -42,6 +43,10 @@ class CsvConfig(_Section):
     manager_column: str = "Manager NTID email"
     hours_column: str = "Weekly Working Hours"
     country_column: str = "Country (Label)"
+    start_column: str = "Start Date"  # optional column: a user is provisioned from this day
+    end_column: str = "End Date"  # optional column: a user is a leaver after this day
+    # Dates are ISO (2027-03-31); "day-first" also reads 31.03.2027 and 31/03/2027, "month-first" 03/31/2027.
+    date_order: Literal["iso", "day-first", "month-first"] = "iso"
     delimiter: str = "auto"  # "auto" sniffs "," or ";"
 
     @field_validator("delimiter")
@@ -73,6 +78,8 @@ class SafetyConfig(_Section):
     max_membership_removal_share: float = Field(0.5, ge=0, le=1)
     min_membership_removal_count: int = Field(20, ge=1)
     min_csv_share: float = Field(0.5, ge=0, le=1)  # CSV rows vs members it would manage: below = truncated?
+    max_field_change_share: float = Field(0.25, ge=0, le=1)  # users whose one field (or capacity) is overwritten
+    min_field_change_count: int = Field(10, ge=1)
 
 
 class ApiConfig(_Section):
@@ -94,6 +101,40 @@ class InviteConfig(_Section):
     send_email: bool = True
 
 
+EXCEPTION_KEYWORDS = ("capacity", "fields", "manager", "deactivation")
+
+
+class ExceptionRule(_Section):
+    """A user whose named values clocksync leaves alone, with the reason and (optionally) until when."""
+
+    email: str
+    ignore: tuple[str, ...] = Field(min_length=1)  # capacity, fields, manager, deactivation or a field's name
+    reason: str
+    until: date | None = None  # the last day it holds
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        value = value.strip()
+        if "@" not in value:
+            raise ValueError("must be an email address")
+        return value
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a reason is required: say why, so the next reviewer knows")
+        return value.strip()
+
+    @field_validator("ignore")
+    @classmethod
+    def _ignore(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not str(v).strip() for v in value):
+            raise ValueError("entries must not be blank")
+        return tuple(str(v).strip() for v in value)
+
+
 class Config(_Section):
     workspace: WorkspaceConfig = WorkspaceConfig()
     field_mapping: dict[str, str] = Field(default_factory=dict)  # CSV column -> USER custom field name
@@ -103,6 +144,7 @@ class Config(_Section):
     api: ApiConfig = ApiConfig()
     apply: ApplyConfig = ApplyConfig()
     invite: InviteConfig = InviteConfig()
+    exceptions: tuple[ExceptionRule, ...] = ()
     source: str = Field(default="(defaults)", exclude=True)
     sha256: str = Field(default="", exclude=True)
 
@@ -177,7 +219,27 @@ def load_config(path: Path | None, *, required: bool = False) -> Config:
             message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
             problems.append(f"{path}: {where}key {key}: {message}")
         raise ConfigError("\n".join(problems)) from None
+    problems = [f"{path}: {where}key {key}: {message}" for where, key, message in _exception_problems(config, document)]
+    if problems:
+        raise ConfigError("\n".join(problems))
     return config.model_copy(update={"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()})
+
+
+def _exception_problems(config: Config, document: Any) -> list[tuple[str, str, str]]:
+    """An ignore entry must be a keyword or a mapped field's name (a typo would silently not hold)."""
+    from clocksync.model import name_key
+
+    fields = {name_key(f): f for f in config.field_mapping.values()}
+    problems = []
+    for i, rule in enumerate(config.exceptions):
+        for j, entry in enumerate(rule.ignore):
+            if entry.casefold() in EXCEPTION_KEYWORDS or name_key(entry) in fields:
+                continue
+            line = _line_of(document, ("exceptions", i, "ignore", j)) or _line_of(document, ("exceptions", i, "ignore"))
+            known = ", ".join([*EXCEPTION_KEYWORDS, *fields.values()])
+            problems.append((f"line {line}, " if line else "", f"exceptions.{i}.ignore",
+                             f"{entry!r} is neither a keyword nor a mapped custom field ({known})"))
+    return problems
 
 
 def _plain(node: Any) -> Any:

@@ -31,7 +31,7 @@ async def sample() -> Plan:
     transport = EmulatorTransport(app=Emulator(state, EmulatorOptions(rate_limit=0)).app)
     config = load_config(Path("examples/config.yaml"), required=True)
     desired = load_desired(Path("examples/sample_users.csv"), config)
-    options = PlanOptions(deactivate_missing=True, delete_unmanaged_groups=True)
+    options = PlanOptions(deactivate_missing=True, delete_unmanaged_groups=True, as_of=CREATED_AT[:10])
     async with ClockifyClient(key, state.ws.id, base_url="http://127.0.0.1/api/v1", requests_per_second=1000,
                               transport=transport) as client:
         return (await make_plan(client, desired, config, options, created_at=CREATED_AT)).plan

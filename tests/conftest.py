@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -67,6 +68,18 @@ def make_harness(state: WorkspaceState | None = None, key: str | None = None,
     emulator = Emulator(state, options or EmulatorOptions(rate_limit=0))
     transport = ContractTransport(EmulatorTransport(app=emulator.app))
     return EmulatorHarness(emulator, key, transport)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_apply_locks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """This test session's apply locks, apart from any other run on the machine (children inherit it)."""
+    previous = os.environ.get("CLOCKSYNC_LOCK_DIR")
+    os.environ["CLOCKSYNC_LOCK_DIR"] = str(tmp_path_factory.mktemp("locks"))
+    yield
+    if previous is None:
+        os.environ.pop("CLOCKSYNC_LOCK_DIR", None)
+    else:
+        os.environ["CLOCKSYNC_LOCK_DIR"] = previous
 
 
 @pytest.fixture

@@ -59,10 +59,13 @@ def test_sigkill_while_writing_loses_no_audit_row_beyond_the_in_flight(tmp_path:
         assert len(plan.actions) > KILLS * 20, "enough writes for every kill to land mid-run"
         httpx.post(f"http://127.0.0.1:{port}/__emulator__/reset-stats")
         known: set[str] = set()
-        for _ in range(KILLS):
-            child = subprocess.Popen([sys.executable, "-m", "clocksync", "apply", "plans/plan.json", "--confirm",
-                                      "I UNDERSTAND"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        ended_alone: list[str] = []
+        for n in range(KILLS):
+            errors = tmp_path / f"apply-{n}.err"
+            with errors.open("w") as stderr:
+                child = subprocess.Popen([sys.executable, "-m", "clocksync", "apply", "plans/plan.json", "--confirm",
+                                          "I UNDERSTAND"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                         stderr=stderr)
             target = rng.randint(2, 18)  # outcome lines ("started" and ends) this run writes before its kill
             deadline = time.monotonic() + 60
             run_id = None
@@ -73,7 +76,8 @@ def test_sigkill_while_writing_loses_no_audit_row_beyond_the_in_flight(tmp_path:
                     kills += 1
                     break
                 time.sleep(0.005)
-            child.wait()
+            if child.wait() != -signal.SIGKILL:
+                ended_alone.append(f"apply {n} ended by itself ({child.returncode}): {errors.read_text()[-300:]}")
             if run_id:
                 known.add(run_id)
         final = clocksync(env, tmp_path, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND")
@@ -84,7 +88,7 @@ def test_sigkill_while_writing_loses_no_audit_row_beyond_the_in_flight(tmp_path:
         assert again.returncode == 0, again.stdout
     finally:
         stop(proc)
-    assert kills == KILLS, "every kill landed while the apply was writing"
+    assert kills == KILLS, ended_alone
     assert stats["state_writes"] == len(plan.actions), "every action written exactly once across all runs"
     with (tmp_path / "sync_success_log.csv").open() as handle:
         rows = list(csv.DictReader(handle))

@@ -28,6 +28,7 @@ from clocksync.plan.file import Plan
 from clocksync.plan.make import make_plan
 from clocksync.plan.types import PlanOptions
 from tests.conftest import EXAMPLES, FAST_RETRY, EmulatorHarness, make_harness
+from tests.facts import facts
 
 PAGE_CAP = 3
 EACH = ["profile-patch-replaces", f"page-cap={PAGE_CAP}", "group-grant-lag=0.2", "remove-nonmember-ok",
@@ -54,22 +55,6 @@ def workspace() -> tuple[WorkspaceState, str]:
     ws.groups = {g.id: g for g in ws.groups.values()}
     state.writes = 0
     return state, key
-
-
-def facts(state: WorkspaceState) -> dict[str, Any]:
-    """The workspace by names, not ids: what a comparison of states before and after needs."""
-    ws = state.ws
-    email = {u.id: u.email for u in ws.users.values()}
-    field = {f.id: f.name for f in ws.fields.values()}
-    group = {g.id: g.name for g in ws.groups.values()}
-    users = {u.email: {"capacity": parse_duration(u.work_capacity), "days": list(u.working_days),
-                       "week": u.week_start, "status": u.membership_status,
-                       "fields": {field[k]: v for k, v in u.custom_values.items() if k in field}}
-             for u in ws.users.values()}
-    groups = {g.name: sorted(email[i] for i in g.user_ids) for g in ws.groups.values()}
-    roles = {(email[r.user_id], r.role, "group" if r.via_group else "user" if r.entity_id in email else "project",
-              group.get(r.entity_id) if r.via_group else email.get(r.entity_id, r.entity_id)) for r in ws.roles}
-    return {"users": users, "groups": groups, "roles": roles, "fields": sorted(field.values())}
 
 
 def expected_after(before: dict[str, Any], plan: Plan) -> dict[str, Any]:

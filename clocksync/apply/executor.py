@@ -287,7 +287,8 @@ class _Executor:
         self.view = await self.read_view(profile_ids)
         refs = [ref for a in actions for ref in handler_for(a).touches(a, self.view)]
         self.before = self.view.snapshots(refs)
-        self.run_log.save_before({ref_text(ref): snap for ref, snap in self.before.items()})
+        self.run_log.save_before({ref_text(ref): snap for ref, snap in self.before.items()},
+                                 self.view.names_of(self.before))
         for phase in PHASES:
             for step in sorted({a.step for a in actions if a.phase == phase}):
                 # A TaskGroup: should one action raise (a bug), the others are cancelled and waited

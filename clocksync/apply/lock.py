@@ -1,6 +1,8 @@
 """One apply per workspace at a time on this machine: an advisory lock file (fcntl.flock).
 
 The kernel drops the lock when the process dies, so a killed apply never leaves a stale lock.
+The lock files live in the system's temporary folder, shared by every user of the machine;
+``CLOCKSYNC_LOCK_DIR`` moves them (test runs that must not see each other's applies use it).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from clocksync.errors import ApplyLocked
 
 def lock_path(workspace_id: str) -> Path:
     safe = "".join(c for c in workspace_id if c.isalnum()) or "workspace"
-    return Path(tempfile.gettempdir()) / f"clocksync-apply-{safe}.lock"
+    folder = Path(os.environ.get("CLOCKSYNC_LOCK_DIR") or tempfile.gettempdir())
+    return folder / f"clocksync-apply-{safe}.lock"
 
 
 @contextlib.contextmanager

@@ -67,11 +67,13 @@ class RunRecord:
     def plan_data(self) -> dict[str, Any]:
         return dict(json.loads((self.path / "plan.json").read_text(encoding="utf-8")))
 
-    def before(self) -> dict[str, Any]:
+    def before(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The objects saved before the first write (by ref text), and the names of the ids they mention."""
         path = self.path / "before.json"
         if not path.exists():
-            return {}
-        return dict(json.loads(path.read_text(encoding="utf-8")).get("objects", {}))
+            return {}, {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return dict(data.get("objects", {})), dict(data.get("names", {}))
 
 
 def read_run(path: Path) -> RunRecord | None:
@@ -139,8 +141,8 @@ class RunLog:
         _write_json(path / "run.json", info)
         return cls(path, info, interrupted)
 
-    def save_before(self, objects: dict[str, Any]) -> None:
-        _write_json(self.path / "before.json", {"taken_at": now_iso(), "objects": objects})
+    def save_before(self, objects: dict[str, Any], names: dict[str, str]) -> None:
+        _write_json(self.path / "before.json", {"taken_at": now_iso(), "objects": objects, "names": names})
 
     def record(self, action_id: str, state: str, **extra: Any) -> None:
         entry = {"action": action_id, "state": state, "at": now_iso(), **{k: v for k, v in extra.items() if v}}

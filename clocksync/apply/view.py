@@ -185,6 +185,19 @@ class LiveView:
                 "working_days": list(profile.working_days) if profile.working_days is not None else None,
                 "week_start": profile.week_start, "fields": dict(sorted(values.items()))}
 
+    def names_of(self, snapshots: dict[Ref, Snapshot | None]) -> dict[str, str]:
+        """Every member and group id the snapshots mention, with its email or group name."""
+        ids: set[str] = set()
+        for (kind, ident), snap in snapshots.items():
+            if kind in ("profile", "user", "group"):
+                ids.add(ident)
+            if snap:
+                ids.update(snap.get("members", ()), snap.get("managers", ()), snap.get("ids", ()))
+                ids.update(role["id"] for role in snap.get("roles", ()))
+        names = {i: self.members[i].email for i in ids if i in self.members}
+        names.update({i: self.groups[i].name for i in ids if i in self.groups})
+        return dict(sorted(names.items()))
+
     def describe(self, ref: Ref) -> str:
         """A reviewer's name for an object: an email or a group name rather than an id."""
         kind, ident = ref

@@ -121,8 +121,19 @@ class Action(BaseModel):
         """Keys of what must be created before this action can run."""
         return ()
 
+    def removes(self) -> tuple[str, ...]:
+        """Keys of what this action deletes (``group-id:<id>``), for undo."""
+        return ()
+
     def value_changes(self) -> tuple[ValueChange, ...]:
         return ()
+
+    def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
+        """Actions that take this one back, given the run that applied it, and notes for the reviewer.
+
+        Their preconditions are this action's after-values, so an undo is stale-checked like any plan.
+        """
+        return [], [f"{self.describe()}: cannot be undone through the API"]
 
     def with_id(self) -> Action:
         digest = hashlib.sha256(self.identity.encode()).hexdigest()[:10]
@@ -132,6 +143,39 @@ class Action(BaseModel):
         """Deterministic order: phase, step, kind, target, what it does, id."""
         return (PHASES.index(self.phase), self.step, self.order, self.target.casefold(),
                 self.describe().casefold(), self.id)
+
+
+@dataclass
+class UndoContext:
+    """What an apply run left behind that its actions' inverses need (``clocksync undo``)."""
+
+    before: dict[str, Any]  # ref text -> the object whole, as read before the run's first write
+    names: dict[str, str]  # id -> email or group name, for the ids those objects mention
+    created: dict[str, str]  # action id -> id of what it created
+    created_groups: dict[str, str | None]  # name key -> id of a group the run created (None: id unknown)
+    deleted_groups: set[str]  # ids of groups the run deleted
+    actions: list[Action]  # the run's actions that wrote (or may have written)
+
+    def snapshot(self, kind: str, ident: str) -> Any:
+        return self.before.get(f"{kind}:{ident}")
+
+    def group_snapshot(self, group_id: str | None, name: str) -> tuple[str | None, Any]:
+        """A group as it was before the run, by id, else by name."""
+        if group_id is not None and self.snapshot("group", group_id):
+            return group_id, self.snapshot("group", group_id)
+        from clocksync.model import name_key
+
+        for ref, snap in self.before.items():
+            if ref.startswith("group:") and snap and name_key(snap.get("name", "")) == name_key(name):
+                return ref.split(":", 1)[1], snap
+        return group_id, None
+
+    def group_id(self, group_id: str | None) -> str | None:
+        """The id to address a group by in the undo plan: None (by name) if the run deleted it."""
+        return None if group_id in self.deleted_groups else group_id
+
+    def name(self, ident: str) -> str:
+        return self.names.get(ident, ident)
 
 
 # ---------------------------------------------------------------------- apply-time behaviour

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from clocksync.apply.view import LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
-from clocksync.kinds.base import READY, Action, Answer, Handler, Verdict, done
+from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done
 from clocksync.model import name_key
 
 
@@ -31,6 +31,9 @@ class CreateCustomField(Action):
 
     def provides(self) -> tuple[str, ...]:
         return (f"field:{name_key(self.field_name)}",)
+
+    def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
+        return [], [f"custom field {self.field_name!r}, created by the run, stays (the values the run set are restored)"]
 
 
 class CustomFieldHandler(Handler[CreateCustomField]):

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from clocksync.apply.view import LiveGroup, LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
-from clocksync.kinds.base import READY, Action, Answer, Handler, Verdict, done, stale
+from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done, stale
 from clocksync.model import name_key
 
 
@@ -49,6 +49,12 @@ class AddMember(_Membership):
     def needs(self) -> tuple[str, ...]:
         return (f"group:{name_key(self.group_name)}",) if self.group_id is None else ()
 
+    def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
+        if name_key(self.group_name) in run.created_groups:
+            return [], []  # the run created the group: undoing that deletes it, members and all
+        return [RemoveMember(group_name=self.group_name, group_id=run.group_id(self.group_id), user_id=self.user_id,
+                             email=self.email, reason=f"undo: the run added {self.email}")], []
+
 
 class RemoveMember(_Membership):
     kind: Literal["remove_member"] = "remove_member"
@@ -58,7 +64,7 @@ class RemoveMember(_Membership):
     order: ClassVar[int] = 6
     sign: ClassVar[str] = "-"
     counts_as: ClassVar[str | None] = "membership_removal"
-    group_id: str
+    group_id: str | None  # None: the group of this name (found at apply)
 
     @property
     def identity(self) -> str:
@@ -69,6 +75,10 @@ class RemoveMember(_Membership):
 
     def audit(self) -> tuple[str, str]:
         return f"{self.email} in group", f"{self.email} not in group"
+
+    def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
+        return [AddMember(group_name=self.group_name, group_id=run.group_id(self.group_id), user_id=self.user_id,
+                          email=self.email, reason=f"undo: the run removed {self.email}")], []
 
 
 def _group(action: AddMember | RemoveMember, view: LiveView) -> LiveGroup | None:

@@ -16,20 +16,21 @@ from pydantic import Field
 
 from clocksync.apply.view import LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
-from clocksync.durations import parse_duration
+from clocksync.durations import format_duration, parse_duration
 from clocksync.kinds.base import (
     READY,
     Action,
     Answer,
     Change,
     Handler,
+    UndoContext,
     ValueChange,
     Verdict,
     done,
     stale,
 )
 from clocksync.load.current import profile_from
-from clocksync.model import Profile, name_key
+from clocksync.model import Profile, name_key, value_text
 
 
 def _unset(text: str | None) -> str:
@@ -59,6 +60,9 @@ class UpdateProfile(Action):
         return (self.email,)
 
     def describe(self) -> str:
+        return f"{self.email}: {self.line()}"
+
+    def line(self) -> str:
         parts = []
         if self.capacity:
             parts.append(f"work capacity {self.capacity.before or '(unset)'} -> {self.capacity.after or '(unset)'}")
@@ -78,6 +82,27 @@ class UpdateProfile(Action):
 
     def needs(self) -> tuple[str, ...]:
         return tuple(f"field:{name_key(name)}" for name in self.fields)
+
+    def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
+        before = run.snapshot("profile", self.user_id)
+        if before is None:
+            return [], [f"{self.email}: the profile before the run was not saved; it is not restored"]
+        notes = []
+        capacity = None
+        if self.capacity is not None:
+            seconds = before.get("capacity_seconds")
+            if seconds is None:
+                notes.append(f"{self.email}: work capacity was unset before the run and cannot be unset; it stays "
+                             f"{self.capacity.after}")
+            else:
+                capacity = Change(before=self.capacity.after, after=format_duration(seconds))
+        fields = {name: Change(before=change.after, after=value_text(before.get("fields", {}).get(name)))
+                  for name, change in self.fields.items()}
+        if capacity is None and not fields:
+            return [], notes
+        undo = UpdateProfile(user_id=self.user_id, email=self.email, capacity=capacity, fields=fields,
+                             reason=f"undo: restore {self.email}'s profile as it was before the run")
+        return [undo], notes
 
     def value_changes(self) -> tuple[ValueChange, ...]:
         changes = [ValueChange("capacity", self.capacity.before, self.capacity.after)] if self.capacity else []

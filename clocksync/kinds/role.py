@@ -10,7 +10,7 @@ from typing import ClassVar, Literal
 
 from clocksync.apply.view import LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
-from clocksync.kinds.base import READY, Action, Answer, Handler, Verdict, done, stale
+from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done, stale
 from clocksync.model import name_key
 
 EntityKind = Literal["user", "group", "project"]
@@ -62,6 +62,11 @@ class _RoleAction(Action):
             return (f"group:{name_key(self.entity_name)}",)
         return ()
 
+    def inverse(self, run: UndoContext, kind: type[_RoleAction], why: str) -> tuple[list[Action], list[str]]:
+        entity_id = run.group_id(self.entity_id) if self.entity_kind == "group" else self.entity_id
+        data = self.model_dump(include={"role", "holder_id", "holder_email", "entity_kind", "entity_name"})
+        return [kind(**data, entity_id=entity_id, reason=f"undo: {why}")], []
+
 
 class GrantRole(_RoleAction):
     kind: Literal["grant_role"] = "grant_role"
@@ -71,6 +76,9 @@ class GrantRole(_RoleAction):
 
     def describe(self) -> str:
         return f"grant {self.holder_email} {self.role} over {self.entity_kind} {self.entity_name}"
+
+    def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
+        return self.inverse(run, RevokeRole, f"the run granted {self.holder_email} this role")
 
     def audit(self) -> tuple[str, str]:
         return f"{self.holder_email} without {self.role}", f"{self.holder_email} {self.role}"
@@ -86,6 +94,9 @@ class RevokeRole(_RoleAction):
 
     def describe(self) -> str:
         return f"revoke {self.holder_email}'s {self.role} over {self.entity_kind} {self.entity_name}"
+
+    def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
+        return self.inverse(run, GrantRole, f"the run revoked this role of {self.holder_email}")
 
     def audit(self) -> tuple[str, str]:
         return f"{self.holder_email} {self.role}", f"{self.holder_email} without {self.role}"

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from clocksync.apply.view import LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
-from clocksync.kinds.base import READY, Action, Answer, Handler, Verdict, done, stale
+from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done, stale
 from clocksync.model import MemberStatus, email_key
 
 
@@ -38,6 +38,8 @@ class _StatusAction(Action):
 
 
 class DeactivateUser(_StatusAction):
+    """Deactivate a leaver (what they managed is handed over by other actions first)."""
+
     kind: Literal["deactivate_user"] = "deactivate_user"
     status_before: ClassVar[MemberStatus] = MemberStatus.ACTIVE
     status_after: ClassVar[MemberStatus] = MemberStatus.INACTIVE
@@ -48,12 +50,20 @@ class DeactivateUser(_StatusAction):
     destructive: ClassVar[bool] = True
     counts_as: ClassVar[str | None] = "deactivation"
 
+    def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
+        return [ActivateUser(user_id=self.user_id, email=self.email, reason="undo: the run deactivated them")], []
+
 
 class ActivateUser(_StatusAction):
+    """Reactivate a member (the undo of a deactivation)."""
+
     kind: Literal["activate_user"] = "activate_user"
     status_before: ClassVar[MemberStatus] = MemberStatus.INACTIVE
     status_after: ClassVar[MemberStatus] = MemberStatus.ACTIVE
     order: ClassVar[int] = 0
+
+    def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
+        return [DeactivateUser(user_id=self.user_id, email=self.email, reason="undo: the run reactivated them")], []
 
 
 class InviteUser(Action):
@@ -79,6 +89,10 @@ class InviteUser(Action):
 
     def audit(self) -> tuple[str, str]:
         return "not in workspace", "invited"
+
+    def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
+        return [], [f"{self.email} was invited by the run: an invitation cannot be taken back through the API; "
+                    "remove them in Clockify if needed"]
 
 
 class StatusHandler(Handler[DeactivateUser | ActivateUser]):

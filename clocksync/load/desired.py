@@ -6,6 +6,7 @@ Row numbers are the spreadsheet's: the header is row 1, the first user row 2.
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import io
 import re
@@ -38,6 +39,30 @@ def _decode(path: Path, raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise CsvError(str(path), [f"row {line}: not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8"]) from None
+
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_LOCAL_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
+
+
+def parse_date(text: str, order: str) -> str:
+    """A date cell as an ISO date: ``2027-03-31`` always; with ``order`` "day-first" also 31.03.2027 or
+    31/03/2027, with "month-first" also 03/31/2027. Raises ValueError."""
+    iso = _ISO_DATE.match(text)
+    if iso:
+        year, month, day = (int(g) for g in iso.groups())
+    else:
+        local = _LOCAL_DATE.match(text)
+        if not local or order == "iso":
+            forms = {"iso": "YYYY-MM-DD", "day-first": "YYYY-MM-DD or DD.MM.YYYY",
+                     "month-first": "YYYY-MM-DD or MM/DD/YYYY"}[order]
+            raise ValueError(f"not a date: {text[:40]!r} (expected {forms}; csv.date_order sets the form)")
+        first, second, year = (int(g) for g in local.groups())
+        day, month = (first, second) if order == "day-first" else (second, first)
+    try:
+        return datetime.date(year, month, day).isoformat()
+    except ValueError:
+        raise ValueError(f"not a date: {text[:40]!r} (no such day)") from None
 
 
 def _delimiter(header_line: str, configured: str) -> str:
@@ -117,6 +142,18 @@ def load_desired(path: Path, config: Config) -> DesiredState:
                     capacity = daily_seconds(parse_hours(hours_text))
                 except ValueError as exc:
                     bad(cols.hours_column, str(exc))
+            dates: dict[str, str | None] = {}
+            for column in (cols.start_column, cols.end_column):
+                value = cell(column) if column in index else ""
+                dates[column] = None
+                if value:
+                    try:
+                        dates[column] = parse_date(value, cols.date_order)
+                    except ValueError as exc:
+                        bad(column, str(exc))
+            start, end = dates[cols.start_column], dates[cols.end_column]
+            if start and end and end < start:
+                bad(cols.end_column, f"ends ({end}) before it starts ({start})")
             fields: dict[str, str] = {}
             for column, field_name in config.field_mapping.items():
                 value = cell(column)
@@ -136,6 +173,7 @@ def load_desired(path: Path, config: Config) -> DesiredState:
                 key=key, email=email, row=row_number,
                 manager_key=email_key(manager) if manager else None,
                 capacity_seconds=capacity, fields=MappingProxyType(fields), country=country or None,
+                start=start, end=end,
             )
     except csv.Error as exc:
         problems.append(f"row {row_number + 1}: unreadable CSV: {exc}")

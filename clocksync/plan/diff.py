@@ -32,18 +32,33 @@ from clocksync.model import (
     email_key,
     name_key,
 )
-from clocksync.plan.types import Notice, PlanOptions, ProtectedGroup, WorkspaceFigures
+from clocksync.plan.policy import Standing, exceptions_on, standing
+from clocksync.plan.scope import scope_actions
+from clocksync.plan.types import (
+    Handover,
+    HandoverItem,
+    HeldException,
+    Notice,
+    PlanOptions,
+    ProtectedGroup,
+    Upcoming,
+    WorkspaceFigures,
+)
 
 
 @dataclass
 class Diff:
-    """What the differ found: sorted actions, notices, protected groups, unmatched CSV users, sizes."""
+    """What the differ found: sorted actions, notices, protected groups, unmatched CSV users, sizes,
+    the exceptions that held, upcoming hires, and what each leaver hands over."""
 
     actions: list[Action]
     notices: list[Notice]
     protected: list[ProtectedGroup]
     unmatched: list[str]
     figures: WorkspaceFigures
+    exceptions: list[HeldException] = field(default_factory=list)
+    upcoming: list[Upcoming] = field(default_factory=list)
+    handovers: list[Handover] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +108,15 @@ class _Differ:
         elif not self.fallback.active:
             self.note("no_fallback", f"fallback manager {fallback_email} is {self.fallback.status.value}, not ACTIVE")
             self.fallback = None
+        self.as_of = options.as_of
+        self.exceptions = exceptions_on(config, self.as_of, set(desired.users) | set(self.by_key))
+        self.notices += self.exceptions.notices
+        self.upcoming: list[Upcoming] = []
+        self.ended: set[str] = set()  # email keys of rows whose end date has passed
+        self.frozen: set[str] = set()  # ids of managed users whose manager is left alone (exception)
+        self.manager_of: dict[str, Member | None] = {}
+        self.group_manager: dict[str, str] = {}  # managed group id -> email of its desired manager
+        self.handovers: dict[str, Handover] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -128,7 +152,7 @@ class _Differ:
         self.match_users()
         self.protect_by_name()
         self.profiles()
-        manager_of = self.resolve_managers()
+        manager_of = self.manager_of = self.resolve_managers()
         desired_groups = self.desired_groups(manager_of)
         managed_ids = self.reconcile_groups(desired_groups)
         self.direct_roles(manager_of)
@@ -136,6 +160,11 @@ class _Differ:
             self.deactivations(managed_ids)
         self.link_dependencies()
         actions = sorted(self.actions.values(), key=lambda a: a.sort_key())
+        actions, left_out = scope_actions(actions, self.options.only, self.options.exclude)
+        if self.options.scoped:
+            self.note("scope", f"scoped plan ({self.options.scope_text()}): {left_out} action(s) about other users "
+                      "left out; the thresholds judge the whole workspace")
+        deactivated = {a.target for a in actions if a.counts_as == "deactivation"}
         protected = [
             ProtectedGroup(id=gid, name=self.current.groups[gid].name, reasons=tuple(dict.fromkeys(reasons)))
             for gid, reasons in sorted(self.protected.items(), key=lambda kv: kv[0])
@@ -153,10 +182,22 @@ class _Differ:
                 managed_members=len(self.managed),
                 csv_rows=len(self.desired.users),
             ),
+            exceptions=list(self.exceptions.held),
+            upcoming=self.upcoming,
+            handovers=[h for email, h in sorted(self.handovers.items()) if email in deactivated],
         )
 
     def match_users(self) -> None:
         for spec in sorted(self.desired.users.values(), key=lambda s: s.row):
+            row_standing = standing(spec, self.as_of)
+            if row_standing is Standing.UPCOMING:
+                self.upcoming.append(Upcoming(email=spec.email, start=spec.start or "", row=spec.row))
+                continue
+            if row_standing is Standing.ENDED:
+                self.ended.add(spec.key)
+                gated = "" if self.options.deactivate_missing else "; deactivated with --deactivate-missing"
+                self.note("ended", f"{spec.email} (CSV row {spec.row}) ended on {spec.end}: a leaver{gated}")
+                continue
             member = self.by_key.get(spec.key)
             if member is None:
                 self.unmatched.append(spec.email)
@@ -167,6 +208,8 @@ class _Differ:
                     self.note("unmatched_user", f"{spec.email} (CSV row {spec.row}) is not a member of the workspace")
             elif member.status.manageable:
                 self.managed[member.id] = (spec, member)
+                if self.exceptions.ignores(spec.email, "manager"):
+                    self.frozen.add(member.id)
             else:
                 self.note("inactive_user", f"{spec.email} (CSV row {spec.row}) is "
                           f"{member.status_text or member.status.value} in the workspace: left as it is")
@@ -195,10 +238,13 @@ class _Differ:
                 continue
             capacity = None
             unreadable = profile.capacity_text is not None and profile.capacity_seconds is None
-            if spec.capacity_seconds is not None and profile.capacity_seconds != spec.capacity_seconds and not unreadable:
-                capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds))
+            managed_capacity = spec.capacity_seconds is not None and not self.exceptions.ignores(spec.email, "capacity")
+            if managed_capacity and profile.capacity_seconds != spec.capacity_seconds and not unreadable:
+                capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds or 0))
             changes: dict[str, Change] = {}
             for name, value in spec.fields.items():
+                if self.exceptions.ignores(spec.email, name):
+                    continue
                 field_id = field_ids.get(name)
                 current_value = profile.values.get(field_id) if field_id else None
                 if current_value != value:
@@ -211,10 +257,15 @@ class _Differ:
         """Each managed user's desired manager: the CSV's when usable, else the fallback manager."""
         manager_of: dict[str, Member | None] = {}
         for user_id, (spec, member) in self.managed.items():
+            if user_id in self.frozen:
+                continue  # an exception leaves their manager, groups and manager roles alone
             manager = None
             if spec.manager_key:
                 candidate = self.by_key.get(spec.manager_key)
-                if candidate is None:
+                if spec.manager_key in self.ended:
+                    self.note("ended_manager", f"{member.email} (CSV row {spec.row}): manager {spec.manager_key}'s "
+                              "row has ended; the fallback manager takes over")
+                elif candidate is None:
                     self.note("unknown_manager", f"{member.email} (CSV row {spec.row}): manager {spec.manager_key} "
                               "is not a member of the workspace; the fallback manager takes over")
                 elif not candidate.active:
@@ -290,7 +341,8 @@ class _Differ:
             for uid in sorted(group.member_ids - existing.member_ids, key=self.email_of):
                 self.add(AddMember(group_name=existing.name, group_id=existing.id, user_id=uid,
                                    email=self.email_of(uid), reason=f"reports to {manager.email}"))
-            for uid in sorted(existing.member_ids - group.member_ids, key=self.email_of):
+            self.group_manager[existing.id] = manager.email
+            for uid in sorted(existing.member_ids - group.member_ids - self.frozen, key=self.email_of):
                 self.add(RemoveMember(group_name=existing.name, group_id=existing.id, user_id=uid,
                                       email=self.email_of(uid), reason=f"does not report to {manager.email}"),
                          cleanup_of=uid)
@@ -310,7 +362,7 @@ class _Differ:
                 managed_ids.add(existing_group.id)
                 if existing_group.key in desired_keys:
                     continue  # a duplicate of a desired group; noted in pick_group
-                for uid in sorted(existing_group.member_ids, key=self.email_of):
+                for uid in sorted(existing_group.member_ids - self.frozen, key=self.email_of):
                     self.add(RemoveMember(group_name=existing_group.name, group_id=existing_group.id, user_id=uid,
                                           email=self.email_of(uid), reason="manager group no longer desired"),
                              cleanup_of=uid)
@@ -359,18 +411,21 @@ class _Differ:
                       "leavers manage would have no one to pass to")
             return
         fallback = self.fallback
-        keep = set(self.desired.users) | self.desired.manager_keys
+        keep = (set(self.desired.users) | self.desired.manager_keys) - self.ended
         keep |= {email_key(e) for e in self.config.workspace.never_deactivate}
         exempt = set(self.current.owner_ids) | {self.current.self_id, fallback.id}
         for member in sorted(self.current.members.values(), key=lambda m: m.key):
             if not member.active or member.id in exempt or member.key in keep:
+                continue
+            if self.exceptions.ignores(member.email, "deactivation"):
+                self.note("kept_by_exception", f"{member.email} is not in the CSV but is kept active by an exception")
                 continue
             if member.id in self.current.roles_unknown:
                 self.note("management_unknown", f"{member.email} is not in the CSV but is not deactivated: what "
                           "they manage could not be read from the API, so it could not be handed over")
                 continue
             self.leaver(member, fallback, managed_group_ids)
-        for key in sorted(self.desired.manager_keys - set(self.desired.users)):
+        for key in sorted(self.desired.manager_keys - set(self.desired.users) - self.ended):
             named = self.by_key.get(key)
             if named is not None and named.active:
                 self.note("manager_not_in_csv", f"{named.email} is named as a manager but has no CSV row: "
@@ -379,7 +434,9 @@ class _Differ:
     def leaver(self, leaver: Member, fallback: Member, managed_group_ids: set[str]) -> None:
         """Rule 7: pass on what the leaver manages, take them out of groups, then deactivate."""
         mine: set[str] = set()
+        items: list[HandoverItem] = []
         for grant in self.roles_by_holder.get(leaver.id, []):
+            items += self.handed_over(grant, fallback, managed_group_ids)
             if grant.role == TEAM_MANAGER and not grant.via_group:
                 if grant.entity_id in self.managed:
                     continue  # rule 3 already gives this user their desired manager
@@ -417,9 +474,41 @@ class _Differ:
             if group.id not in self.protected and group.id not in self.deleting:
                 mine.add(self.add(RemoveMember(group_name=group.name, group_id=group.id, user_id=leaver.id,
                                       email=leaver.email, reason=f"{leaver.email} leaves"), cleanup_of=leaver.id).id)
+        order = {"report": 0, "group": 1, "project": 2}
+        items.sort(key=lambda i: (order.get(i.what, 3), i.name.casefold()))
+        self.handovers[leaver.email] = Handover(email=leaver.email, items=tuple(items))
         concerned = mine | set(self.cleanup_of.get(leaver.id, []))
         self.add(DeactivateUser(user_id=leaver.id, email=leaver.email, depends_on=tuple(sorted(concerned)),
                                 reason="ACTIVE in the workspace, not in the CSV (--deactivate-missing)"))
+
+    def handed_over(self, grant: RoleGrant, fallback: Member, managed_group_ids: set[str]) -> list[HandoverItem]:
+        """Who inherits what one grant of a leaver gives them (the handover report)."""
+        if grant.role == TEAM_MANAGER and not grant.via_group:
+            if grant.entity_id not in self.current.members:
+                return []
+            if grant.entity_id in self.managed and grant.entity_id not in self.frozen:
+                manager = self.manager_of.get(grant.entity_id) or fallback
+                heir = f"{manager.email} (their manager in the CSV)" if self.manager_of.get(grant.entity_id) else \
+                    f"{fallback.email} (fallback manager)"
+            elif grant.entity_id in self.frozen:
+                heir = "left as it is (an exception holds their manager)"
+            else:
+                heir = f"{fallback.email} (fallback manager)"
+            return [HandoverItem(what="report", name=self.email_of(grant.entity_id), to=heir)]
+        if grant.role == TEAM_MANAGER:
+            group = self.current.groups.get(grant.entity_id)
+            if group is None:
+                return []
+            if grant.entity_id in self.protected:
+                return [HandoverItem(what="group", name=group.name, to="nobody: a protected group; pass it on by hand")]
+            if grant.entity_id in managed_group_ids:
+                group_heir = self.group_manager.get(group.id)
+                to = f"{group_heir} (the group's manager in the CSV)" if group_heir else "nobody: no longer a manager group"
+                return [HandoverItem(what="group", name=group.name, to=to)]
+            return [HandoverItem(what="group", name=group.name, to=f"{fallback.email} (fallback manager)")]
+        if grant.role == PROJECT_MANAGER:
+            return [HandoverItem(what="project", name=grant.entity_id, to=f"{fallback.email} (fallback manager)")]
+        return []
 
     def link_dependencies(self) -> None:
         """Make each action name what must be applied before it (the creates it ``needs``)."""

@@ -25,10 +25,13 @@ from clocksync.kinds import Action, AnyAction
 from clocksync.plan.diff import Diff
 from clocksync.plan.types import (
     Frozen,
+    Handover,
+    HeldException,
     Notice,
     PlanOptions,
     ProtectedGroup,
     Summary,
+    Upcoming,
     WorkspaceFigures,
 )
 
@@ -54,6 +57,9 @@ class Plan(Frozen):
     figures: WorkspaceFigures
     summary: Summary
     notices: tuple[Notice, ...] = ()
+    exceptions: tuple[HeldException, ...] = ()  # the per-user exceptions that held, with their reasons
+    upcoming: tuple[Upcoming, ...] = ()  # CSV rows that start after as_of: not provisioned yet
+    handovers: tuple[Handover, ...] = ()  # for each deactivation: what the leaver manages, and who inherits it
     protected_groups: tuple[ProtectedGroup, ...] = ()
     unmatched_users: tuple[str, ...] = ()
     actions: tuple[AnyAction, ...] = ()
@@ -66,6 +72,29 @@ class Plan(Frozen):
     @property
     def has_changes(self) -> bool:
         return bool(self.actions)
+
+    @property
+    def source(self) -> str:
+        """What the plan was made from, for its header: the CSV, or the run an undo plan reverses."""
+        if self.purpose == "undo" and "run" in self.inputs:
+            return f"run {self.inputs['run'].path} (undo)"
+        found = self.inputs.get("csv")
+        return found.path if found else "-"
+
+    @property
+    def header_facts(self) -> list[str]:
+        """What a reviewer must know before reading the actions: the plan's day, its scope."""
+        facts = [f"for {self.options.as_of}"] if self.options.as_of else []
+        if self.options.scoped:
+            facts.append(f"scoped: {self.options.scope_text()}")
+        return facts
+
+    def handover_of(self, email: str) -> Handover | None:
+        return next((h for h in self.handovers if h.email == email), None)
+
+    @property
+    def title(self) -> str:
+        return "clocksync undo plan" if self.purpose == "undo" else "clocksync plan"
 
     @property
     def short_checksum(self) -> str:
@@ -118,6 +147,9 @@ def build_plan(
         figures=found.figures,
         summary=summarize(found.actions),
         notices=tuple(found.notices),
+        exceptions=tuple(found.exceptions),
+        upcoming=tuple(found.upcoming),
+        handovers=tuple(found.handovers),
         protected_groups=tuple(found.protected),
         unmatched_users=tuple(found.unmatched),
         actions=tuple(found.actions),

@@ -35,7 +35,13 @@ async def make_plan(
     created_at: str | None = None,
     progress: ProfileProgress | None = None,
 ) -> PlanOutcome:
-    """Build a sealed plan. Raises PreflightError, ClockifyError or TooMuchChange; never writes."""
+    """Build a sealed plan. Raises PreflightError, ClockifyError or TooMuchChange; never writes.
+
+    The plan is for ``options.as_of`` (ISO date), today in UTC when not given: effective dates and
+    exception expiry are judged on that day, and the plan records it.
+    """
+    if not options.as_of:
+        options = options.model_copy(update={"as_of": datetime.now(UTC).date().isoformat()})
     report = await preflight(client)
     needs_profile = [u.key for u in desired.users.values() if u.capacity_seconds is not None or u.fields]
     current = await load_current(client, profile_keys=needs_profile, progress=progress, self_id=report.user_id)

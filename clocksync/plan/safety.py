@@ -8,7 +8,7 @@ plan exactly as ``plan`` did.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from clocksync.errors import TooMuchChange
@@ -58,5 +58,30 @@ def check_thresholds(plan: Plan) -> None:
             f"the CSV looks truncated: {figures.csv_rows} rows for {figures.active_members} active members "
             f"(under {safety.min_csv_share:.0%}) with --deactivate-missing; re-plan with "
             "--allow-mass-deactivation if this is intended")
+    if not opts.allow_mass_field_change:
+        problems += field_change_problems(plan)
     if problems:
         raise TooMuchChange("; ".join(problems))
+
+
+def field_change_problems(plan: Plan) -> list[str]:
+    """One custom field (or capacity) overwritten or blanked for too many of the users the plan manages.
+
+    Filling a value that is empty today (a first sync, a new field) is provisioning: not counted.
+    """
+    safety, base = plan.safety, max(plan.figures.managed_members, 1)
+    overwrites: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for action in plan.actions:
+        for change in action.value_changes():
+            if change.before not in (None, "") and change.before != change.after:
+                overwrites[change.field].append((action.target, change.before or "", change.after or "(unset)"))
+    problems = []
+    for name, changes in sorted(overwrites.items()):
+        count = len(changes)
+        if count < safety.min_field_change_count or count / base <= safety.max_field_change_share:
+            continue
+        examples = "; ".join(f"{who}: {before!r} -> {after!r}" for who, before, after in changes[:3])
+        problems.append(f"too many changes to {name!r}: {count} of {base} managed users ({count / base:.0%}, over "
+                        f"{safety.max_field_change_share:.0%}), e.g. {examples}; is a column shifted? re-plan with "
+                        "--allow-mass-field-change if this is intended")
+    return problems

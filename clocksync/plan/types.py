@@ -17,6 +17,19 @@ class PlanOptions(Frozen):
     allow_mass_deactivation: bool = False
     allow_mass_group_deletion: bool = False
     allow_mass_removal: bool = False
+    allow_mass_field_change: bool = False
+    as_of: str = ""  # the day the plan is for (ISO date): effective dates and exception expiry
+    only: tuple[str, ...] = ()  # scope: emails or globs of the users whose actions are kept
+    exclude: tuple[str, ...] = ()  # scope: emails or globs of the users whose actions are left out
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.only or self.exclude)
+
+    def scope_text(self) -> str:
+        parts = [f"only {', '.join(self.only)}"] if self.only else []
+        parts += [f"excluding {', '.join(self.exclude)}"] if self.exclude else []
+        return "; ".join(parts)
 
 
 class Notice(Frozen):
@@ -24,6 +37,45 @@ class Notice(Frozen):
 
     code: str
     message: str
+
+
+class HeldException(Frozen):
+    """A per-user exception (config ``exceptions``) that held for this plan."""
+
+    email: str
+    ignore: tuple[str, ...]
+    reason: str
+    until: str | None = None
+
+    def text(self) -> str:
+        until = f" (until {self.until})" if self.until else ""
+        return f"{self.email}: {', '.join(self.ignore)} left alone{until}: {self.reason}"
+
+
+class Upcoming(Frozen):
+    """A CSV row whose start date is after the plan's day: not provisioned yet."""
+
+    email: str
+    start: str
+    row: int
+
+
+class HandoverItem(Frozen):
+    what: str  # "report", "group" or "project"
+    name: str  # an email, a group name or a project id
+    to: str  # who takes it over, or what happens to it
+
+
+class Handover(Frozen):
+    """What a leaver manages and who inherits each."""
+
+    email: str
+    items: tuple[HandoverItem, ...] = ()
+
+    def lines(self) -> list[str]:
+        if not self.items:
+            return [f"{self.email} manages nothing: nothing to hand over"]
+        return [f"{item.what} {item.name} -> {item.to}" for item in self.items]
 
 
 class ProtectedGroup(Frozen):

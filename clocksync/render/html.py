@@ -48,16 +48,29 @@ def render_html(plan: Plan) -> str:
         for value, label, cls in ((s.add, "to add", "add"), (s.change, "to change", "change"),
                                   (s.remove, "to remove", "remove"), (s.destructive, "destructive", "remove")))
     body = [
-        f"<h1>clocksync plan: workspace {escape(plan.workspace_id)}</h1>",
-        f'<p class="meta">Made {escape(plan.created_at)} from {escape(plan.inputs["csv"].path)}; checksum '
-        f'{escape(plan.short_checksum)}</p>',
+        f"<h1>{escape(plan.title)}: workspace {escape(plan.workspace_id)}</h1>",
+        f'<p class="meta">Made {escape(plan.created_at)} from {escape(plan.source)}; checksum '
+        f'{escape(plan.short_checksum)}' + "".join(f"; <b>{escape(f)}</b>" for f in plan.header_facts) + "</p>",
         f'<div class="cards">{cards}</div>',
     ]
     if not plan.actions:
         body.append("<p>No changes: the workspace matches the CSV.</p>")
     if laid.destructive:
-        body.append('<h2>Destructive actions (apply asks for confirmation)</h2><div class="danger">'
-                    + _items(laid.destructive, lambda a: a.describe()) + "</div>")
+        blocks = []
+        for action in laid.destructive:
+            handover = plan.handover_of(action.target)
+            lines = "".join(f"<li>{escape(line)}</li>" for line in handover.lines()) if handover else ""
+            blocks.append(f'<li class="remove"><span class="sign">!</span>{escape(action.describe())}'
+                          + (f'<ul class="handover"><li><b>hands over</b></li>{lines}</ul>' if lines else "") + "</li>")
+        body.append('<h2>Destructive actions (apply asks for confirmation)</h2><div class="danger"><ul>'
+                    + "".join(blocks) + "</ul></div>")
+    if plan.exceptions:
+        body.append(f"<h2>Exceptions held ({len(plan.exceptions)})</h2><ul>"
+                    + "".join(f"<li>{escape(h.text())}</li>" for h in plan.exceptions) + "</ul>")
+    if plan.upcoming:
+        body.append(f"<h2>Upcoming ({len(plan.upcoming)}): not provisioned before their start date</h2><ul>"
+                    + "".join(f"<li>{escape(u.email)} starts {escape(u.start)} (CSV row {u.row})</li>"
+                              for u in plan.upcoming) + "</ul>")
     if laid.fields:
         body.append("<h2>Custom fields</h2>" + _items(laid.fields, lambda a: a.describe()))
     body.append(_block("Users", laid.users))

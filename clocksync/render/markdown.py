@@ -17,11 +17,11 @@ def render_markdown(plan: Plan, *, collapse_over: int = 20) -> str:
     laid = sections(plan)
     s = plan.summary
     out = [
-        f"### clocksync plan: workspace `{plan.workspace_id}`",
+        f"### {plan.title}: workspace `{plan.workspace_id}`",
         "",
         f"**{s.add}** to add, **{s.change}** to change, **{s.remove}** to remove, "
-        f"**{s.destructive}** destructive. Made {plan.created_at} from `{plan.inputs['csv'].path}`; "
-        f"checksum `{plan.short_checksum}`.",
+        f"**{s.destructive}** destructive. Made {plan.created_at} from `{plan.source}`; "
+        f"checksum `{plan.short_checksum}`." + "".join(f" {md_escape(f[0].upper() + f[1:])}." for f in plan.header_facts),
         "",
     ]
     if not plan.actions:
@@ -36,8 +36,16 @@ def render_markdown(plan: Plan, *, collapse_over: int = 20) -> str:
             out.extend([f"#### {title}", "", *lines, ""])
 
     if laid.destructive:
-        section(":warning: Destructive (apply asks for confirmation)",
-                [f"- `!` {md_escape(a.describe())}" for a in laid.destructive])
+        lines = []
+        for action in laid.destructive:
+            lines.append(f"- `!` {md_escape(action.describe())}")
+            handover = plan.handover_of(action.target)
+            if handover is not None:
+                lines += [f"  - hands over {md_escape(line)}" for line in handover.lines()]
+        section(":warning: Destructive (apply asks for confirmation)", lines)
+    section("Exceptions held", [f"- {md_escape(h.text())}" for h in plan.exceptions])
+    section("Upcoming: not provisioned before their start date",
+            [f"- {md_escape(u.email)} starts {u.start} (CSV row {u.row})" for u in plan.upcoming])
     section("Custom fields", [f"- `{a.sign}` {md_escape(a.describe())}" for a in laid.fields])
     for title, entries in (("Users", laid.users), ("Groups", laid.groups)):
         section(title, [f"- `{a.sign}` **{md_escape(e.heading)}**: {md_escape(a.line())}"

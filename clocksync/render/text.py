@@ -17,9 +17,9 @@ def plain(text: str, role: str) -> str:
 def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> str:
     out: list[str] = []
     laid = sections(plan)
-    out.append(style(f"clocksync {'undo ' if plan.purpose == 'undo' else ''}plan for workspace {plan.workspace_id}",
-                     "bold"))
-    out.append(style(f"  made {plan.created_at} from {plan.inputs['csv'].path}", "dim"))
+    out.append(style(f"{plan.title} for workspace {plan.workspace_id}", "bold"))
+    out.append(style(f"  made {plan.created_at} from {plan.source}", "dim"))
+    out.extend(style(f"  {fact}", "warn" if fact.startswith("scoped") else "dim") for fact in plan.header_facts)
     out.append("")
     if not plan.actions:
         out.append(style("No changes. The workspace matches the CSV.", "add"))
@@ -40,8 +40,20 @@ def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> st
         out.append(style(f"Destructive actions ({len(laid.destructive)}): apply asks for confirmation", "warn"))
         for action in laid.destructive:
             out.append(style(f"  ! {action.describe()}", "remove"))
-            if action.depends_on:
+            handover = plan.handover_of(action.target)
+            if handover is not None:
+                out.append(style("      hands over:", "dim"))
+                out.extend(style(f"        {line}", "dim") for line in handover.lines())
+            elif action.depends_on:
                 out.append(style(f"      after {len(action.depends_on)} reassignment/cleanup action(s)", "dim"))
+        out.append("")
+    if plan.exceptions:
+        out.append(style(f"Exceptions held ({len(plan.exceptions)})", "bold"))
+        out.extend(style(f"  = {held.text()}", "dim") for held in plan.exceptions)
+        out.append("")
+    if plan.upcoming:
+        out.append(style(f"Upcoming ({len(plan.upcoming)}): not provisioned before their start date", "bold"))
+        out.extend(style(f"  > {u.email} starts {u.start} (CSV row {u.row})", "dim") for u in plan.upcoming)
         out.append("")
     if plan.protected_groups:
         names = ", ".join(p.name for p in plan.protected_groups)

@@ -1,0 +1,87 @@
+"""`clocksync apply`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from clocksync.apply.executor import CONFIRM_TEXT, ApplyReport, ApplySettings, Outcome, apply_plan
+from clocksync.cli.common import (
+    Progress,
+    config_of,
+    config_option,
+    connection,
+    err,
+    explicit,
+    make_client,
+    run_async,
+)
+from clocksync.cli.group import cli
+from clocksync.errors import ConfirmationRequired
+from clocksync.plan.file import load_plan
+
+
+@cli.command()
+@click.argument("plan_file", type=click.Path(path_type=Path))
+@config_option
+@click.option("--confirm", help=f'Confirm destructive actions without a prompt: --confirm "{CONFIRM_TEXT}".')
+@click.option("--log-dir", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="Where sync_success_log.csv and sync_error_log.csv are written.")
+def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path) -> None:
+    """Apply an approved PLAN_FILE: exactly its actions, each checked against the live workspace.
+
+    \b
+    Examples:
+      clocksync apply plans/plan.json
+      clocksync apply plans/plan.json --confirm "I UNDERSTAND" --log-dir audit/
+    """
+    loaded = load_plan(plan_file)
+    config = config_of(config_path, explicit("config_path"))
+    conn = connection(config)
+    destructive = loaded.destructive_actions
+    if destructive and confirm is None:
+        if not sys.stdin.isatty():
+            raise ConfirmationRequired(
+                f"the plan has {len(destructive)} destructive action(s) and there is no terminal to confirm on: "
+                f"pass --confirm \"{CONFIRM_TEXT}\"; nothing was applied")
+        err(f"This plan has {len(destructive)} destructive action(s):", "remove")
+        for action in destructive[:20]:
+            err(f"  ! {action.describe()}", "remove")
+        confirm = click.prompt(f"Type {CONFIRM_TEXT} to continue", default="", show_default=False, err=True)
+    progress = Progress("applying")
+
+    settings = ApplySettings(retry_budget=config.apply.retry_budget_seconds,
+                             consistency_window=config.apply.consistency_window_seconds)
+
+    async def run() -> ApplyReport:
+        async with make_client(conn, config) as client:
+            return await apply_plan(client, loaded, confirm=confirm, log_dir=log_dir, plan_file=plan_file,
+                                    settings=settings, progress=progress.action)
+
+    report = run_async(run())
+    progress.close()
+    print_report(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def print_report(report: ApplyReport) -> None:
+    counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
+    for result in report.problems():
+        err(f"  {result.outcome.value}: {result.action.describe()}: {result.message}", "remove")
+    for problem in report.verification:
+        err(f"  verification: {problem.message}", "remove")
+    if report.resumed_from:
+        click.echo(f"Resumed an interrupted apply (run {report.resumed_from}, which had finished "
+                   f"{report.resumed} action(s)); each action was checked against the workspace again.")
+    click.echo(f"Apply: {counts or 'nothing to do'}. {report.writes} write(s), {report.requests} request(s); "
+               f"verified {report.verified} object(s) whole"
+               + (f", {len(report.verification)} problem(s)" if report.verification else "") + ".")
+    click.echo(f"Audit: {report.log_dir / 'sync_success_log.csv'}, {report.log_dir / 'sync_error_log.csv'}; "
+               f"run {report.run_id}")
+    if report.count(Outcome.STALE):
+        err("Stale actions were not applied: the workspace changed after the plan. Make a new plan.", "warn")
+
+

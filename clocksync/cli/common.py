@@ -1,0 +1,113 @@
+"""What every command shares: output styles, credentials, the client, config loading, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import httpx
+
+from clocksync.clockify.client import ClockifyClient, RetryPolicy
+from clocksync.config import Config, load_config
+from clocksync.credentials import Connection, resolve_connection
+
+T = TypeVar("T")
+FORMATS = click.Choice(["text", "markdown", "json", "html"])
+STYLES: dict[str, dict[str, Any]] = {"add": {"fg": "green"}, "change": {"fg": "yellow"}, "remove": {"fg": "red"},
+           "warn": {"fg": "yellow"}, "bold": {"bold": True}, "dim": {"dim": True}}
+
+
+def color_enabled(stream: Any = None) -> bool:
+    stream = stream or sys.stdout
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def style(text: str, role: str) -> str:
+    """``text`` in the colour of ``role`` on a terminal that wants colour."""
+    return click.style(text, **STYLES.get(role, {})) if color_enabled() else text
+
+
+def err(message: str, role: str = "warn") -> None:
+    styled = click.style(message, **STYLES.get(role, {})) if color_enabled(sys.stderr) else message
+    click.echo(styled, err=True)
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def prompt_hidden(label: str, hidden: bool) -> str:
+    return str(click.prompt(label, hide_input=hidden, err=True))
+
+
+def connection(config: Config) -> Connection:
+    prompt = prompt_hidden if sys.stdin.isatty() else None
+    return resolve_connection(config, prompt=prompt, warn=err)
+
+
+def make_client(conn: Connection, config: Config) -> ClockifyClient:
+    ctx = click.get_current_context()
+    transport: httpx.AsyncBaseTransport | None = (ctx.find_root().obj or {}).get("transport")
+    return ClockifyClient(
+        conn.api_key.reveal(), conn.workspace_id, base_url=conn.base_url,
+        requests_per_second=conn.requests_per_second, concurrency=config.api.concurrency,
+        page_size=config.api.page_size, timeout=config.api.timeout_seconds,
+        retry=RetryPolicy(max_attempts=config.api.max_attempts), transport=transport,
+    )
+
+
+def config_of(path: Path, explicit: bool) -> Config:
+    return load_config(path, required=explicit)
+
+
+def config_option(f: Any) -> Any:
+    return click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"),
+                        show_default=True, help="YAML config (the defaults apply if the default file is absent).")(f)
+
+
+def explicit(name: str) -> bool:
+    source = click.get_current_context().get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
+
+
+class Progress:
+    """A one-line bar with rate and ETA on a terminal; a line every 10% otherwise (200 items or more)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.total = 0
+        self.tty = sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.next_mark = 0.1
+
+    def action(self, result: Any, done: int, total: int) -> None:
+        self.update(done, total)
+
+    def update(self, done: int, total: int) -> None:
+        self.total = total
+        if total < 20 or (not self.tty and total < 200):
+            return
+        elapsed = max(time.monotonic() - self.start, 1e-6)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate else 0
+        if self.tty:
+            width = 30
+            filled = int(width * min(done / total, 1))
+            sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+                             f"{rate:.1f}/s ETA {eta:.0f}s ")
+            sys.stderr.flush()
+        elif done / total >= self.next_mark:
+            click.echo(f"{self.label}: {done}/{total} ({rate:.1f}/s)", err=True)
+            self.next_mark += 0.1
+
+    def close(self) -> None:
+        if self.tty and self.total >= 20:
+            sys.stderr.write("\n")
+
+

@@ -1,0 +1,39 @@
+"""`clocksync history`: one line per apply run, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from clocksync.apply.runlog import RunRecord
+
+
+def history_rows(runs: list[RunRecord]) -> list[dict[str, Any]]:
+    return [{"run_id": r.run_id, "started_at": r.started_at, "finished_at": r.info.get("finished_at"),
+             "finished": r.finished, "purpose": r.info.get("purpose", "sync"), "plan_file": r.info.get("plan_file"),
+             "plan_checksum": r.info.get("plan_checksum"), "workspace_id": r.info.get("workspace_id"),
+             "counts": r.info.get("counts") if r.finished else _live_counts(r)} for r in runs]
+
+
+def _live_counts(run: RunRecord) -> dict[str, int]:
+    """A killed run has no final counts: count its outcome lines ("started" means in flight at the end)."""
+    counts = run.counts()
+    if "started" in counts:
+        counts["in flight when it stopped"] = counts.pop("started")
+    return counts
+
+
+def render_history(runs: list[RunRecord], fmt: str) -> str:
+    rows = history_rows(runs)
+    if fmt == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    if not rows:
+        return "No apply runs here yet.\n"
+    lines = []
+    for row in rows:
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(row["counts"].items())) or "no actions"
+        state = "finished" if row["finished"] else "DID NOT FINISH"
+        kind = " (undo)" if row["purpose"] == "undo" else ""
+        lines.append(f"{row['started_at']}  {row['run_id']}{kind}  {row['plan_file'] or '-'}  "
+                     f"{str(row['plan_checksum'] or '').removeprefix('sha256:')[:12]}  {counts}  [{state}]")
+    return "\n".join(lines) + "\n"

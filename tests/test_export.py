@@ -1,0 +1,81 @@
+"""`clocksync export`: a converged workspace exported, then planned from the export, changes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from clocksync.config import load_config
+from clocksync.export import weekly_hours
+from clocksync.load.desired import load_desired
+from tests.conftest import EmulatorHarness, run_cli
+
+
+@pytest.mark.parametrize("seconds", [28800, 27000, 23040, 17280, 1, 7, 3599, 86399, 0])
+def test_weekly_hours_read_back_to_the_same_capacity(seconds: int, tmp_path: Path) -> None:
+    csv = tmp_path / "u.csv"
+    csv.write_text(f"NTID email,Manager NTID email,Weekly Working Hours\na@x.io,,{weekly_hours(seconds)}\n")
+    spec = load_desired(csv, load_config(None)).users["a@x.io"]
+    assert spec.capacity_seconds == seconds
+
+
+@pytest.mark.parametrize("with_config", [True, False], ids=["settings-from-config", "settings-guessed"])
+def test_plan_from_the_export_of_a_converged_workspace_changes_nothing(harness: EmulatorHarness, workdir: Path,
+                                                                       with_config: bool) -> None:
+    assert run_cli(harness, "plan", "users.csv", "--deactivate-missing").exit_code == 0
+    assert run_cli(harness, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND").exit_code == 0
+    operations = dict(harness.transport.operations)
+    writes = harness.state.writes
+    if not with_config:
+        Path("config.yaml").unlink()  # nothing to keep settings from: they are guessed
+    result = run_cli(harness, "export", "adopt")
+    assert result.exit_code == 0, result.output
+    assert harness.state.writes == writes, "export reads only"
+    assert all(not k.startswith(("POST", "PUT", "PATCH", "DELETE")) or k.endswith("/users/info")
+               for k in set(harness.transport.operations) - set(operations))
+    header = Path("adopt/users.csv").read_text().splitlines()[0]
+    if with_config:
+        assert header == "NTID email,Manager NTID email,Weekly Working Hours,Company (Label),Country (Label),Global Id"
+        assert "guessed" not in Path("adopt/config.yaml").read_text()
+    else:
+        assert "# guessed" in Path("adopt/config.yaml").read_text()
+    assert "Book club" in result.stderr, "a group outside the model is listed"
+    again = run_cli(harness, "plan", "adopt/users.csv", "--config", "adopt/config.yaml", "--detailed-exitcode",
+                    "--out", "plans/from-export.json")
+    assert again.exit_code == 0, again.output
+
+
+def test_export_refuses_a_non_empty_folder_without_force(harness: EmulatorHarness, workdir: Path) -> None:
+    Path("adopt").mkdir()
+    Path("adopt/notes.txt").write_text("mine")
+    refused = run_cli(harness, "export", "adopt")
+    assert refused.exit_code == 1 and "not empty" in refused.output and "--force" in refused.output
+    assert harness.transport.operations == {}, "refused before any request"
+    assert Path("adopt/notes.txt").read_text() == "mine"
+    assert run_cli(harness, "export", "adopt", "--force").exit_code == 0
+    assert Path("adopt/users.csv").exists() and Path("adopt/notes.txt").read_text() == "mine"
+
+
+def test_every_active_member_is_a_row_and_what_the_csv_cannot_express_is_listed(harness: EmulatorHarness,
+                                                                               workdir: Path) -> None:
+    """Before any sync: Pat manages John directly beside Jane (two managers), admin has none."""
+    result = run_cli(harness, "export", "adopt")
+    assert result.exit_code == 0
+    assert "john.doe@example.com has 2 direct managers (jane.smith@example.com, pat.leaver@example.com)" in result.stderr
+    assert "admin@example.com has no manager" in result.stderr
+    rows = {line.split(",")[0]: line for line in Path("adopt/users.csv").read_text().splitlines()[1:]}
+    active = {u.email for u in harness.state.ws.users.values() if u.membership_status == "ACTIVE"}
+    assert set(rows) == active, "every ACTIVE member, and only them"
+    assert rows["john.doe@example.com"].split(",")[1] == "", "no one manager to name"
+    config = load_config(Path("adopt/config.yaml"), required=True)
+    held = {r.email: r.ignore for r in config.exceptions}
+    assert held["john.doe@example.com"] == ("manager",) and held["admin@example.com"] == ("manager",)
+    # Planning from it changes nothing about them: their managers, groups and roles are left alone.
+    planned = run_cli(harness, "plan", "adopt/users.csv", "--config", "adopt/config.yaml", "--out", "p.json")
+    assert planned.exit_code == 0, planned.output
+    plan = json.loads(Path("p.json").read_text())
+    about_john = [a for a in plan["actions"] if "john.doe@example.com" in json.dumps(a)
+                  and a["kind"] in ("grant_role", "revoke_role", "add_member", "remove_member")]
+    assert about_john == [] and len(plan["exceptions"]) >= 2

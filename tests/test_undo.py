@@ -1,0 +1,157 @@
+"""`clocksync undo`: apply, undo, apply the undo: every managed fact is back; undo the undo: the applied state.
+
+Through the CLI on the emulator, with facts compared by names (a re-created group has a new id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from clocksync.apply.executor import apply_plan
+from clocksync.apply.runlog import list_runs
+from clocksync.plan.file import load_plan
+from clocksync.undo import build_undo
+from tests.conftest import EmulatorHarness, make_harness, run_cli
+from tests.facts import facts
+
+FULL = ("--deactivate-missing", "--delete-unmanaged-groups")
+
+
+def managed(state_facts: dict[str, Any]) -> dict[str, Any]:
+    """Everything but the list of custom fields (a field the run created stays: the contract)."""
+    return {k: v for k, v in state_facts.items() if k != "fields"}
+
+
+def test_apply_undo_apply_restores_every_managed_fact_and_undo_of_undo_restores_the_applied_state(
+        harness: EmulatorHarness, workdir: Path) -> None:
+    before = facts(harness.state)
+    assert run_cli(harness, "plan", "users.csv", *FULL).exit_code == 0
+    plan = load_plan(Path("plans/plan.json"))
+    kinds = {a.kind_name for a in plan.actions}
+    assert {"deactivate_user", "create_group", "delete_group", "add_member", "remove_member", "grant_role",
+            "revoke_role", "update_profile", "create_custom_field"} <= kinds
+    assert run_cli(harness, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND").exit_code == 0
+    applied = facts(harness.state)
+    assert applied != before
+
+    made = run_cli(harness, "undo")
+    assert made.exit_code == 0, made.output
+    assert "clocksync undo plan" in made.stdout and "reactivate pat.leaver@example.com" in made.stdout
+    undo_plan = load_plan(Path("plans/undo.json"))
+    assert undo_plan.purpose == "undo" and undo_plan.destructive_actions, "deleting created groups is destructive"
+    refused = run_cli(harness, "apply", "plans/undo.json")
+    assert refused.exit_code == 1 and "ConfirmationRequired" in refused.output, "the usual confirmation"
+    undone = run_cli(harness, "apply", "plans/undo.json", "--confirm", "I UNDERSTAND")
+    assert undone.exit_code == 0, undone.output
+    assert managed(facts(harness.state)) == managed(before)
+    assert facts(harness.state)["fields"] == applied["fields"], "custom fields the run created stay"
+
+    again = run_cli(harness, "undo", "--out", "plans/undo2.json")
+    assert again.exit_code == 0, again.output
+    redone = run_cli(harness, "apply", "plans/undo2.json", "--confirm", "I UNDERSTAND")
+    assert redone.exit_code == 0, redone.output
+    assert facts(harness.state) == applied, "undo of the undo run restores the applied state"
+    assert run_cli(harness, "plan", "users.csv", *FULL, "--detailed-exitcode", "--out", "p3.json").exit_code == 0
+
+
+def test_a_value_changed_between_apply_and_undo_is_stale_and_left_alone(harness: EmulatorHarness,
+                                                                        workdir: Path) -> None:
+    assert run_cli(harness, "plan", "users.csv").exit_code == 0
+    assert run_cli(harness, "apply", "plans/plan.json").exit_code == 0
+    maria = harness.state.ws.users[harness.user_id("maria.garcia@example.com")]
+    maria.work_capacity = "PT5H"  # someone edits her profile after the sync
+    assert run_cli(harness, "undo").exit_code == 0
+    result = run_cli(harness, "apply", "plans/undo.json", "--confirm", "I UNDERSTAND")
+    assert result.exit_code == 1
+    assert "stale" in result.output and "maria.garcia@example.com" in result.output
+    assert maria.work_capacity == "PT5H", "not overwritten"
+    john = harness.state.ws.users[harness.user_id("li.wei@example.com")]
+    assert john.work_capacity == "PT8H", "the rest was taken back"
+
+
+def test_undo_of_a_killed_run_takes_back_what_it_wrote(workdir: Path) -> None:
+    """Killed after a few writes: the undo restores exactly what landed, in-flight writes included."""
+    from tests.test_resume import Killed, KillAfterWrites
+
+    h = make_harness()
+    before = facts(h.state)
+    assert run_cli(h, "plan", "users.csv", *FULL).exit_code == 0
+    plan = load_plan(Path("plans/plan.json"))
+
+    async def killed_run() -> None:
+        async with h.client(transport=KillAfterWrites(h.transport, 12)) as client:
+            await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=Path("."))
+
+    with pytest.raises((Killed, BaseExceptionGroup)):
+        asyncio.run(killed_run())
+    assert facts(h.state) != before
+    [run] = list_runs(Path("."))
+    assert not run.finished
+    assert any(e["state"] == "started" for e in run.outcomes.values()), "writes in flight at the kill"
+    assert run_cli(h, "undo").exit_code == 0
+    result = run_cli(h, "apply", "plans/undo.json", "--confirm", "I UNDERSTAND")
+    assert result.exit_code == 0, result.output
+    assert managed(facts(h.state)) == managed(before)
+
+
+def test_snapshot_of_a_killed_run_is_complete_for_what_it_wrote(workdir: Path) -> None:
+    from tests.test_resume import Killed, KillAfterWrites
+
+    h = make_harness()
+    assert run_cli(h, "plan", "users.csv", *FULL).exit_code == 0
+    plan = load_plan(Path("plans/plan.json"))
+
+    async def killed_run() -> None:
+        async with h.client(transport=KillAfterWrites(h.transport, 5)) as client:
+            await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=Path("."))
+
+    with pytest.raises((Killed, BaseExceptionGroup)):
+        asyncio.run(killed_run())
+    [run] = list_runs(Path("."))
+    objects, names = run.before()
+    written = [a for a in plan.actions if a.id in run.outcomes]
+    assert written
+    profiles = {f"profile:{getattr(a, 'user_id', '')}" for a in written if a.kind_name == "update_profile"}
+    assert profiles <= set(objects), "every profile it wrote was saved before"
+    assert all(objects[p] and "capacity_seconds" in objects[p] for p in profiles)
+    deleted = [a for a in plan.actions if a.kind_name == "delete_group"]
+    assert all(objects.get(f"group:{a.group_id}") for a in deleted), "groups it deletes, whole"
+    assert "pat.leaver@example.com" in names.values()
+    assert json.loads((run.path / "run.json").read_text())["finished_at"] is None
+
+
+def test_history_lists_runs_with_counts_and_finish(harness: EmulatorHarness, workdir: Path) -> None:
+    assert run_cli(harness, "plan", "users.csv").exit_code == 0
+    assert run_cli(harness, "apply", "plans/plan.json").exit_code == 0
+    assert run_cli(harness, "apply", "plans/plan.json").exit_code == 0
+    text = run_cli(harness, "history")
+    lines = text.stdout.strip().splitlines()
+    assert len(lines) == 2 and all("plans/plan.json" in line and "[finished]" in line for line in lines)
+    assert "applied" in lines[0] and "already in place" in lines[1]
+    rows = json.loads(run_cli(harness, "history", "--format", "json").stdout)
+    assert [r["finished"] for r in rows] == [True, True] and rows[0]["counts"]["applied"] > 0
+    assert run_cli(harness, "history", "--log-dir", "nowhere").stdout == "No apply runs here yet.\n"
+
+
+def test_undo_without_runs_says_where_it_looked(workdir: Path) -> None:
+    h = make_harness()
+    result = run_cli(h, "undo", "--log-dir", "empty")
+    assert result.exit_code == 1 and "nothing to undo" in result.output and "--log-dir" in result.output
+
+
+def test_undo_reads_only_the_run_folder(harness: EmulatorHarness, workdir: Path) -> None:
+    assert run_cli(harness, "plan", "users.csv").exit_code == 0
+    assert run_cli(harness, "apply", "plans/plan.json").exit_code == 0
+    operations = dict(harness.transport.operations)
+    [run] = list_runs(Path("."))
+    plan = build_undo(run, created_at="2026-01-01T00:00:00Z")
+    assert plan.checksum == plan.body_checksum() and plan.actions
+    assert run_cli(harness, "undo").exit_code == 0
+    assert harness.transport.operations == operations, "no request at all"
+    assert isinstance(httpx, object)
