@@ -77,7 +77,7 @@ def test_a_value_changed_between_apply_and_undo_is_stale_and_left_alone(harness:
 
 def test_undo_of_a_killed_run_takes_back_what_it_wrote(workdir: Path) -> None:
     """Killed after a few writes: the undo restores exactly what landed, in-flight writes included."""
-    from tests.test_resume import Killed, KillAfterWrites
+    from tests.test_resume import KillAfterWrites, Killed
 
     h = make_harness()
     before = facts(h.state)
@@ -101,7 +101,7 @@ def test_undo_of_a_killed_run_takes_back_what_it_wrote(workdir: Path) -> None:
 
 
 def test_snapshot_of_a_killed_run_is_complete_for_what_it_wrote(workdir: Path) -> None:
-    from tests.test_resume import Killed, KillAfterWrites
+    from tests.test_resume import KillAfterWrites, Killed
 
     h = make_harness()
     assert run_cli(h, "plan", "users.csv", *FULL).exit_code == 0
