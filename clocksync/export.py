@@ -178,7 +178,8 @@ def _outside_the_model(state: CurrentState, direct: dict[str, set[str]], fallbac
         holders = [state.members[h] for h in managers.get(group.id, set()) if h in state.members]
         if len(holders) == 1 and name_key(group.name) == name_key(holders[0].display_name):
             continue
-        notes.append(f"group {group.name!r} ({len(group.member_ids)} members) is not a manager group: the CSV cannot "
+        size = len(group.member_ids)
+        notes.append(f"group {group.name!r} ({size} member{'' if size == 1 else 's'}) is not a manager group: the CSV cannot "
                      "express it; plans leave it alone (or delete it with --delete-unmanaged-groups)")
     projects = sorted({(g.holder_id, g.entity_id) for g in state.roles if g.role == PROJECT_MANAGER})
     if projects:

@@ -95,6 +95,6 @@ def export(out_dir: Path, config_path: Path, force: bool) -> None:
     result = run_async(run())
     paths = write_export(result, out_dir, force=force)
     for note in result.notes:
-        err(f"not in the CSV: {note}")
+        err(f"note: {note}")
     click.echo(f"Exported {result.rows} member(s): {paths[0]}, {paths[1]}")
     click.echo(f"Next: clocksync plan {paths[0]} --config {paths[1]} --detailed-exitcode")
