@@ -83,8 +83,9 @@ class SafetyConfig(_Section):
 
 
 class ApiConfig(_Section):
-    # "auto": start at Clockify's documented paid limit and follow the limit the server enforces.
-    requests_per_second: Annotated[float, Field(gt=0, le=1000)] | Literal["auto"] = 10.0
+    # "auto" (the default): start at Clockify's documented paid-plan limit (50) and follow the limit
+    # the server enforces; a number fixes the rate.
+    requests_per_second: Annotated[float, Field(gt=0, le=1000)] | Literal["auto"] = "auto"
     page_size: int = Field(1000, ge=1, le=5000)
     concurrency: int = Field(16, ge=1, le=64)  # requests in flight: rate x latency (50/s x 0.2 s = 10)
     timeout_seconds: float = Field(30.0, gt=0)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
+
 from clocksync.clockify.client import DEFAULT_BASE_URL, check_base_url
 from clocksync.config import Config
 from clocksync.errors import CredentialsError
@@ -56,7 +58,11 @@ class Connection:
 
 
 def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[str, str]:
-    """KEY=VALUE lines of a .env file (``export`` prefixes, quotes and comments allowed)."""
+    """KEY=VALUE lines of a .env file, read by python-dotenv (``export`` prefixes, quotes and
+    comments allowed; no ``$VAR`` expansion, so a key holding a ``$`` is read as written).
+
+    Warns when other users of the machine can read the file.
+    """
     if not path.is_file():
         return {}
     mode = path.stat().st_mode
@@ -65,20 +71,8 @@ def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[s
         if warn:
             warn(message)
         logger.warning("read_dotenv: %s", message)
-    values: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8-sig").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key] = value
-    return values
+    values = dotenv_values(path, interpolate=False, encoding="utf-8-sig")
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def resolve_connection(

@@ -32,7 +32,7 @@ def test_original_format_loads_unchanged(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, ORIGINAL))
     assert config.workspace.fallback_manager_email == "ops-lead@example.com"
     assert config.field_mapping == {"Company (Label)": "Company", "Country (Label)": "Country", "Global Id": "Global ID"}
-    assert config.safety.max_deactivation_share == 0.25 and config.api.requests_per_second == 10
+    assert config.safety.max_deactivation_share == 0.25 and config.api.requests_per_second == "auto"
 
 
 def test_example_config_loads() -> None:

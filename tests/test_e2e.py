@@ -247,3 +247,13 @@ def test_an_invite_refused_on_an_unpaid_workspace_fails_with_the_reason(workdir:
     assert result.exit_code == 1
     assert "invite new.hire@example.com" in result.output and "refused by the API" in result.output
     assert "HTTP 403" in result.output
+
+
+def test_apply_report_names_each_action_and_its_outcome(harness: EmulatorHarness, workdir: Path) -> None:
+    _plan(harness)
+    harness.state.ws.users[harness.user_id("maria.garcia@example.com")].work_capacity = "PT5H"  # one stale
+    result = run_cli(harness, "apply", "plans/plan.json", "--report", "out/apply.html")
+    assert result.exit_code == 1 and "Report: out/apply.html" in result.output
+    page = Path("out/apply.html").read_text()
+    assert page.count("<script") == 1 and 'data-outcome="stale"' in page and 'data-outcome="applied"' in page
+    assert "maria.garcia@example.com" in page and "changed since the plan" in page

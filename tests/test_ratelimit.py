@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from clocksync.clockify.ratelimit import RateLimiter
 
 
@@ -103,9 +105,12 @@ def test_adaptive_rate_drops_on_429s_once_a_second_and_climbs_back_slowly() -> N
     clock.now = 1.5
     limiter.rate_limited(None, initial=0.1, max_wait=1, max_retry_after=1)
     assert limiter.rate == 32 and limiter.lowest == 32
-    clock.now = 1.5 + 2 * 2.0 + 0.1  # two recovery periods without a 429
+    clock.now = 1.5 + 2 * 2.0 - 0.1  # still holding after the drop
     limiter.succeeded()
-    assert limiter.rate == 34
+    assert limiter.rate == 32
+    clock.now = 1.5 + 2 * 2.0 + 0.1  # two periods after the drop: the first climb, 5 % up
+    limiter.succeeded()
+    assert limiter.rate == pytest.approx(33.6)
     clock.now = 1000.0
     limiter.succeeded()
     assert limiter.rate == 50, "never above the ceiling"
@@ -118,3 +123,14 @@ def test_fixed_rate_never_changes() -> None:
     clock.now = 100.0
     limiter.succeeded()
     assert limiter.rate == 10
+
+
+def test_adaptive_rate_drops_to_what_the_server_accepted() -> None:
+    """Against a server that accepts 10 req/s, one 429 takes the rate from 50 to about 9.5, not 40."""
+    clock = FakeClock()
+    limiter = RateLimiter(50, adaptive=True, clock=clock, sleep=clock.sleep, jitter=no_jitter)
+    for i in range(21):  # 10 answers a second for two seconds
+        clock.now = i / 10
+        limiter.succeeded()
+    limiter.rate_limited(None, initial=0.1, max_wait=1, max_retry_after=1)
+    assert 9.0 <= limiter.rate <= 10.0, limiter.rate

@@ -1,15 +1,28 @@
-"""The HTML plan report, opened in a real headless Chromium; a screenshot is kept in test-artifacts/."""
+"""The HTML reports (plan and apply) in a real headless Chromium, at the demo's size and at 10,000
+users; screenshots are kept in test-artifacts/. And the markdown comment's size limit."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import shutil
 import subprocess
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-from clocksync.plan.file import load_plan
-from clocksync.render import render_html, render_markdown
+from benchmarks.workload import bench_config_yaml, current_from, generate
+from clocksync.apply.executor import ActionResult, ApplyReport, Outcome
+from clocksync.config import load_config
+from clocksync.load.desired import load_desired
+from clocksync.plan.diff import diff
+from clocksync.plan.file import InputFingerprint, Plan, build_plan, load_plan
+from clocksync.plan.types import PlanOptions
+from clocksync.render import render_apply_html, render_html, render_markdown
+from clocksync.render.assets import SCRIPT
+from clocksync.render.markdown import GITHUB_COMMENT_LIMIT
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "plans" / "sample-plan.json"
@@ -17,15 +30,118 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 
 
-def test_html_escapes_and_has_sections() -> None:
+@cache
+def big_plan(n: int = 10_000) -> Plan:
+    """A plan of an n-user workspace with realistic drift (the benchmark workload), made without HTTP."""
+    import tempfile
+
+    workload = generate(n, seed=3)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "users.csv").write_text(workload.csv_text)
+        (Path(tmp) / "config.yaml").write_text(bench_config_yaml())
+        config = load_config(Path(tmp) / "config.yaml", required=True)
+        desired = load_desired(Path(tmp) / "users.csv", config)
+    current = current_from(workload.state)
+    options = PlanOptions(deactivate_missing=True, as_of="2026-11-27")
+    return build_plan(diff(desired, current, config, options), workspace_id=current.workspace_id,
+                      inputs={"csv": InputFingerprint(path="users.csv", sha256=desired.sha256)}, options=options,
+                      created_at="2026-11-27T12:00:00Z")
+
+
+def fake_apply(plan: Plan) -> ApplyReport:
+    """An apply report with every outcome represented (for rendering; nothing is applied)."""
+    cycle = [Outcome.APPLIED] * 6 + [Outcome.ALREADY, Outcome.STALE, Outcome.FAILED, Outcome.SKIPPED]
+    results = [ActionResult(a, cycle[i % len(cycle)], "changed since the plan: x" if i % 10 == 7 else "")
+               for i, a in enumerate(plan.actions)]
+    return ApplyReport(results, run_id="20261127T120000Z", requests=len(results) + 20, writes=len(results))
+
+
+def browse(page: Path, tmp: Path, fragment: str = "", shot: str | None = None) -> str:
+    """The DOM after the page's script ran (optionally with a URL fragment), and a screenshot."""
+    url = page.as_uri() + (f"#{fragment}" if fragment else "")
+    profile = ["--user-data-dir=" + str(tmp / "profile")]
+    dom = subprocess.run([CHROMIUM, *FLAGS, *profile, "--dump-dom", url], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    if shot:
+        ARTIFACTS.mkdir(exist_ok=True)
+        target = ARTIFACTS / shot
+        target.unlink(missing_ok=True)
+        subprocess.run([CHROMIUM, *FLAGS, *profile, "--window-size=1200,1600", f"--screenshot={target}", url],
+                       capture_output=True, timeout=120, check=True)
+        data = target.read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 20_000, "a real screenshot, not a blank page"
+    return dom
+
+
+def shown(dom: str) -> int:
+    found = re.search(r'<body[^>]*data-shown="(\d+)"', dom)
+    assert found, "the page's script ran"
+    return int(found.group(1))
+
+
+def test_html_escapes_and_runs_only_its_own_script() -> None:
     plan = load_plan(SAMPLE)
     page = render_html(plan)
-    assert page.startswith("<!doctype html>") and "<script" not in page
-    assert "Users (11)" in page and "Groups (" in page and "Destructive actions" in page
+    assert page.startswith("<!doctype html>") and page.count("<script") == 1
+    digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in page and "default-src 'none'" in page
+    assert 'Users (<span class="count">11</span>)' in page and "Destructive actions" in page
     hostile = plan.model_copy(update={"workspace_id": "<img src=x onerror=alert(1)>"})
     assert "<img" not in render_html(hostile)
+
+
+def test_small_sections_open_large_ones_collapsed() -> None:
+    assert "<details data-entry" in render_html(load_plan(SAMPLE)) and " open>" in render_html(load_plan(SAMPLE))
+    big = render_html(big_plan())
+    users = big[big.index('data-section="users"'):big.index('data-section="groups"')]
+    assert users.count("<details data-entry") > 50 and " open>" not in users
+
+
+@needs_chromium
+def test_plan_report_in_headless_chromium(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(render_html(load_plan(SAMPLE)), encoding="utf-8")
+    dom = browse(page, tmp_path, shot="plan-report.png")
+    assert "pat.leaver@example.com" in dom and shown(dom) == len(load_plan(SAMPLE).actions)
+    narrowed = browse(page, tmp_path, "change=remove")
+    removes = sum(1 for a in load_plan(SAMPLE).actions if a.sign == "-")
+    assert shown(narrowed) == removes
+    assert re.search(r'data-card="remove"><b>' + str(removes), narrowed)
+    assert re.search(r'data-card="add"><b>0<', narrowed), "the counts follow the filter"
+
+
+@needs_chromium
+def test_10k_user_plan_report_loads_and_its_search_finds_a_user(tmp_path: Path) -> None:
+    plan = big_plan()
+    page = tmp_path / "big.html"
+    page.write_text(render_html(plan), encoding="utf-8")
+    dom = browse(page, tmp_path)
+    assert shown(dom) == len(plan.actions) > 3000
+    target = next(a for a in plan.actions if a.kind_name == "update_profile").target
+    found = browse(page, tmp_path, f"q={target}", shot="plan-report-10k-search.png")
+    assert 0 < shown(found) < 10, "the search narrows 10,000 users down to one"
+    tags = re.findall(r"<details data-entry[^>]*>", found)
+    visible = [t for t in tags if "hidden" not in t]
+    assert len(tags) > 1000 and 0 < len(visible) < 10, "a handful of the entries stay visible"
+    assert any(target in t and 'open=""' in t for t in visible), "the user's entry is found, shown and opened"
+
+
+@needs_chromium
+def test_10k_user_apply_report_filters_by_outcome(tmp_path: Path) -> None:
+    plan = big_plan()
+    report = fake_apply(plan)
+    page = tmp_path / "apply.html"
+    page.write_text(render_apply_html(plan, report), encoding="utf-8")
+    failed = sum(1 for r in report.results if r.outcome is Outcome.FAILED)
+    dom = browse(page, tmp_path, "change=failed", shot="apply-report-10k-failed.png")
+    assert shown(dom) == failed > 0
+    assert re.search(r'data-card="failed"><b>' + str(failed), dom)
+    stale = browse(page, tmp_path, "change=stale&kind=update_profile")
+    assert shown(stale) == sum(1 for r in report.results
+                               if r.outcome is Outcome.STALE and r.action.kind_name == "update_profile")
 
 
 def test_markdown_collapses_long_sections() -> None:
@@ -33,18 +149,11 @@ def test_markdown_collapses_long_sections() -> None:
     assert "<details><summary>Users (22)</summary>" in text
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
-def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
-    page = tmp_path / "report.html"
-    page.write_text(render_html(load_plan(SAMPLE)), encoding="utf-8")
-    profile = ["--user-data-dir=" + str(tmp_path / "profile")]
-    dom = subprocess.run([CHROMIUM, *FLAGS, *profile, "--dump-dom", page.as_uri()], capture_output=True,
-                         text=True, timeout=90, check=True).stdout
-    assert "pat.leaver@example.com" in dom and "Users (11)" in dom, "the browser parsed the page"
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "plan-report.png"
-    shot.unlink(missing_ok=True)
-    subprocess.run([CHROMIUM, *FLAGS, *profile, "--window-size=1100,1600", f"--screenshot={shot}", page.as_uri()],
-                   capture_output=True, timeout=90, check=True)
-    data = shot.read_bytes()
-    assert data.startswith(b"\x89PNG") and len(data) > 20_000, "a real screenshot, not a blank page"
+def test_markdown_of_a_large_plan_fits_a_github_comment_and_points_at_the_artefact() -> None:
+    plan = big_plan()
+    text = render_markdown(plan)
+    assert len(text) <= GITHUB_COMMENT_LIMIT
+    assert "too large for one comment" in text and "clocksync show" in text
+    assert f"{plan.summary.add}" in text, "the summary is there"
+    small = render_markdown(load_plan(SAMPLE))
+    assert "too large" not in small

@@ -21,6 +21,7 @@ from clocksync.cli.common import (
 from clocksync.cli.group import cli
 from clocksync.errors import ConfirmationRequired
 from clocksync.plan.file import load_plan
+from clocksync.render import render_apply_html
 
 
 @cli.command()
@@ -29,13 +30,15 @@ from clocksync.plan.file import load_plan
 @click.option("--confirm", help=f'Confirm destructive actions without a prompt: --confirm "{CONFIRM_TEXT}".')
 @click.option("--log-dir", type=click.Path(path_type=Path), default=Path("."), show_default=True,
               help="Where sync_success_log.csv and sync_error_log.csv are written.")
-def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path) -> None:
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write an HTML report of the run (each action's outcome; searchable).")
+def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path, report_path: Path | None) -> None:
     """Apply an approved PLAN_FILE: exactly its actions, each checked against the live workspace.
 
     \b
     Examples:
       clocksync apply plans/plan.json
-      clocksync apply plans/plan.json --confirm "I UNDERSTAND" --log-dir audit/
+      clocksync apply plans/plan.json --confirm "I UNDERSTAND" --log-dir audit/ --report audit/apply.html
     """
     loaded = load_plan(plan_file)
     config = config_of(config_path, explicit("config_path"))
@@ -62,7 +65,12 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
 
     report = run_async(run())
     progress.close()
+    if report_path is not None:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(render_apply_html(loaded, report), encoding="utf-8")
     print_report(report)
+    if report_path is not None:
+        click.echo(f"Report: {report_path}")
     if not report.ok:
         sys.exit(1)
 

@@ -12,6 +12,18 @@ from typing import Any, TypeVar
 
 import click
 import httpx
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgress
+from rich.text import Text
 
 from clocksync.clockify.client import ClockifyClient, RetryPolicy
 from clocksync.config import Config, load_config
@@ -76,38 +88,43 @@ def explicit(name: str) -> bool:
     return source is not None and source.name != "DEFAULT"
 
 
+class _Rate(ProgressColumn):
+    """Items per second, from rich's own speed estimate."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.1f}/s" if task.speed else "-/s", style="progress.data.speed")
+
+
 class Progress:
-    """A one-line bar with rate and ETA on a terminal; a line every 10% otherwise (200 items or more)."""
+    """A bar with rate and ETA on a terminal (rich); a plain line every 10 % otherwise (200 items or more)."""
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.total = 0
         self.tty = sys.stderr.isatty()
         self.start = time.monotonic()
         self.next_mark = 0.1
+        self._bar: RichProgress | None = None
+        self._task: TaskID | None = None
 
     def action(self, result: Any, done: int, total: int) -> None:
         self.update(done, total)
 
     def update(self, done: int, total: int) -> None:
-        self.total = total
         if total < 20 or (not self.tty and total < 200):
             return
-        elapsed = max(time.monotonic() - self.start, 1e-6)
-        rate = done / elapsed
-        eta = (total - done) / rate if rate else 0
         if self.tty:
-            width = 30
-            filled = int(width * min(done / total, 1))
-            sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-                             f"{rate:.1f}/s ETA {eta:.0f}s ")
-            sys.stderr.flush()
+            if self._bar is None:
+                self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                         _Rate(), TimeRemainingColumn(), console=Console(stderr=True))
+                self._bar.start()
+                self._task = self._bar.add_task(self.label, total=total)
+            assert self._task is not None
+            self._bar.update(self._task, completed=done, total=total)
         elif done / total >= self.next_mark:
+            rate = done / max(time.monotonic() - self.start, 1e-6)
             click.echo(f"{self.label}: {done}/{total} ({rate:.1f}/s)", err=True)
             self.next_mark += 0.1
 
     def close(self) -> None:
-        if self.tty and self.total >= 20:
-            sys.stderr.write("\n")
-
-
+        if self._bar is not None:
+            self._bar.stop()

@@ -189,7 +189,7 @@ class ClockifyClient:
         workspace_id: str,
         *,
         base_url: str = DEFAULT_BASE_URL,
-        requests_per_second: float | Literal["auto"] = 10.0,
+        requests_per_second: float | Literal["auto"] = "auto",
         concurrency: int = 16,
         page_size: int = 1000,
         timeout: float = 30.0,

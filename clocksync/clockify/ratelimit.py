@@ -11,10 +11,13 @@ Three jobs:
 - **Pausing**: a 429 pauses *every* request until the pause ends (a backoff that grows while 429s
   keep coming, never shorter than the server's ``Retry-After`` when it sends one), so a storm is
   waited out by the whole client instead of being met by each request on its own.
-- **Adapting** (``adaptive=True``, the ``auto`` setting): the rate starts at the given ceiling,
-  drops by a fifth on a 429 (at most once per second, so one burst of answers counts once) and
-  climbs back by ``1 req/s`` per ``recover_every`` seconds without a 429, never above the ceiling.
-  A workspace with a lower limit than the ceiling then gets a steady run, not a storm.
+- **Adapting** (``adaptive=True``, the ``auto`` setting): the rate starts at the given ceiling. On a
+  429 (at most once per second, so one burst of answers counts once) it drops to the lower of four
+  fifths of itself and 95 % of the rate the server accepted over the last two seconds, which
+  reaches the server's limit in a step or two instead of many. After holding for two
+  ``recover_every`` periods it climbs back by 5 % (at least 0.5 req/s) per ``recover_every``
+  seconds without a 429, never above the ceiling. A workspace with a lower limit than the ceiling
+  then gets a steady run, not a storm.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+
+WINDOW = 2.0  # seconds of accepted answers the adaptive rate measures the server's limit over
 
 
 class RateLimiter:
@@ -58,6 +64,7 @@ class RateLimiter:
         self._last_change = clock()
         self.waited = 0.0  # seconds callers spent waiting (benchmarks)
         self.lowest = rate  # the lowest rate the adaptive mode went down to
+        self._accepted: deque[float] = deque()  # when answers that were not 429 came (adaptive only)
 
     def __repr__(self) -> str:
         mode = "auto" if self.adaptive else "fixed"
@@ -108,18 +115,32 @@ class RateLimiter:
         self._streak += 1
         self.paused_until = max(self.paused_until, now + pause)
         if self.adaptive and now - self._last_decrease >= 1.0:
-            self.rate = max(self.min_rate, self.rate * 0.8)
+            target = self.rate * 0.8
+            self._forget(now)
+            if len(self._accepted) >= 2 and now - self._accepted[0] >= WINDOW / 2:
+                target = min(target, 0.95 * len(self._accepted) / (now - self._accepted[0]))
+            self.rate = max(self.min_rate, target)
             self.lowest = min(self.lowest, self.rate)
-            self._last_decrease = self._last_change = now
+            self._last_decrease = now
+            self._last_change = now + self.recover_every  # hold: the first climb comes two periods later
         return pause
 
     def succeeded(self) -> None:
         """An answer that was not a 429: end the streak and, adaptive, climb back slowly."""
         self._streak = 0
-        if not self.adaptive or self.rate >= self.ceiling:
+        if not self.adaptive:
             return
         now = self._clock()
+        self._accepted.append(now)
+        self._forget(now)
+        if self.rate >= self.ceiling:
+            return
         steps = int((now - self._last_change) / self.recover_every)
+        for _ in range(min(steps, 100)):
+            self.rate = min(self.ceiling, self.rate + max(0.5, self.rate * 0.05))
         if steps > 0:
-            self.rate = min(self.ceiling, self.rate + steps)
             self._last_change += steps * self.recover_every
+
+    def _forget(self, now: float) -> None:
+        while self._accepted and self._accepted[0] < now - WINDOW:
+            self._accepted.popleft()

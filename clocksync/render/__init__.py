@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from clocksync.plan.file import Plan
-from clocksync.render.html import render_html
+from clocksync.render.html import render_apply_html, render_html
 from clocksync.render.markdown import render_markdown
 from clocksync.render.text import Style, plain, render_text
 
@@ -25,4 +25,5 @@ def render(plan: Plan, fmt: str, style: Style = plain) -> str:
     return render_text(plan, style)
 
 
-__all__ = ["Style", "plain", "render", "render_html", "render_json", "render_markdown", "render_text"]
+__all__ = ["Style", "plain", "render", "render_apply_html", "render_html", "render_json", "render_markdown",
+           "render_text"]

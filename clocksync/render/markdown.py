@@ -1,4 +1,8 @@
-"""A plan as markdown for a pull-request comment: a summary, then collapsible sections."""
+"""A plan as markdown for a pull-request comment: a summary, then collapsible sections.
+
+GitHub refuses comments over 65,536 characters; a plan whose markdown would be longer is
+summarised (counts by kind, the destructive actions, the warnings) with a pointer to the artefact.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,18 @@ def md_escape(text: str) -> str:
     return text
 
 
-def render_markdown(plan: Plan, *, collapse_over: int = 20) -> str:
-    laid = sections(plan)
+GITHUB_COMMENT_LIMIT = 65_536
+
+
+def render_markdown(plan: Plan, *, collapse_over: int = 20, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """The whole plan, or (past ``limit`` characters) a summary that points at the plan file."""
+    full = _full(plan, collapse_over)
+    return full if len(full) <= limit else _summary(plan, len(full), limit)
+
+
+def _head(plan: Plan) -> list[str]:
     s = plan.summary
-    out = [
+    return [
         f"### {plan.title}: workspace `{plan.workspace_id}`",
         "",
         f"**{s.add}** to add, **{s.change}** to change, **{s.remove}** to remove, "
@@ -24,6 +36,36 @@ def render_markdown(plan: Plan, *, collapse_over: int = 20) -> str:
         f"checksum `{plan.short_checksum}`." + "".join(f" {md_escape(f[0].upper() + f[1:])}." for f in plan.header_facts),
         "",
     ]
+
+
+def _summary(plan: Plan, size: int, limit: int) -> str:
+    out = _head(plan) + [
+        f"The plan is too large for one comment ({size:,} characters): below are its counts, its destructive "
+        "actions and its warnings. Review the whole plan in the workflow's artefact: "
+        "`clocksync show plan.json --format html > plan.html` (searchable, with filters).",
+        "",
+        "| kind | actions |", "|---|---:|",
+        *(f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in plan.summary.by_kind.items()),
+        "",
+    ]
+    tail = [f"- `!` {md_escape(a.describe())}" for a in plan.destructive_actions]
+    tail += [f"- {md_escape(n.message)}" for n in plan.notices]
+    budget = limit - len("\n".join(out)) - 200
+    shown: list[str] = []
+    for line in tail:
+        if budget - len(line) - 1 < 0:
+            shown.append(f"- ... and {len(tail) - len(shown)} more in the artefact")
+            break
+        shown.append(line)
+        budget -= len(line) + 1
+    if shown:
+        out += ["#### Destructive actions and warnings", "", *shown]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _full(plan: Plan, collapse_over: int) -> str:
+    laid = sections(plan)
+    out = _head(plan)
     if not plan.actions:
         out.append("No changes: the workspace matches the CSV.")
 
