@@ -39,7 +39,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.workload import bench_config_yaml, current_from, generate  # noqa: E402
+from benchmarks.workload import bench_config_yaml, generate, offline_inputs, offline_plan  # noqa: E402
 from clocksync.apply.executor import apply_plan  # noqa: E402
 from clocksync.clockify.client import ClockifyClient  # noqa: E402
 from clocksync.config import load_config  # noqa: E402
@@ -196,17 +196,8 @@ def html_bench(n: int) -> dict[str, Any]:
 
     from clocksync.render import render_html
 
-    workload = generate(n, seed=3)
+    plan = offline_plan(n)
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "users.csv").write_text(workload.csv_text)
-        (Path(tmp) / "config.yaml").write_text(bench_config_yaml())
-        config = load_config(Path(tmp) / "config.yaml", required=True)
-        desired = load_desired(Path(tmp) / "users.csv", config)
-        current = current_from(workload.state)
-        options = PlanOptions(deactivate_missing=True, as_of="2026-11-27")
-        plan = build_plan(diff(desired, current, config, options), workspace_id=current.workspace_id,
-                          inputs={"csv": InputFingerprint(path="users.csv", sha256=desired.sha256)},
-                          options=options, created_at="2026-11-27T12:00:00Z")
         start = time.perf_counter()
         page = render_html(plan)
         render_s = time.perf_counter() - start
@@ -243,14 +234,7 @@ def differ_bench(n: int) -> dict[str, Any]:
 
 
 def _differ_inner(n: int) -> dict[str, Any]:
-    workload = generate(n, seed=3)
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "users.csv").write_text(workload.csv_text)
-        (Path(tmp) / "config.yaml").write_text(bench_config_yaml())
-        config = load_config(Path(tmp) / "config.yaml", required=True)
-        desired = load_desired(Path(tmp) / "users.csv", config)
-    current = current_from(workload.state)
-    del workload
+    desired, current, config = offline_inputs(n)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     cpu0 = time.process_time()
     options = PlanOptions(deactivate_missing=True)

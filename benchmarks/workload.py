@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from clocksync.config import Config
 from clocksync.emulator.state import (
     CustomField,
     Group,
@@ -22,9 +23,12 @@ from clocksync.emulator.state import (
     Workspace,
     WorkspaceState,
 )
-from clocksync.model import CurrentState, Member, Profile, RoleGrant
+from clocksync.model import CurrentState, DesiredState, Member, Profile, RoleGrant
 from clocksync.model import CustomField as DomainField
 from clocksync.model import Group as DomainGroup
+from clocksync.plan.diff import diff
+from clocksync.plan.file import InputFingerprint, Plan, build_plan
+from clocksync.plan.types import PlanOptions
 
 COUNTRIES = ["USA", "Germany", "Spain", "India", "Brazil"]
 HEADER = ["NTID email", "Manager NTID email", "Weekly Working Hours", "Company (Label)", "Country (Label)", "Global Id"]
@@ -153,3 +157,29 @@ def current_from(state: WorkspaceState) -> CurrentState:
         }),
         protected=MappingProxyType({gid: ("holiday",) for h in ws.holidays.values() for gid in h.user_group_ids}),
     )
+
+
+def offline_inputs(n: int, seed: int = 3) -> tuple[DesiredState, CurrentState, Config]:
+    """The desired and current state of an n-user workload, without HTTP (for timing and rendering)."""
+    import tempfile
+    from pathlib import Path
+
+    from clocksync.config import load_config
+    from clocksync.load.desired import load_desired
+
+    workload = generate(n, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "users.csv").write_text(workload.csv_text)
+        (Path(tmp) / "config.yaml").write_text(bench_config_yaml())
+        config = load_config(Path(tmp) / "config.yaml", required=True)
+        desired = load_desired(Path(tmp) / "users.csv", config)
+    return desired, current_from(workload.state), config
+
+
+def offline_plan(n: int, seed: int = 3) -> Plan:
+    """The sealed plan of an n-user workload (with --deactivate-missing), made without HTTP."""
+    desired, current, config = offline_inputs(n, seed)
+    options = PlanOptions(deactivate_missing=True, as_of="2026-11-27")
+    return build_plan(diff(desired, current, config, options), workspace_id=current.workspace_id,
+                      inputs={"csv": InputFingerprint(path="users.csv", sha256=desired.sha256)}, options=options,
+                      created_at="2026-11-27T12:00:00Z")

@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.workload import bench_config_yaml, current_from, generate
+from benchmarks.workload import offline_plan
 from clocksync.apply.executor import ActionResult, ApplyReport, Outcome
-from clocksync.config import load_config
-from clocksync.load.desired import load_desired
-from clocksync.plan.diff import diff
-from clocksync.plan.file import InputFingerprint, Plan, build_plan, load_plan
-from clocksync.plan.types import PlanOptions
+from clocksync.plan.file import Plan, load_plan
 from clocksync.render import render_apply_html, render_html, render_markdown
 from clocksync.render.assets import SCRIPT
 from clocksync.render.markdown import GITHUB_COMMENT_LIMIT
@@ -36,19 +32,7 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium 
 @cache
 def big_plan(n: int = 10_000) -> Plan:
     """A plan of an n-user workspace with realistic drift (the benchmark workload), made without HTTP."""
-    import tempfile
-
-    workload = generate(n, seed=3)
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "users.csv").write_text(workload.csv_text)
-        (Path(tmp) / "config.yaml").write_text(bench_config_yaml())
-        config = load_config(Path(tmp) / "config.yaml", required=True)
-        desired = load_desired(Path(tmp) / "users.csv", config)
-    current = current_from(workload.state)
-    options = PlanOptions(deactivate_missing=True, as_of="2026-11-27")
-    return build_plan(diff(desired, current, config, options), workspace_id=current.workspace_id,
-                      inputs={"csv": InputFingerprint(path="users.csv", sha256=desired.sha256)}, options=options,
-                      created_at="2026-11-27T12:00:00Z")
+    return offline_plan(n)
 
 
 def fake_apply(plan: Plan) -> ApplyReport:

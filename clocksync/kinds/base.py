@@ -178,6 +178,20 @@ class UndoContext:
         return self.names.get(ident, ident)
 
 
+class UserAction(Action):
+    """An action about one user, named by email (a profile, a status, an invitation)."""
+
+    email: str
+
+    @property
+    def target(self) -> str:
+        return self.email
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        return (self.email,)
+
+
 # ---------------------------------------------------------------------- apply-time behaviour
 
 

@@ -24,6 +24,7 @@ from clocksync.kinds.base import (
     Change,
     Handler,
     UndoContext,
+    UserAction,
     ValueChange,
     Verdict,
     done,
@@ -37,27 +38,18 @@ def _unset(text: str | None) -> str:
     return repr(text) if text is not None else "(unset)"
 
 
-class UpdateProfile(Action):
+class UpdateProfile(UserAction):
     kind: Literal["update_profile"] = "update_profile"
     step: ClassVar[int] = 1
     order: ClassVar[int] = 3
     sign: ClassVar[str] = "~"
     user_id: str
-    email: str
     capacity: Change | None = None
     fields: dict[str, Change] = Field(default_factory=dict)  # custom field name -> change
 
     @property
     def identity(self) -> str:
         return f"profile|{self.user_id}"
-
-    @property
-    def target(self) -> str:
-        return self.email
-
-    @property
-    def subjects(self) -> tuple[str, ...]:
-        return (self.email,)
 
     def describe(self) -> str:
         return f"{self.email}: {self.line()}"

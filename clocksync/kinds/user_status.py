@@ -7,27 +7,28 @@ from typing import ClassVar, Literal
 
 from clocksync.apply.view import LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
-from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done, stale
+from clocksync.kinds.base import (
+    READY,
+    Action,
+    Answer,
+    Handler,
+    UndoContext,
+    UserAction,
+    Verdict,
+    done,
+    stale,
+)
 from clocksync.model import MemberStatus, email_key
 
 
-class _StatusAction(Action):
+class _StatusAction(UserAction):
     status_after: ClassVar[MemberStatus]
     status_before: ClassVar[MemberStatus]
     user_id: str
-    email: str
 
     @property
     def identity(self) -> str:
         return f"status|{self.user_id}|{self.status_after.value}"
-
-    @property
-    def target(self) -> str:
-        return self.email
-
-    @property
-    def subjects(self) -> tuple[str, ...]:
-        return (self.email,)
 
     def describe(self) -> str:
         verb = "deactivate" if self.status_after is MemberStatus.INACTIVE else "reactivate"
@@ -66,23 +67,14 @@ class ActivateUser(_StatusAction):
         return [DeactivateUser(user_id=self.user_id, email=self.email, reason="undo: the run reactivated them")], []
 
 
-class InviteUser(Action):
+class InviteUser(UserAction):
     kind: Literal["invite_user"] = "invite_user"
     order: ClassVar[int] = 1
-    email: str
     send_email: bool = True
 
     @property
     def identity(self) -> str:
         return f"invite|{email_key(self.email)}"
-
-    @property
-    def target(self) -> str:
-        return self.email
-
-    @property
-    def subjects(self) -> tuple[str, ...]:
-        return (self.email,)
 
     def describe(self) -> str:
         return f"invite {self.email} to the workspace" + ("" if self.send_email else " (no email)")
