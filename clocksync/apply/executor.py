@@ -2,10 +2,10 @@
 
 Before any write: the plan's workspace, the safety thresholds, the confirmation for destructive
 actions, preflight, and the per-workspace lock. Then the run folder is started and every object
-the plan touches is saved whole (``runlog``). Phase by phase (updates, cleanup) and step by step
-inside a phase, each action is judged by its kind's handler against the live view: already at
-the target -> "already in place"; at the expected value -> written; anything else -> "stale",
-not written.
+the plan touches is saved whole (``runlog``). Phase by phase (updates, then cleanup), each action
+as soon as the actions it depends on are done, is judged by its kind's handler against the live
+view: already at the target -> "already in place"; at the expected value -> written; anything
+else -> "stale", not written.
 
 A write that fails is *settled*: the workspace is re-read (a read begun after the failure) and
 the handler's verdict decides. Done -> applied. Not done and the failure was transient (429, 5xx,
@@ -290,13 +290,31 @@ class _Executor:
         self.run_log.save_before({ref_text(ref): snap for ref, snap in self.before.items()},
                                  self.view.names_of(self.before))
         for phase in PHASES:
-            for step in sorted({a.step for a in actions if a.phase == phase}):
-                # A TaskGroup: should one action raise (a bug), the others are cancelled and waited
-                # for, so the run never ends with writes left running unattended.
-                async with asyncio.TaskGroup() as group:
-                    for action in actions:
-                        if action.phase == phase and action.step == step:
-                            group.create_task(self.run_one(action))
+            await self.run_phase([a for a in actions if a.phase == phase])
+
+    async def run_phase(self, batch: list[Action]) -> None:
+        """Run a phase's actions, each as soon as the actions it depends on are finished.
+
+        Phases are barriers (every "updates" action ends before any "cleanup" one starts: make
+        before break); inside a phase only the plan's own dependencies order the work, so the
+        requests keep flowing instead of draining at each step. A TaskGroup: should one action
+        raise (a bug), the others are cancelled and waited for, so the run never ends with writes
+        left running unattended.
+        """
+        finished = {a.id: asyncio.Event() for a in batch}
+
+        async def when_ready(action: Action) -> None:
+            for dep in action.depends_on:
+                if dep in finished:
+                    await finished[dep].wait()
+            try:
+                await self.run_one(action)
+            finally:
+                finished[action.id].set()
+
+        async with asyncio.TaskGroup() as group:
+            for action in batch:
+                group.create_task(when_ready(action))
 
     async def run_one(self, action: Action) -> None:
         self.finish(await self.decide(action))

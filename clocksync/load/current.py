@@ -164,8 +164,9 @@ async def load_current(
     self_id: str | None = None,
 ) -> CurrentState:
     """Read the workspace. Profiles are read for members whose email key is in ``profile_keys``
-    (skipping inactive ones) and for every id in ``profile_ids``. ``self_id`` (the key's user, when
-    preflight already read it) saves a request.
+    (skipping inactive ones) and for every id in ``profile_ids``: those are known in advance, so
+    they are read concurrently with the lists rather than after them. ``self_id`` (the key's user,
+    when preflight already read it) saves a request.
     """
     # Tasks rather than one gather so that each result keeps its type.
     me_task = asyncio.create_task(_self_id(client, self_id))
@@ -175,7 +176,8 @@ async def load_current(
     holidays_task = asyncio.create_task(client.list_holidays())
     policies_task = asyncio.create_task(client.list_time_off_policies())
     owners_task = asyncio.create_task(client.find_owners())
-    tasks = [me_task, users_task, groups_task, fields_task, holidays_task, policies_task, owners_task]
+    known_task = asyncio.create_task(load_profiles(client, set(profile_ids), progress))
+    tasks = [me_task, users_task, groups_task, fields_task, holidays_task, policies_task, owners_task, known_task]
     try:
         await asyncio.gather(*tasks)
     finally:
@@ -193,10 +195,11 @@ async def load_current(
     reading = roles_from(users, groups)
     warnings += reading.warnings
     wanted_keys = set(profile_keys)
-    ids = {m.id for m in members.values() if m.key in wanted_keys and m.status.manageable}
-    ids |= {i for i in profile_ids if i in members}
-    profiles, profile_warnings = await load_profiles(client, ids, progress)
-    warnings += profile_warnings
+    known, known_warnings = known_task.result()
+    ids = {m.id for m in members.values() if m.key in wanted_keys and m.status.manageable} - set(known)
+    profiles, profile_warnings = await load_profiles(client, ids, progress) if ids else ({}, [])
+    profiles.update((uid, p) for uid, p in known.items() if uid in members)
+    warnings += known_warnings + profile_warnings
     protected: dict[str, list[str]] = {}
     for holiday in holidays:
         for group_id in holiday.user_group_ids:
