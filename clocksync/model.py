@@ -164,16 +164,19 @@ class Profile:
     capacity_seconds: int | None
     capacity_text: str | None
     raw: MappingProxyType[str, Any]  # custom field id -> value as sent by the API (USER-sourced only)
+    # Comparable text per field id: what the user sees (workspace defaults included). Derived from
+    # ``raw`` when not given.
     shown: MappingProxyType[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
     working_days: tuple[str, ...] | None = None
     week_start: str | None = None
 
+    def __post_init__(self) -> None:
+        if not self.shown and self.raw:
+            object.__setattr__(self, "shown", MappingProxyType({fid: value_text(v) for fid, v in self.raw.items()}))
+
     @property
     def values(self) -> MappingProxyType[str, str | None]:
-        """Comparable text per field id: what the user sees (workspace defaults included)."""
-        if self.shown:
-            return self.shown
-        return MappingProxyType({fid: value_text(v) for fid, v in self.raw.items()})
+        return self.shown
 
 
 @dataclass(frozen=True)

@@ -135,9 +135,15 @@ class Action(BaseModel):
         """
         return [], [f"{self.describe()}: cannot be undone through the API"]
 
+    def model_post_init(self, context: Any) -> None:
+        """An action made without an id gets the one derived from its identity (read ones keep theirs)."""
+        if not self.id:
+            digest = hashlib.sha256(self.identity.encode()).hexdigest()[:10]
+            object.__setattr__(self, "id", f"{self.kind_name}-{digest}")
+
     def with_id(self) -> Action:
-        digest = hashlib.sha256(self.identity.encode()).hexdigest()[:10]
-        return self.model_copy(update={"id": f"{self.kind_name}-{digest}"})
+        """The action with its id (every action has it from construction; kept for readability)."""
+        return self
 
     def sort_key(self) -> tuple[int, int, int, str, str, str]:
         """Deterministic order: phase, step, kind, target, what it does, id."""

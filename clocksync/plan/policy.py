@@ -43,6 +43,8 @@ class Exceptions:
 
     def ignores(self, email: str, what: str) -> bool:
         """Whether ``what`` (a keyword or a field's name) is left alone for this user."""
+        if not self.ignored:
+            return False
         found = self.ignored.get(email_key(email), set())
         key = what if what in EXCEPTION_KEYWORDS else name_key(what)
         return key in found or (what not in EXCEPTION_KEYWORDS and "fields" in found)
