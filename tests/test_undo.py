@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from clocksync.apply.executor import apply_plan
@@ -154,4 +153,3 @@ def test_undo_reads_only_the_run_folder(harness: EmulatorHarness, workdir: Path)
     assert plan.checksum == plan.body_checksum() and plan.actions
     assert run_cli(harness, "undo").exit_code == 0
     assert harness.transport.operations == operations, "no request at all"
-    assert isinstance(httpx, object)
