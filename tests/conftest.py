@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import secrets
 import shutil
@@ -105,3 +106,9 @@ def run_cli(harness: EmulatorHarness, *args: str, env: dict[str, str] | None = N
     runner = CliRunner()
     return runner.invoke(cli, list(args), obj={"transport": harness.transport},
                          env={**harness.env(), **(env or {})}, input=input, catch_exceptions=False)
+
+
+def error_rows(path: Path = Path("sync_error_log.csv")) -> list[dict[str, str]]:
+    """The rows of an apply's error audit CSV (in the working directory unless a path is given)."""
+    with path.open() as handle:
+        return list(csv.DictReader(handle))

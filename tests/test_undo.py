@@ -14,9 +14,11 @@ import pytest
 
 from clocksync.apply.executor import apply_plan
 from clocksync.apply.runlog import list_runs
+from clocksync.apply.verify import NOT_IN_EFFECT
+from clocksync.emulator.variants import Answers
 from clocksync.plan.file import load_plan
 from clocksync.undo import build_undo
-from tests.conftest import EmulatorHarness, make_harness, run_cli
+from tests.conftest import EmulatorHarness, error_rows, make_harness, run_cli
 from tests.facts import facts
 
 FULL = ("--deactivate-missing", "--delete-unmanaged-groups")
@@ -153,3 +155,41 @@ def test_undo_reads_only_the_run_folder(harness: EmulatorHarness, workdir: Path)
     assert plan.checksum == plan.body_checksum() and plan.actions
     assert run_cli(harness, "undo").exit_code == 0
     assert harness.transport.operations == operations, "no request at all"
+
+
+@pytest.mark.parametrize("variant", ["null-value-kept", "null-value-refused"])
+def test_undo_where_null_does_not_clear_a_field_fails_loudly_and_loses_nothing(
+        harness: EmulatorHarness, workdir: Path, variant: str) -> None:
+    """Undo clears the Global IDs the run set by sending null. Where the API keeps the value or refuses
+    null (API-NOTES section 12: unverified), the apply exits 1 naming each user and the field, the
+    values are as the run left them (nothing lost), and the rest of the undo lands."""
+    before = facts(harness.state)
+    assert run_cli(harness, "plan", "users.csv").exit_code == 0
+    assert run_cli(harness, "apply", "plans/plan.json").exit_code == 0
+    applied = facts(harness.state)
+    harness.state.answers = Answers().with_variants([variant])
+    assert run_cli(harness, "undo").exit_code == 0
+    result = run_cli(harness, "apply", "plans/undo.json", "--confirm", "I UNDERSTAND")
+    assert result.exit_code == 1, result.output
+
+    after = facts(harness.state)
+    given = {email for email, user in applied["users"].items() if "Global ID" in user["fields"]}
+    assert len(given) >= 9
+    ids = {e: after["users"][e]["fields"]["Global ID"] for e in given}
+    assert ids == {e: applied["users"][e]["fields"]["Global ID"] for e in given}, "no value lost"
+    if variant == "null-value-kept":  # the PATCH landed but for the null: capacities and Company are back
+        assert {e: {**after["users"][e], "fields": {k: v for k, v in after["users"][e]["fields"].items()
+                                                    if k != "Global ID"}} for e in given} == \
+            {e: before["users"][e] for e in given}
+    else:  # the PATCH was refused whole: the profile is as the run left it
+        assert {e: after["users"][e] for e in given} == {e: applied["users"][e] for e in given}
+    assert (after["groups"], after["roles"]) == (before["groups"], before["roles"]), "the rest was taken back"
+
+    rows = [r for r in error_rows() if r["kind"] == "update_profile" or r["target"].startswith("profile of ")]
+    assert {r["target"].removeprefix("profile of ") for r in rows} == given
+    if variant == "null-value-kept":  # answered 200: verification finds the value still there
+        assert {(r["kind"], r["outcome"]) for r in rows} == {("verify", NOT_IN_EFFECT)}
+        assert all("fields.Global ID" in r["message"] for r in rows)
+    else:  # a definite refusal: failed with the API's message, the planned values in the row
+        assert {(r["outcome"], r["http_status"]) for r in rows} == {("failed", "400")}
+        assert all("must not be null" in r["message"] and "Global ID=(unset)" in r["after"] for r in rows)

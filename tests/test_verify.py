@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from clocksync.apply.verify import COLLATERAL, NOT_IN_EFFECT, UNEXPECTED, Discrepancy, compare
-from tests.conftest import EmulatorHarness, run_cli
+from tests.conftest import EmulatorHarness, error_rows, run_cli
 
 PROFILE = {"capacity_seconds": 28800, "fields": {"Company": "Acme", "Cost center": "CC-7"}}
 
@@ -38,11 +37,6 @@ def test_compare(before: Any, expected: Any, found: Any, problems: list[Discrepa
     assert compare(before, expected, found) == problems
 
 
-def _errors(path: Path = Path("sync_error_log.csv")) -> list[dict[str, str]]:
-    with path.open() as handle:
-        return list(csv.DictReader(handle))
-
-
 def test_collateral_change_on_patch_is_caught_and_named(harness: EmulatorHarness, workdir: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The emulator changes a second field on every PATCH: apply must say so and exit 1."""
@@ -60,7 +54,7 @@ def test_collateral_change_on_patch_is_caught_and_named(harness: EmulatorHarness
     result = run_cli(harness, "apply", "plans/plan.json")
     assert result.exit_code == 1
     assert "collateral change" in result.output
-    rows = [r for r in _errors() if r["kind"] == "verify"]
+    rows = [r for r in error_rows() if r["kind"] == "verify"]
     maria = [r for r in rows if r["target"] == "profile of maria.garcia@example.com"]
     assert maria and maria[0]["outcome"] == COLLATERAL
     assert "fields.Country" in maria[0]["message"]
@@ -78,7 +72,7 @@ def test_a_write_answered_ok_that_did_nothing_fails_verification(harness: Emulat
     monkeypatch.setattr(state, "add_member", add_nothing)
     result = run_cli(harness, "apply", "plans/plan.json")
     assert result.exit_code == 1
-    rows = _errors()
+    rows = error_rows()
     assert not [r for r in rows if r["outcome"] in (COLLATERAL, UNEXPECTED)], "only the adds failed"
     failed = [r for r in rows if r["outcome"] == NOT_IN_EFFECT]
     assert failed and all(r["kind"] == "verify" for r in failed)

@@ -415,7 +415,9 @@ class WorkspaceState:
         for item in updates:
             if not isinstance(item, dict) or item.get("customFieldId") not in self.ws.fields:
                 raise _bad("Custom field doesn't belong to Workspace")
+            self._check_value(item.get("value"))
         # Validated everything: now apply, so a bad body changes nothing.
+        kept = dict(user.custom_values)
         if self.answers.profile_patch_replaces:  # the body is the whole profile: what is not sent is cleared
             user.work_capacity = body.get("workCapacity", "PT0S")
             user.working_days = list(body.get("workingDays", []))
@@ -428,12 +430,23 @@ class WorkspaceState:
         if "weekStart" in body:
             user.week_start = body["weekStart"]
         for item in updates:
-            if item.get("value") is None or item.get("value") == "":
-                user.custom_values.pop(item["customFieldId"], None)
-            else:
-                user.custom_values[item["customFieldId"]] = item["value"]
+            self._store_value(user, item["customFieldId"], item.get("value"), kept)
         self._changed()
         return self.render_profile(user)
+
+    def _check_value(self, value: Any) -> None:
+        if value is None and self.answers.null_value_refused:
+            raise _bad("value must not be null")
+
+    def _store_value(self, user: User, field_id: str, value: Any, kept: dict[str, Any]) -> None:
+        """Set one USER field's value; null or "" clears it, unless null is read as "leave it"."""
+        if value is None and self.answers.null_value_kept:
+            if field_id in kept:
+                user.custom_values[field_id] = kept[field_id]
+        elif value is None or value == "":
+            user.custom_values.pop(field_id, None)
+        else:
+            user.custom_values[field_id] = value
 
     def list_fields(self, entity_type: str | None, status: str | None, name: str | None) -> list[dict[str, Any]]:
         out = []
@@ -474,10 +487,11 @@ class WorkspaceState:
         f = self.ws.fields.get(field_id)
         if f is None or f.entity_type != "USER":
             raise _bad("Custom field doesn't belong to Workspace")
-        user.custom_values[field_id] = body.get("value")
+        self._check_value(body.get("value"))
+        self._store_value(user, field_id, body.get("value"), dict(user.custom_values))
         self._changed()
         return {"customFieldId": f.id, "customFieldName": f.name, "customFieldType": f.type,
-                "userId": user.id, "value": user.custom_values[field_id]}
+                "userId": user.id, "value": user.custom_values.get(field_id)}
 
     # ------------------------------------------------------------------ groups
 
