@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.workload import bench_config_yaml, generate
-from clocksync.apply.executor import ApplySettings, apply_plan
+from clocksync.apply.executor import apply_plan
+from clocksync.apply.report import ApplySettings
 from clocksync.clockify.client import RetryPolicy
 from clocksync.config import load_config
 from clocksync.emulator.app import EmulatorOptions

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from clocksync.apply.executor import ApplySettings, apply_plan
+from clocksync.apply.executor import apply_plan
+from clocksync.apply.report import ApplySettings
 from clocksync.config import load_config
 from clocksync.durations import parse_duration
 from clocksync.emulator.app import EmulatorOptions

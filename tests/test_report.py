@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.workload import offline_plan
-from clocksync.apply.executor import ActionResult, ApplyReport, Outcome
+from clocksync.apply.report import ActionResult, ApplyReport, Outcome
 from clocksync.plan.file import Plan, load_plan
 from clocksync.render import render_apply_html, render_html, render_markdown
 from clocksync.render.assets import SCRIPT

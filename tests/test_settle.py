@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clocksync.apply.executor import ApplyReport, ApplySettings, Outcome, apply_plan
+from clocksync.apply.executor import apply_plan
+from clocksync.apply.report import ApplyReport, ApplySettings, Outcome
 from clocksync.kinds import Action
 from clocksync.kinds.base import Change
 from clocksync.kinds.group import CreateGroup

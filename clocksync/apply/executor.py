@@ -7,11 +7,8 @@ as soon as the actions it depends on are done, is judged by its kind's handler a
 view: already at the target -> "already in place"; at the expected value -> written; anything
 else -> "stale", not written.
 
-A write that fails is *settled*: the workspace is re-read (a read begun after the failure) and
-the handler's verdict decides. Done -> applied. Not done and the failure was transient (429, 5xx,
-timeout, dropped connection) -> written again after a backoff, for as long as the run's retry
-budget lasts. Not done and the API refused it -> failed, except on an object this run created
-moments earlier, where the refusal may be the API lagging: retried for a bounded window.
+A write that fails is *settled* (``settle``): the workspace is re-read and the handler's verdict
+decides, within the run's retry budget.
 
 After the run every object an applied action touched is compared whole with what the run
 expected (``verify``): a write's own answer where the API returns the object, else one re-read.
@@ -23,35 +20,31 @@ The executor knows no kind of action: ``clocksync.kinds`` holds that.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
-import random
 import time
-from collections import ChainMap
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from clocksync.apply.audit import AuditLog, AuditRow
 from clocksync.apply.lock import workspace_lock
+from clocksync.apply.report import (
+    ActionResult,
+    ApplyReport,
+    ApplySettings,
+    Outcome,
+    ProgressCallback,
+    VerificationProblem,
+)
 from clocksync.apply.runlog import RunLog
+from clocksync.apply.settle import Settler
 from clocksync.apply.verify import NOT_IN_EFFECT, Discrepancy, compare, describe_values
 from clocksync.apply.view import LiveView, Ref, Snapshot, ref_text
 from clocksync.clockify.client import ClockifyClient
-from clocksync.errors import (
-    ApiShapeError,
-    ApiStatusError,
-    ClockifyError,
-    ConfirmationRequired,
-    RateLimitedError,
-    WorkspaceMismatch,
-)
-from clocksync.kinds import Action, Handler, handler_for
+from clocksync.errors import ClockifyError, ConfirmationRequired, WorkspaceMismatch
+from clocksync.kinds import Action, handler_for
 from clocksync.kinds.base import PHASES, State
-from clocksync.load.current import load_current, load_profiles
-from clocksync.model import CurrentState
+from clocksync.load.current import load_current
 from clocksync.plan.file import Plan
 from clocksync.plan.safety import check_thresholds
 from clocksync.preflight import preflight
@@ -59,82 +52,6 @@ from clocksync.preflight import preflight
 logger = logging.getLogger(__name__)
 
 CONFIRM_TEXT = "I UNDERSTAND"
-
-
-class Outcome(enum.Enum):
-    APPLIED = "applied"
-    ALREADY = "already in place"
-    STALE = "stale"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-    @property
-    def ok(self) -> bool:
-        return self in (Outcome.APPLIED, Outcome.ALREADY)
-
-
-@dataclass(frozen=True)
-class ApplySettings:
-    """How hard apply tries. Seconds are wall-clock seconds of the run."""
-
-    retry_budget: float = 900.0  # how long the run keeps settling writes that meet transient faults
-    consistency_window: float = 30.0  # how long a refusal on an object created in this run may be lag
-    backoff_initial: float = 0.5
-    backoff_max: float = 30.0
-
-
-@dataclass
-class ActionResult:
-    action: Action
-    outcome: Outcome
-    message: str = ""
-    http_status: int | None = None
-    created_id: str | None = None
-
-
-@dataclass(frozen=True)
-class VerificationProblem:
-    """An object that, after the run, is not what the run expected."""
-
-    ref: Ref
-    description: str  # e.g. "profile of maria@example.com"
-    action_ids: tuple[str, ...]  # the applied actions that touched it
-    discrepancy: Discrepancy
-    expected_text: str
-    found_text: str
-
-    @property
-    def message(self) -> str:
-        d = self.discrepancy
-        return (f"{self.description}: {d.field}: {d.kind}: expected {self.expected_text}, found {self.found_text}")
-
-
-@dataclass
-class ApplyReport:
-    results: list[ActionResult]
-    run_id: str
-    run_dir: Path | None = None
-    resumed_from: str | None = None  # the run of this plan that was interrupted, which this one finishes
-    resumed: int = 0  # actions that interrupted run had finished
-    verified: int = 0  # objects compared whole after the run
-    verification: list[VerificationProblem] = field(default_factory=list)
-    log_dir: Path = Path(".")
-    requests: int = 0
-    writes: int = 0
-    rate: float = 0.0  # the client's rate at the end (the adaptive rate it settled on)
-
-    @property
-    def ok(self) -> bool:
-        return all(r.outcome.ok for r in self.results) and not self.verification
-
-    def count(self, outcome: Outcome) -> int:
-        return sum(1 for r in self.results if r.outcome is outcome)
-
-    def problems(self) -> list[ActionResult]:
-        return [r for r in self.results if not r.outcome.ok]
-
-
-ProgressCallback = Callable[[ActionResult, int, int], None]
 
 
 async def apply_plan(
@@ -172,12 +89,6 @@ async def apply_plan(
         return await executor.run()
 
 
-def _definite(error: ClockifyError) -> bool:
-    """A refusal the API means (4xx), as opposed to a fault worth trying again (429, 5xx, no answer)."""
-    return (isinstance(error, ApiStatusError) and not isinstance(error, RateLimitedError)
-            and error.status is not None and 400 <= error.status < 500 and error.status != 408)
-
-
 class _Executor:
     def __init__(self, client: ClockifyClient, plan: Plan, log_dir: Path, self_id: str, settings: ApplySettings,
                  progress: ProgressCallback | None, sleep: Callable[[float], Awaitable[None]],
@@ -192,61 +103,15 @@ class _Executor:
         self.clock = clock
         self.plan_file = plan_file
         self.results: dict[str, ActionResult] = {}
-        self.observed: dict[Ref, Snapshot | None] = {}  # objects as write answers showed them
         self.before: dict[Ref, Snapshot | None] = {}
         self.view: LiveView
         self.extra_protected = {p.id for p in plan.protected_groups}
-        self.reads_begun = 0  # list re-reads started; see fresh_lists
-        self.lists_as_of = 0  # the latest re-read that has finished
-        self.lists: CurrentState | None = None
-        self.lists_lock = asyncio.Lock()
-        self.deadline = clock() + settings.retry_budget
         self.audit = AuditLog(log_dir)
         self.requests_at_start = client.stats.requests
         self.writes_at_start = client.stats.writes
         self.run_log: RunLog
+        self.settler: Settler
         self.verified = 0
-
-    # ------------------------------------------------------------------ reading
-
-    async def read_view(self, profile_ids: set[str]) -> LiveView:
-        state = await load_current(self.client, profile_ids=profile_ids, self_id=self.self_id)
-        return LiveView.from_state(state, self.extra_protected)
-
-    async def fresh_lists(self, ticket: int) -> CurrentState:
-        """Users, roles and groups from a read begun after ``ticket`` was taken.
-
-        Take the ticket (``self.reads_begun``) when a write fails: only a read begun after the
-        failure can show that write's effect, so concurrent failures share one such read.
-        """
-        async with self.lists_lock:
-            if self.lists is not None and self.lists_as_of > ticket:
-                return self.lists
-            self.reads_begun += 1
-            begun = self.reads_begun
-            self.lists = await load_current(self.client, self_id=self.self_id)
-            self.lists_as_of = begun
-            return self.lists
-
-    async def reread(self, action: Action, handler: Handler[Any], ticket: int) -> LiveView:
-        """A view to judge ``action`` by again after a failed write.
-
-        Profiles the handler names are read into the main view (each belongs to one action, so no
-        other write races it); everything else is judged on fresh lists.
-        """
-        profile_ids = handler.profiles_to_reread(action)
-        if profile_ids:
-            profiles, _ = await load_profiles(self.client, profile_ids)
-            for user_id in profile_ids:
-                if user_id in profiles:
-                    self.view.profiles[user_id] = profiles[user_id]
-                else:  # unreadable now: the verdict reports the action as stale
-                    self.view.profiles.pop(user_id, None)
-            return self.view
-        fresh = LiveView.from_state(await self.fresh_lists(ticket), self.extra_protected)
-        fresh.profiles = ChainMap({}, self.view.profiles)
-        fresh.created = self.view.created
-        return fresh
 
     # ------------------------------------------------------------------ running
 
@@ -284,7 +149,10 @@ class _Executor:
     async def apply_all(self) -> None:
         actions = self.plan.actions
         profile_ids = {uid for a in actions for uid in handler_for(a).profiles_to_reread(a)}
-        self.view = await self.read_view(profile_ids)
+        state = await load_current(self.client, profile_ids=profile_ids, self_id=self.self_id)
+        self.view = LiveView.from_state(state, self.extra_protected)
+        self.settler = Settler(self.client, self.view, self_id=self.self_id, protected=self.extra_protected,
+                               settings=self.settings, sleep=self.sleep, clock=self.clock)
         refs = [ref for a in actions for ref in handler_for(a).touches(a, self.view)]
         self.before = self.view.snapshots(refs)
         self.run_log.save_before({ref_text(ref): snap for ref, snap in self.before.items()},
@@ -349,73 +217,7 @@ class _Executor:
         if verdict.state is State.STALE:
             return ActionResult(action, Outcome.STALE, f"changed since the plan: {verdict.reason}")
         self.run_log.record(action.id, "started")
-        return await self.settle(action, handler)
-
-    async def backoff(self, attempt: int) -> None:
-        wait = min(self.settings.backoff_initial * 2 ** min(attempt - 1, 16), self.settings.backoff_max)
-        await self.sleep(wait + random.uniform(0, self.settings.backoff_initial))
-
-    async def settle(self, action: Action, handler: Handler[Any]) -> ActionResult:
-        """Write, and when the write fails, find out what happened and act on it (see the module doc)."""
-        started = self.clock()
-        lag_until: float | None = None
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                answer = await handler.write(action, self.view, self.client)
-            except ClockifyError as exc:
-                error = exc
-            else:
-                handler.effect(action, self.view, answer.created_id)
-                self.observed.update(answer.observed)
-                note = f"applied on attempt {attempt}" if attempt > 1 else ""
-                return ActionResult(action, Outcome.APPLIED, note, created_id=answer.created_id)
-            logger.info("settle: %s after %s; re-reading", error, action.id)
-            if isinstance(error, ApiShapeError):
-                return ActionResult(action, Outcome.FAILED, f"the answer could not be read: {error}")
-            fresh = await self.reread_until_read(action, handler)
-            if isinstance(fresh, ActionResult):
-                return fresh
-            verdict = handler.verdict(action, fresh)
-            if verdict.state is State.DONE:
-                created = handler.created_in(action, fresh)
-                handler.effect(action, self.view, created)
-                return ActionResult(action, Outcome.APPLIED, f"confirmed by re-reading after: {error}",
-                                    error.status, created_id=created)
-            lagging = _definite(error) and handler.may_lag(action, self.view)
-            if verdict.state is State.STALE and not lagging:
-                return ActionResult(action, Outcome.STALE, f"changed since the plan: {verdict.reason}", error.status)
-            now = self.clock()
-            if _definite(error):
-                if not lagging:
-                    return ActionResult(action, Outcome.FAILED, f"refused by the API: {error}", error.status)
-                lag_until = lag_until if lag_until is not None else now + self.settings.consistency_window
-                if now >= lag_until:
-                    return ActionResult(action, Outcome.FAILED, (
-                        f"refused by the API for {self.settings.consistency_window:g} s after the object was created "
-                        f"in this run (eventual consistency window ran out): {error}"), error.status)
-            elif now >= self.deadline:
-                return ActionResult(action, Outcome.FAILED, (
-                    f"gave up: the run's retry budget ({self.settings.retry_budget:g} s) ran out after {attempt} "
-                    f"attempt(s) in {now - started:.1f} s; last error: {error}"), error.status)
-            await self.backoff(attempt)
-
-    async def reread_until_read(self, action: Action, handler: Handler[Any]) -> LiveView | ActionResult:
-        """Re-read for ``action``; transient read failures are retried within the run's budget."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await self.reread(action, handler, self.reads_begun)
-            except ApiShapeError as exc:
-                return ActionResult(action, Outcome.FAILED, f"the workspace could not be read: {exc}")
-            except ClockifyError as exc:
-                if self.clock() >= self.deadline:
-                    return ActionResult(action, Outcome.FAILED, (
-                        "gave up: the run's retry budget ran out before the outcome of the write could be read "
-                        f"back; it may or may not have been applied: {exc}"), exc.status)
-                await self.backoff(attempt)
+        return await self.settler.settle(action, handler)
 
     # ------------------------------------------------------------------ verification
 
@@ -428,8 +230,9 @@ class _Executor:
         for action in applied:
             for ref in handler_for(action).touches(action, self.view):
                 touching.setdefault(ref, []).append(action.id)
-        unseen = [ref for ref in touching if ref not in self.observed]
-        found: dict[Ref, Snapshot | None] = {ref: self.observed[ref] for ref in touching if ref in self.observed}
+        observed = self.settler.observed  # objects as write answers showed them
+        unseen = [ref for ref in touching if ref not in observed]
+        found: dict[Ref, Snapshot | None] = {ref: observed[ref] for ref in touching if ref in observed}
         if unseen:
             profile_ids = {ident for kind, ident in unseen if kind == "profile"}
             try:

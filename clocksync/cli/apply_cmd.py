@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from clocksync.apply.executor import CONFIRM_TEXT, ApplyReport, ApplySettings, Outcome, apply_plan
+from clocksync.apply.executor import CONFIRM_TEXT, apply_plan
+from clocksync.apply.report import ApplyReport, ApplySettings, Outcome
 from clocksync.cli.common import (
     Progress,
     config_of,

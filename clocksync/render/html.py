@@ -21,7 +21,7 @@ from clocksync.render.assets import SCRIPT, STYLE
 from clocksync.render.sections import ROLE_OF_SIGN, Entry, sections
 
 if TYPE_CHECKING:
-    from clocksync.apply.executor import ActionResult, ApplyReport
+    from clocksync.apply.report import ActionResult, ApplyReport
 
 COLLAPSE_OVER = 50  # sections with more entries than this start collapsed
 CHANGES = ("add", "change", "remove")
