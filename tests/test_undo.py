@@ -16,10 +16,11 @@ from clocksync.apply.executor import apply_plan
 from clocksync.apply.runlog import list_runs
 from clocksync.apply.verify import NOT_IN_EFFECT
 from clocksync.emulator.variants import Answers
-from clocksync.plan.file import load_plan
+from clocksync.plan.file import Plan, load_plan
 from clocksync.undo import build_undo
 from tests.conftest import EmulatorHarness, error_rows, make_harness, run_cli
 from tests.facts import facts
+from tests.test_resume import KillAfterWrites, Killed
 
 FULL = ("--deactivate-missing", "--delete-unmanaged-groups")
 
@@ -76,21 +77,25 @@ def test_a_value_changed_between_apply_and_undo_is_stale_and_left_alone(harness:
     assert john.work_capacity == "PT8H", "the rest was taken back"
 
 
-def test_undo_of_a_killed_run_takes_back_what_it_wrote(workdir: Path) -> None:
-    """Killed after a few writes: the undo restores exactly what landed, in-flight writes included."""
-    from tests.test_resume import KillAfterWrites, Killed
-
-    h = make_harness()
-    before = facts(h.state)
+def killed_apply(h: EmulatorHarness, writes: int) -> Plan:
+    """Plan the full sync and apply it until the transport dies after ``writes`` writes (a kill)."""
     assert run_cli(h, "plan", "users.csv", *FULL).exit_code == 0
     plan = load_plan(Path("plans/plan.json"))
 
     async def killed_run() -> None:
-        async with h.client(transport=KillAfterWrites(h.transport, 12)) as client:
+        async with h.client(transport=KillAfterWrites(h.transport, writes)) as client:
             await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=Path("."))
 
     with pytest.raises((Killed, BaseExceptionGroup)):
         asyncio.run(killed_run())
+    return plan
+
+
+def test_undo_of_a_killed_run_takes_back_what_it_wrote(workdir: Path) -> None:
+    """Killed after a few writes: the undo restores exactly what landed, in-flight writes included."""
+    h = make_harness()
+    before = facts(h.state)
+    killed_apply(h, writes=12)
     assert facts(h.state) != before
     [run] = list_runs(Path("."))
     assert not run.finished
@@ -102,18 +107,8 @@ def test_undo_of_a_killed_run_takes_back_what_it_wrote(workdir: Path) -> None:
 
 
 def test_snapshot_of_a_killed_run_is_complete_for_what_it_wrote(workdir: Path) -> None:
-    from tests.test_resume import KillAfterWrites, Killed
-
     h = make_harness()
-    assert run_cli(h, "plan", "users.csv", *FULL).exit_code == 0
-    plan = load_plan(Path("plans/plan.json"))
-
-    async def killed_run() -> None:
-        async with h.client(transport=KillAfterWrites(h.transport, 5)) as client:
-            await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=Path("."))
-
-    with pytest.raises((Killed, BaseExceptionGroup)):
-        asyncio.run(killed_run())
+    plan = killed_apply(h, writes=5)
     [run] = list_runs(Path("."))
     objects, names = run.before()
     written = [a for a in plan.actions if a.id in run.outcomes]
