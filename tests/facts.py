@@ -17,7 +17,8 @@ def facts(state: WorkspaceState) -> dict[str, Any]:
     group = {g.id: g.name for g in ws.groups.values()}
     users = {u.email: {"capacity": parse_duration(u.work_capacity), "days": list(u.working_days),
                        "week": u.week_start, "status": u.membership_status,
-                       "fields": {field[k]: v for k, v in u.custom_values.items() if k in field}}
+                       "fields": {field[k]: v for k, v in u.custom_values.items()
+                                  if k in field and v is not None and v != ""}}
              for u in ws.users.values()}
     groups = {g.name: sorted(email[i] for i in g.user_ids) for g in ws.groups.values()}
     roles = {(email[r.user_id], r.role, "group" if r.via_group else "user" if r.entity_id in email else "project",

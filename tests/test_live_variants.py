@@ -45,6 +45,9 @@ def workspace() -> tuple[WorkspaceState, str]:
     cost = CustomField(id=state.new_id(), name="Cost center")  # a USER field clocksync does not map
     ws.fields[cost.id] = cost
     ws.users[ids["maria.garcia@example.com"]].custom_values[cost.id] = "CC-7"  # her capacity and Global ID change
+    desk = CustomField(id=state.new_id(), name="Desk")  # listed on her profile with no value: never sent as null
+    ws.fields[desk.id] = desk
+    ws.users[ids["maria.garcia@example.com"]].custom_values[desk.id] = None
     ws.users[ids["li.wei@example.com"]].custom_values[cost.id] = "CC-9"
     ws.users[ids["li.wei@example.com"]].working_days = ["MONDAY", "TUESDAY", "WEDNESDAY"]
     for n in range(1, 7):  # listed before "Book club": it lands on a late page when pages are capped

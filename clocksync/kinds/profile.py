@@ -102,6 +102,10 @@ class UpdateProfile(UserAction):
         return tuple(changes)
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
 def _capacity_matches(text: str | None, seconds: int | None) -> bool:
     if text is None:
         return seconds is None
@@ -168,8 +172,13 @@ class ProfileHandler(Handler[UpdateProfile]):
 
     async def write(self, action: UpdateProfile, view: LiveView, client: ClockifyClient) -> Answer:
         target = self.expected(action, view)
+        # Every value the user is to have, and null only where the plan clears a value: a field the
+        # API lists with no value is left out (the same under merge and replace), so whether the API
+        # accepts null matters only to a planned clear.
+        clears = {view.fields[name_key(name)] for name, change in action.fields.items() if _empty(change.after)}
+        values = {fid: value for fid, value in target.raw.items() if fid in clears or not _empty(value)}
         wire = await client.update_member_profile(
-            action.user_id, work_capacity=target.capacity_text, custom_fields=dict(target.raw),
+            action.user_id, work_capacity=target.capacity_text, custom_fields=values,
             working_days=list(target.working_days) if target.working_days is not None else None,
             week_start=target.week_start)
         answer = Answer()
