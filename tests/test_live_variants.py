@@ -33,8 +33,8 @@ from tests.facts import facts
 
 PAGE_CAP = 3
 EACH = ["profile-patch-replaces", f"page-cap={PAGE_CAP}", "group-grant-lag=0.2", "remove-nonmember-ok",
-        "duplicate-add-ok", "roles-source-null", "no-retry-after", "empty-429-body", "null-value-kept",
-        "null-value-refused"]
+        "duplicate-add-ok", "roles-source-null", "no-retry-after", "empty-429-body", "profile-answer-stale",
+        "null-value-kept", "null-value-refused"]
 FAST = ApplySettings(retry_budget=60, consistency_window=20, backoff_initial=0.002, backoff_max=0.05)
 
 

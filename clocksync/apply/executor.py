@@ -230,9 +230,14 @@ class _Executor:
         for action in applied:
             for ref in handler_for(action).touches(action, self.view):
                 touching.setdefault(ref, []).append(action.id)
+        expected = self.view.snapshots(touching)
         observed = self.settler.observed  # objects as write answers showed them
-        unseen = [ref for ref in touching if ref not in observed]
         found: dict[Ref, Snapshot | None] = {ref: observed[ref] for ref in touching if ref in observed}
+        # An answer is the API's word just after its write. Where it disagrees with what the run
+        # expected (an answer that lags or leaves parts out), a fresh read decides, so only what the
+        # workspace really holds is reported.
+        unseen = [ref for ref in touching
+                  if ref not in found or compare(self.before.get(ref), expected[ref], found[ref])]
         if unseen:
             profile_ids = {ident for kind, ident in unseen if kind == "profile"}
             try:
@@ -244,7 +249,6 @@ class _Executor:
                 return [VerificationProblem(ref, self.view.describe(ref), tuple(ids), reason, "-", str(exc))
                         for ref, ids in touching.items() if ref in unseen]
             found.update(LiveView.from_state(state, self.extra_protected).snapshots(unseen))
-        expected = self.view.snapshots(touching)
         self.verified = len(touching)
         problems: list[VerificationProblem] = []
         for ref, action_ids in sorted(touching.items()):

@@ -417,6 +417,7 @@ class WorkspaceState:
                 raise _bad("Custom field doesn't belong to Workspace")
             self._check_value(item.get("value"))
         # Validated everything: now apply, so a bad body changes nothing.
+        answer_before = self.render_profile(user) if self.answers.profile_answer_stale else None
         kept = dict(user.custom_values)
         if self.answers.profile_patch_replaces:  # the body is the whole profile: what is not sent is cleared
             user.work_capacity = body.get("workCapacity", "PT0S")
@@ -432,7 +433,7 @@ class WorkspaceState:
         for item in updates:
             self._store_value(user, item["customFieldId"], item.get("value"), kept)
         self._changed()
-        return self.render_profile(user)
+        return answer_before or self.render_profile(user)
 
     def _check_value(self, value: Any) -> None:
         if value is None and self.answers.null_value_refused:

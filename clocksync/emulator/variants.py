@@ -23,6 +23,8 @@ VARIANTS: dict[str, str] = {
     "roles-source-null": "group grants in the roles array of include-roles carry source: null",
     "no-retry-after": "429 answers never carry Retry-After",
     "empty-429-body": "429 answers have an empty body",
+    "profile-answer-stale": "PATCH member-profile answers with the profile as it was before the write "
+                            "(the write still lands)",
     "null-value-kept": "a USER custom-field value sent as null is left as it was (null does not clear)",
     "null-value-refused": "a USER custom-field value sent as null is refused: 400 \"value must not be null\"",
 }
@@ -38,6 +40,7 @@ class Answers:
     roles_source_null: bool = False
     no_retry_after: bool = False
     empty_429_body: bool = False
+    profile_answer_stale: bool = False
     null_value_kept: bool = False
     null_value_refused: bool = False
     user_field_cap: int = 50  # live evidence: the 51st USER custom field is refused, 400 code 4033
