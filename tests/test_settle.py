@@ -179,12 +179,17 @@ def test_a_429_storm_longer_than_the_request_retries_pauses_and_resumes(tmp_path
     assert writes(transport, "PATCH", r"/member-profile/") == 13
 
 
+def grant_on_a_new_group(h: EmulatorHarness, holder_id: str) -> Plan:
+    """A plan that creates group "Fresh" and grants ops-lead TEAM_MANAGER over it."""
+    return plan_of(h, CreateGroup(group_name="Fresh"),
+                   GrantRole(holder_id=holder_id, holder_email="ops-lead@example.com", entity_kind="group",
+                             entity_name="Fresh"))
+
+
 def test_refusal_on_a_group_created_in_this_run_is_retried_in_the_window(tmp_path: Path) -> None:
     h = make_harness()
     ops = h.user_id("ops-lead@example.com")
-    plan = plan_of(h, CreateGroup(group_name="Fresh"),
-                   GrantRole(holder_id=ops, holder_email="ops-lead@example.com", entity_kind="group",
-                             entity_name="Fresh"))
+    plan = grant_on_a_new_group(h, ops)
     report, _ = apply(h, plan, [Rule("POST", r"/users/.*/roles$", ["400", "400", "ok"])], tmp_path)
     assert [r.outcome for r in report.results] == [Outcome.APPLIED, Outcome.APPLIED], [r.message for r in report.results]
     fresh = h.group("Fresh")
@@ -194,9 +199,7 @@ def test_refusal_on_a_group_created_in_this_run_is_retried_in_the_window(tmp_pat
 def test_refusal_past_the_window_fails_and_says_why(tmp_path: Path) -> None:
     h = make_harness()
     ops = h.user_id("ops-lead@example.com")
-    plan = plan_of(h, CreateGroup(group_name="Fresh"),
-                   GrantRole(holder_id=ops, holder_email="ops-lead@example.com", entity_kind="group",
-                             entity_name="Fresh"))
+    plan = grant_on_a_new_group(h, ops)
     clock = FakeClock()
     settings = ApplySettings(retry_budget=600, consistency_window=10, backoff_initial=0.5, backoff_max=2)
     report, _ = apply(h, plan, [Rule("POST", r"/users/.*/roles$", ["400"] * 1000)], tmp_path, settings, clock)

@@ -97,20 +97,19 @@ class _Executor:
         self.plan = plan
         self.log_dir = log_dir
         self.self_id = self_id
-        self.settings = settings
         self.progress = progress
-        self.sleep = sleep
-        self.clock = clock
         self.plan_file = plan_file
         self.results: dict[str, ActionResult] = {}
         self.before: dict[Ref, Snapshot | None] = {}
         self.view: LiveView
         self.extra_protected = {p.id for p in plan.protected_groups}
+        # The retry budget runs from the start of the run.
+        self.settler = Settler(client, self_id=self_id, protected=self.extra_protected, settings=settings,
+                               sleep=sleep, clock=clock)
         self.audit = AuditLog(log_dir)
         self.requests_at_start = client.stats.requests
         self.writes_at_start = client.stats.writes
         self.run_log: RunLog
-        self.settler: Settler
         self.verified = 0
 
     # ------------------------------------------------------------------ running
@@ -151,8 +150,7 @@ class _Executor:
         profile_ids = {uid for a in actions for uid in handler_for(a).profiles_to_reread(a)}
         state = await load_current(self.client, profile_ids=profile_ids, self_id=self.self_id)
         self.view = LiveView.from_state(state, self.extra_protected)
-        self.settler = Settler(self.client, self.view, self_id=self.self_id, protected=self.extra_protected,
-                               settings=self.settings, sleep=self.sleep, clock=self.clock)
+        self.settler.view = self.view
         refs = [ref for a in actions for ref in handler_for(a).touches(a, self.view)]
         self.before = self.view.snapshots(refs)
         self.run_log.save_before({ref_text(ref): snap for ref, snap in self.before.items()},

@@ -38,16 +38,15 @@ def definite(error: ClockifyError) -> bool:
 
 
 class Settler:
-    """Writes actions against ``view`` (the run's live view, which each write's effect updates).
-
-    ``observed`` collects the objects that write answers showed whole, for verification.
+    """Writes actions against ``view`` (the run's live view, set once it is read; each write's
+    effect updates it). ``observed`` collects the objects that write answers showed whole.
     """
 
-    def __init__(self, client: ClockifyClient, view: LiveView, *, self_id: str, protected: set[str],
+    def __init__(self, client: ClockifyClient, *, self_id: str, protected: set[str],
                  settings: ApplySettings, sleep: Callable[[float], Awaitable[None]],
                  clock: Callable[[], float]) -> None:
         self.client = client
-        self.view = view
+        self.view: LiveView
         self.self_id = self_id
         self.protected = protected
         self.settings = settings
