@@ -23,7 +23,7 @@ from clocksync.apply.runlog import RunRecord, list_runs
 from clocksync.errors import InputError
 from clocksync.kinds import Action
 from clocksync.kinds.base import UndoContext
-from clocksync.plan.diff import Diff
+from clocksync.plan.diff import Diff, link_needs
 from clocksync.plan.file import InputFingerprint, Plan, build_plan
 from clocksync.plan.types import Notice, PlanOptions
 
@@ -96,12 +96,11 @@ def build_undo(run: RunRecord, *, created_at: str) -> Plan:
 def _linked(actions: list[Action]) -> list[Action]:
     """Each action names what must be applied first: the creates it needs, and a reactivation
     before anything given back to that user; a deactivation after everything taken from them."""
-    providers = {key: a.id for a in actions for key in a.provides()}
     activations = {getattr(a, "user_id", ""): a.id for a in actions if a.kind_name == "activate_user"}
     deactivations = {getattr(a, "user_id", ""): a for a in actions if a.kind_name == "deactivate_user"}
     linked = []
-    for action in actions:
-        needs = set(action.depends_on) | {providers[k] for k in action.needs() if k in providers}
+    for action in link_needs(actions):
+        needs = set(action.depends_on)
         for user_id in _users_given(action):
             if user_id in activations and activations[user_id] != action.id:
                 needs.add(activations[user_id])

@@ -9,6 +9,7 @@ each action names what must be applied before it.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from clocksync.config import Config
@@ -158,8 +159,7 @@ class _Differ:
         self.direct_roles(manager_of)
         if self.options.deactivate_missing:
             self.deactivations(managed_ids)
-        self.link_dependencies()
-        actions = sorted(self.actions.values(), key=lambda a: a.sort_key())
+        actions = sorted(link_needs(self.actions.values()), key=lambda a: a.sort_key())
         actions, left_out = scope_actions(actions, self.options.only, self.options.exclude)
         if self.options.scoped:
             self.note("scope", f"scoped plan ({self.options.scope_text()}): {left_out} action(s) about other users "
@@ -510,13 +510,18 @@ class _Differ:
             return [HandoverItem(what="project", name=grant.entity_id, to=f"{fallback.email} (fallback manager)")]
         return []
 
-    def link_dependencies(self) -> None:
-        """Make each action name what must be applied before it (the creates it ``needs``)."""
-        providers = {key: a.id for a in self.actions.values() for key in a.provides()}
-        for aid, action in list(self.actions.items()):
-            needs = set(action.depends_on) | {providers[key] for key in action.needs() if key in providers}
-            if needs != set(action.depends_on):
-                self.actions[aid] = action.model_copy(update={"depends_on": tuple(sorted(needs))})
+
+
+def link_needs(actions: Iterable[Action]) -> list[Action]:
+    """The actions, each naming what must be applied before it: the creates it ``needs``."""
+    actions = list(actions)
+    providers = {key: a.id for a in actions for key in a.provides()}
+    linked = []
+    for action in actions:
+        needs = set(action.depends_on) | {providers[key] for key in action.needs() if key in providers}
+        linked.append(action if needs == set(action.depends_on)
+                      else action.model_copy(update={"depends_on": tuple(sorted(needs))}))
+    return linked
 
 
 def diff(desired: DesiredState, current: CurrentState, config: Config, options: PlanOptions | None = None) -> Diff:
@@ -524,4 +529,4 @@ def diff(desired: DesiredState, current: CurrentState, config: Config, options: 
     return _Differ(desired, current, config, options or PlanOptions()).run()
 
 
-__all__ = ["Diff", "diff"]
+__all__ = ["Diff", "diff", "link_needs"]
