@@ -16,18 +16,20 @@ notes: those members, invited members, groups outside the model, PROJECT_MANAGER
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config, load_config
 from clocksync.durations import WORKING_DAYS_PER_WEEK
 from clocksync.errors import InputError
-from clocksync.load.current import load_current
+from clocksync.load.current import load_current, load_profiles
 from clocksync.model import (
     PROJECT_MANAGER,
     TEAM_MANAGER,
@@ -99,8 +101,9 @@ async def export_workspace(client: ClockifyClient, config: Config | None) -> Exp
     """Read the workspace and write it as a CSV and a config. Raises ClockifyError, PreflightError."""
     report = await preflight(client)
     lists = await load_current(client, self_id=report.user_id)
-    active = {m.id: m for m in lists.members.values() if m.active}
-    state = await load_current(client, self_id=report.user_id, profile_ids=set(active))
+    # Profiles of the active members only, known once the lists are read: read them, not the lists again.
+    profiles, warnings = await load_profiles(client, {m.id for m in lists.members.values() if m.active})
+    state = dataclasses.replace(lists, profiles=MappingProxyType(profiles), warnings=lists.warnings + tuple(warnings))
     return build_export(state, config)
 
 
