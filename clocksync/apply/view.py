@@ -36,11 +36,6 @@ def ref_text(ref: Ref) -> str:
     return f"{ref[0]}:{ref[1]}"
 
 
-def parse_ref(text: str) -> Ref:
-    kind, _, ident = text.partition(":")
-    return kind, ident
-
-
 @dataclass
 class LiveGroup:
     id: str

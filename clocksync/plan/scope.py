@@ -21,10 +21,6 @@ def _matches(email: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatchcase(key, email_key(p)) for p in patterns)
 
 
-def in_scope(email: str, only: tuple[str, ...], exclude: tuple[str, ...]) -> bool:
-    return (not only or _matches(email, only)) and not _matches(email, exclude)
-
-
 def scope_actions(actions: list[Action], only: tuple[str, ...], exclude: tuple[str, ...]) -> tuple[list[Action], int]:
     """The actions kept, and how many were left out."""
     if not only and not exclude:
