@@ -142,9 +142,6 @@ class LiveView:
         held = self.roles_by_holder() if any(r[0] == "user" for r in refs) else {}
         return {ref: self._snapshot(ref, held) for ref in refs}
 
-    def snapshot(self, ref: Ref) -> Snapshot | None:
-        return self.snapshots([ref])[ref]
-
     def _snapshot(self, ref: Ref, held: dict[str, list[dict[str, str]]]) -> Snapshot | None:
         kind, ident = ref
         if kind == "profile":
