@@ -126,7 +126,7 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
     for f, column in field_columns:
         mapping.setdefault(column, f.name)
     fallback_group = next((g for g in state.groups.values() if name_key(g.name) == name_key(fallback.group)), None)
-    by_email = state.member_by_key()
+    by_email = state.members_by_key
     fallback_member = by_email.get(fallback.email.strip().lower()) if fallback.email else None
     notes: list[str] = []
     unexpressed: list[_Unexpressed] = []

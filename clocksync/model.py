@@ -9,12 +9,23 @@ are frozen.
 from __future__ import annotations
 
 import enum
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
-TEAM_MANAGER = "TEAM_MANAGER"
-PROJECT_MANAGER = "PROJECT_MANAGER"
+
+class RoleName(enum.StrEnum):
+    """The manager roles clocksync reads and writes (API-NOTES 7)."""
+
+    TEAM_MANAGER = "TEAM_MANAGER"
+    PROJECT_MANAGER = "PROJECT_MANAGER"
+
+
+TEAM_MANAGER = RoleName.TEAM_MANAGER
+PROJECT_MANAGER = RoleName.PROJECT_MANAGER
 
 
 def email_key(email: str) -> str:
@@ -65,9 +76,16 @@ class MemberStatus(enum.StrEnum):
 # ---------------------------------------------------------------------- desired (the CSV)
 
 
+V = TypeVar("V")
+
+
 @dataclass(frozen=True, slots=True)
 class UserSpec:
-    """One CSV row: who a user should be. ``fields`` maps custom field name -> value."""
+    """One CSV row: who a user should be. ``fields`` maps custom field name -> value.
+
+    ``values`` holds what the kinds read from the row's other columns, by the class that read it
+    (``clocksync.columns.RowValue``): ``spec.value(Schedule)``.
+    """
 
     key: str
     email: str
@@ -78,6 +96,12 @@ class UserSpec:
     country: str | None = None
     start: str | None = None  # ISO date the user starts (effective dating); None: already started
     end: str | None = None  # ISO date the user leaves; None: no end
+    values: Mapping[type, object] = field(default_factory=lambda: MappingProxyType({}))
+
+    def value(self, kind: type[V]) -> V | None:
+        """What ``kind`` read from this row; None when its columns were blank or absent."""
+        found = self.values.get(kind)
+        return found if isinstance(found, kind) else None
 
 
 @dataclass(frozen=True)
@@ -179,12 +203,18 @@ class Profile:
         return self.shown
 
 
+P = TypeVar("P")
+
+
 @dataclass(frozen=True)
 class CurrentState:
     """The workspace as read. ``protected`` maps a group id to why it is protected.
 
     ``roles_unknown`` holds the ids of members whose roles could not be read in a shape clocksync
-    understands: what they manage is not known, so they are never deactivated.
+    understands: what they manage is not known, so they are never deactivated. ``parts`` holds what
+    a kind reads of the workspace for itself (member rates), by its class: ``state.part(MemberRates)``.
+
+    The indexes below are built once, on first use, and read by the differ, the live view and export.
     """
 
     workspace_id: str
@@ -198,16 +228,78 @@ class CurrentState:
     protected: MappingProxyType[str, tuple[str, ...]]
     warnings: tuple[str, ...] = ()
     roles_unknown: frozenset[str] = frozenset()
+    parts: Mapping[type, object] = field(default_factory=lambda: MappingProxyType({}))
 
-    def member_by_key(self) -> dict[str, Member]:
+    def part(self, kind: type[P]) -> P | None:
+        found = self.parts.get(kind)
+        return found if isinstance(found, kind) else None
+
+    @cached_property
+    def members_by_key(self) -> Mapping[str, Member]:
         """Members by email key; the first by id wins when a workspace holds an email twice."""
         index: dict[str, Member] = {}
         for member in sorted(self.members.values(), key=lambda m: m.id):
             index.setdefault(member.key, member)
-        return index
+        return MappingProxyType(index)
 
-    def field_by_name(self) -> dict[str, CustomField]:
+    @cached_property
+    def fields_by_key(self) -> Mapping[str, CustomField]:
+        """USER custom fields by name key; the first by id wins."""
         index: dict[str, CustomField] = {}
         for f in sorted(self.fields.values(), key=lambda f: f.id):
             index.setdefault(name_key(f.name), f)
-        return index
+        return MappingProxyType(index)
+
+    @cached_property
+    def groups_by_key(self) -> Mapping[str, tuple[Group, ...]]:
+        """Groups by name key, each list by id (a workspace may hold a name twice)."""
+        index: dict[str, list[Group]] = defaultdict(list)
+        for group in sorted(self.groups.values(), key=lambda g: g.id):
+            index[group.key].append(group)
+        return MappingProxyType({k: tuple(v) for k, v in index.items()})
+
+    @cached_property
+    def groups_of(self) -> Mapping[str, tuple[Group, ...]]:
+        """The groups each user is in, by name key then id."""
+        index: dict[str, list[Group]] = defaultdict(list)
+        for group in sorted(self.groups.values(), key=lambda g: (g.key, g.id)):
+            for member_id in group.member_ids:
+                index[member_id].append(group)
+        return MappingProxyType({k: tuple(v) for k, v in index.items()})
+
+    @cached_property
+    def roles_by_holder(self) -> Mapping[str, tuple[RoleGrant, ...]]:
+        """Every role by the member holding it, sorted."""
+        index: dict[str, list[RoleGrant]] = defaultdict(list)
+        # A tuple key: sorting the dataclasses themselves calls a Python-level __lt__ per comparison.
+        for grant in sorted(self.roles, key=lambda g: (g.holder_id, g.role, g.entity_id, g.via_group)):
+            index[grant.holder_id].append(grant)
+        return MappingProxyType({k: tuple(v) for k, v in index.items()})
+
+    @cached_property
+    def _holders(self) -> tuple[Mapping[str, frozenset[str]], ...]:
+        groups: dict[str, set[str]] = defaultdict(set)
+        direct: dict[str, set[str]] = defaultdict(set)
+        projects: dict[str, set[str]] = defaultdict(set)
+        for grant in self.roles:
+            if grant.role == TEAM_MANAGER:
+                (groups if grant.via_group else direct)[grant.entity_id].add(grant.holder_id)
+            elif grant.role == PROJECT_MANAGER:
+                projects[grant.entity_id].add(grant.holder_id)
+        return tuple(MappingProxyType({k: frozenset(v) for k, v in index.items()})
+                     for index in (groups, direct, projects))
+
+    @property
+    def group_managers(self) -> Mapping[str, frozenset[str]]:
+        """Group id -> the members holding TEAM_MANAGER over the group."""
+        return self._holders[0]
+
+    @property
+    def direct_managers(self) -> Mapping[str, frozenset[str]]:
+        """User id -> the members holding TEAM_MANAGER directly over the user."""
+        return self._holders[1]
+
+    @property
+    def project_managers(self) -> Mapping[str, frozenset[str]]:
+        """Project id -> the members holding PROJECT_MANAGER over it."""
+        return self._holders[2]

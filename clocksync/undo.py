@@ -23,6 +23,7 @@ from clocksync.apply.runlog import RunRecord, list_runs
 from clocksync.errors import InputError
 from clocksync.kinds import Action
 from clocksync.kinds.base import UndoContext
+from clocksync.kinds.live import Ref, Snapshot, parse_snapshot
 from clocksync.plan.diff import Diff, link_needs
 from clocksync.plan.file import InputFingerprint, Plan, build_plan
 from clocksync.plan.types import Notice, PlanOptions
@@ -64,7 +65,12 @@ def _run_plan(run: RunRecord) -> Plan:
 def build_undo(run: RunRecord, *, created_at: str) -> Plan:
     """The sealed plan that takes back what ``run`` did."""
     applied = _run_plan(run)
-    objects, names = run.before()
+    saved, names = run.before()
+    objects: dict[Ref, Snapshot | None] = {}
+    for text, data in saved.items():
+        ref = Ref.parse(text)
+        if ref is not None:
+            objects[ref] = parse_snapshot(ref, data)
     wrote = [a for a in applied.actions if run.outcomes.get(a.id, {}).get("state") in WROTE]
     created = {aid: str(e["created_id"]) for aid, e in run.outcomes.items() if e.get("created_id")}
     created_groups: dict[str, str | None] = {}
@@ -81,7 +87,6 @@ def build_undo(run: RunRecord, *, created_at: str) -> Plan:
         undone, said = action.undo(context)
         notes += said
         for inverse in undone:
-            inverse = inverse.with_id()
             inverses.setdefault(inverse.id, inverse)
     if not run.finished:
         notes.insert(0, f"run {run.run_id} did not finish: its writes in flight when it stopped are taken back "

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from clocksync.apply.view import LiveView
 from clocksync.kinds import ACTION_TYPES, Action, Handler, handler_for
 from clocksync.kinds.base import Change, State
 from clocksync.kinds.custom_field import CreateCustomField
 from clocksync.kinds.group import CreateGroup, DeleteGroup
+from clocksync.kinds.live import LiveView
 from clocksync.kinds.membership import AddMember, RemoveMember
 from clocksync.kinds.profile import UpdateProfile
 from clocksync.kinds.role import GrantRole, RevokeRole
@@ -206,7 +206,7 @@ def test_effect_makes_the_action_done(name: str, action: Action, edits: dict[str
 
 def test_ids_use_one_name_key() -> None:
     """"Jane  Smith" and "jane smith" are one group to every rule, and one action id."""
-    a = AddMember(group_name="Jane  Smith", user_id="u1", email="u@x.io").with_id()
-    b = AddMember(group_name="jane smith", user_id="u1", email="u@x.io").with_id()
+    a = AddMember(group_name="Jane  Smith", user_id="u1", email="u@x.io")
+    b = AddMember(group_name="jane smith", user_id="u1", email="u@x.io")
     assert a.id == b.id
-    assert CreateGroup(group_name="Jane  Smith").with_id().id == CreateGroup(group_name="JANE SMITH").with_id().id
+    assert CreateGroup(group_name="Jane  Smith").id == CreateGroup(group_name="JANE SMITH").id

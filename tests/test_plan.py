@@ -23,7 +23,7 @@ from scripts.plan_schema import OUT, schema_text
 def make(actions: list, *, active: int = 100, groups: int = 20, managed: int = 100, rows: int = 100,
          options: PlanOptions | None = None, safety: SafetyConfig | None = None) -> Plan:
     figures = WorkspaceFigures(active_members=active, total_groups=groups, managed_members=managed, csv_rows=rows)
-    found = Diff([a.with_id() for a in actions], [], [], [], figures)
+    found = Diff([a for a in actions], [], [], [], figures)
     return build_plan(found, workspace_id="ws", inputs={"csv": InputFingerprint(path="u.csv", sha256="0")},
                       options=options or PlanOptions(), created_at="2026-01-01T00:00:00Z", safety=safety)
 

@@ -87,7 +87,7 @@ class FakeClock:
 
 
 def plan_of(h: EmulatorHarness, *actions: Action) -> Plan:
-    found = Diff([a.with_id() for a in actions], [], [], [], WorkspaceFigures(active_members=20, total_groups=10))
+    found = Diff([a for a in actions], [], [], [], WorkspaceFigures(active_members=20, total_groups=10))
     return build_plan(found, workspace_id=h.workspace_id, inputs={"csv": InputFingerprint(path="x.csv", sha256="0")},
                       options=PlanOptions(), created_at="2026-01-01T00:00:00Z")
 

@@ -8,28 +8,35 @@ from typing import Any
 import pytest
 
 from clocksync.apply.verify import COLLATERAL, NOT_IN_EFFECT, UNEXPECTED, Discrepancy, compare
+from clocksync.kinds.group import GroupSnapshot
+from clocksync.kinds.profile import ProfileSnapshot
 from tests.conftest import EmulatorHarness, error_rows, run_cli
 
-PROFILE = {"capacity_seconds": 28800, "fields": {"Company": "Acme", "Cost center": "CC-7"}}
+PROFILE = ProfileSnapshot(email="a@x.io", capacity_seconds=28800, fields={"Company": "Acme", "Cost center": "CC-7"})
+PLANNED = PROFILE.model_copy(update={"capacity_seconds": 27000})
+
+
+def group(*members: str, name: str = "G") -> GroupSnapshot:
+    return GroupSnapshot(name=name, members=members)
 
 
 @pytest.mark.parametrize(("before", "expected", "found", "problems"), [
-    (PROFILE, {**PROFILE, "capacity_seconds": 27000}, {**PROFILE, "capacity_seconds": 27000}, []),
+    (PROFILE, PLANNED, PLANNED, []),
     # the planned change did not happen
-    (PROFILE, {**PROFILE, "capacity_seconds": 27000}, PROFILE,
-     [Discrepancy("capacity_seconds", 27000, 28800, NOT_IN_EFFECT)]),
+    (PROFILE, PLANNED, PROFILE, [Discrepancy("capacity_seconds", 27000, 28800, NOT_IN_EFFECT)]),
     # a value the plan did not name vanished (a PATCH that replaces the field list)
-    (PROFILE, {**PROFILE, "capacity_seconds": 27000}, {"capacity_seconds": 27000, "fields": {"Company": "Acme"}},
+    (PROFILE, PLANNED, PLANNED.model_copy(update={"fields": {"Company": "Acme"}}),
      [Discrepancy("fields.Cost center", "CC-7", None, COLLATERAL)]),
     # planned, but landed on another value
-    (PROFILE, {**PROFILE, "capacity_seconds": 27000}, {**PROFILE, "capacity_seconds": 1},
+    (PROFILE, PLANNED, PLANNED.model_copy(update={"capacity_seconds": 1}),
      [Discrepancy("capacity_seconds", 27000, 1, UNEXPECTED)]),
     # an object that should exist and does not
-    (None, {"name": "G", "members": []}, None, [Discrepancy("exists", True, False, NOT_IN_EFFECT),
-                                               Discrepancy("members", [], None, NOT_IN_EFFECT),
-                                               Discrepancy("name", "G", None, NOT_IN_EFFECT)]),
+    (None, group(), None, [Discrepancy("exists", True, False, NOT_IN_EFFECT),
+                           Discrepancy("managers", [], None, NOT_IN_EFFECT),
+                           Discrepancy("members", [], None, NOT_IN_EFFECT),
+                           Discrepancy("name", "G", None, NOT_IN_EFFECT)]),
     # lists, element by element: planned add missing, planned removal still there, someone else's change
-    ({"members": ["a", "b"]}, {"members": ["a", "c"]}, {"members": ["b", "d"]},
+    (group("a", "b"), group("a", "c"), group("b", "d"),
      [Discrepancy("members", ["c"], ["b"], NOT_IN_EFFECT, delta=True),
       Discrepancy("members", ["a"], ["d"], COLLATERAL, delta=True)]),
 ])

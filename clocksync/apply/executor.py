@@ -38,12 +38,12 @@ from clocksync.apply.report import (
 )
 from clocksync.apply.runlog import RunLog
 from clocksync.apply.settle import Settler
-from clocksync.apply.verify import NOT_IN_EFFECT, Discrepancy, compare, describe_values
-from clocksync.apply.view import LiveView, Ref, Snapshot, ref_text
+from clocksync.apply.verify import NOT_IN_EFFECT, Discrepancy, Finding, compare, describe_values
 from clocksync.clockify.client import ClockifyClient
 from clocksync.errors import ClockifyError, ConfirmationRequired, WorkspaceMismatch
 from clocksync.kinds import Action, handler_for
 from clocksync.kinds.base import PHASES, State
+from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
 from clocksync.load.current import load_current
 from clocksync.plan.file import Plan
 from clocksync.plan.safety import check_thresholds
@@ -153,8 +153,8 @@ class _Executor:
         self.settler.view = self.view
         refs = [ref for a in actions for ref in handler_for(a).touches(a, self.view)]
         self.before = self.view.snapshots(refs)
-        self.run_log.save_before({ref_text(ref): snap for ref, snap in self.before.items()},
-                                 self.view.names_of(self.before))
+        self.run_log.save_before({ref.text(): snap.model_dump(mode="json") if snap else None
+                                  for ref, snap in self.before.items()}, self.view.names_of(self.before))
         for phase in PHASES:
             await self.run_phase([a for a in actions if a.phase == phase])
 
@@ -237,13 +237,13 @@ class _Executor:
         unseen = [ref for ref in touching
                   if ref not in found or compare(self.before.get(ref), expected[ref], found[ref])]
         if unseen:
-            profile_ids = {ident for kind, ident in unseen if kind == "profile"}
+            profile_ids = {ref.ident for ref in unseen if ref.kind is ObjectKind.PROFILE}
             try:
                 state = await load_current(self.client, profile_ids=profile_ids, self_id=self.self_id)
             except ClockifyError as exc:
                 self.write_row("-", "verify", "workspace", "", "", "not verified", exc.status,
                                f"the workspace could not be read back after the run: {exc}", False)
-                reason = Discrepancy("read", None, None, "not verified")
+                reason = Discrepancy("read", None, None, Finding.NOT_VERIFIED)
                 return [VerificationProblem(ref, self.view.describe(ref), tuple(ids), reason, "-", str(exc))
                         for ref, ids in touching.items() if ref in unseen]
             found.update(LiveView.from_state(state, self.extra_protected).snapshots(unseen))
@@ -251,7 +251,7 @@ class _Executor:
         problems: list[VerificationProblem] = []
         for ref, action_ids in sorted(touching.items()):
             for discrepancy in compare(self.before.get(ref), expected[ref], found[ref]):
-                want, got = describe_values(discrepancy, self.name_of)
+                want, got = describe_values(discrepancy, self.view.name_of)
                 problem = VerificationProblem(ref, self.view.describe(ref), tuple(action_ids), discrepancy, want, got)
                 problems.append(problem)
                 self.write_row(action_ids[0], "verify", problem.description, want, got, discrepancy.kind, None,
@@ -262,10 +262,3 @@ class _Executor:
                         self.results[action_id] = ActionResult(result.action, Outcome.FAILED,
                                                                f"verification: {problem.message}")
         return problems
-
-    def name_of(self, ident: str) -> str:
-        """An id as a reviewer recognises it."""
-        if ident in self.view.members:
-            return self.view.members[ident].email
-        group = self.view.groups.get(ident)
-        return group.name if group else ident

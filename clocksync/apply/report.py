@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clocksync.apply.verify import Discrepancy
-from clocksync.apply.view import Ref
 from clocksync.kinds import Action
+from clocksync.kinds.live import Ref
 
 
 class Outcome(enum.Enum):

@@ -20,11 +20,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from clocksync.apply.report import ActionResult, ApplySettings, Outcome
-from clocksync.apply.view import LiveView, Ref, Snapshot
 from clocksync.clockify.client import ClockifyClient
 from clocksync.errors import ApiShapeError, ApiStatusError, ClockifyError, RateLimitedError
 from clocksync.kinds import Action, Handler
 from clocksync.kinds.base import State
+from clocksync.kinds.live import LiveView, Ref, Snapshot
 from clocksync.load.current import load_current, load_profiles
 from clocksync.model import CurrentState
 

@@ -15,15 +15,26 @@ or vanished is collateral. Pure: snapshots in, discrepancies out.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from clocksync.apply.view import Snapshot
+from clocksync.kinds.live import Snapshot
 
-NOT_IN_EFFECT = "not in effect"
-COLLATERAL = "collateral change"
-UNEXPECTED = "unexpected value"
+
+class Finding(enum.StrEnum):
+    """What a discrepancy means, judged against the object before the run."""
+
+    NOT_IN_EFFECT = "not in effect"
+    COLLATERAL = "collateral change"
+    UNEXPECTED = "unexpected value"
+    NOT_VERIFIED = "not verified"
+
+
+NOT_IN_EFFECT = Finding.NOT_IN_EFFECT
+COLLATERAL = Finding.COLLATERAL
+UNEXPECTED = Finding.UNEXPECTED
 
 
 @dataclass(frozen=True)
@@ -33,21 +44,17 @@ class Discrepancy:
     field: str
     expected: Any
     found: Any
-    kind: str
+    kind: Finding
     delta: bool = False
 
 
 def _flatten(snapshot: Snapshot | None) -> dict[str, Any]:
-    """Top-level keys, with nested mappings (a profile's custom fields) spread out as ``fields.Name``."""
+    """Every field of the object, a collection as a list (compared element by element)."""
     if snapshot is None:
         return {"exists": False}
     flat: dict[str, Any] = {"exists": True}
-    for key, value in snapshot.items():
-        if isinstance(value, dict):
-            for sub, sub_value in value.items():
-                flat[f"{key}.{sub}"] = sub_value
-        else:
-            flat[key] = value
+    for key, value in snapshot.flat().items():
+        flat[key] = list(value) if isinstance(value, tuple | frozenset) else value
     return flat
 
 
@@ -73,8 +80,8 @@ def compare(before: Snapshot | None, expected: Snapshot | None, found: Snapshot 
 
 
 def _hashable(value: Any) -> Any:
-    """A list element as a set member: a role (a mapping) as its sorted items."""
-    return tuple(sorted(value.items())) if isinstance(value, dict) else value
+    """A list element as a set member (a list value of a multi-select field as a tuple)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _compare_list(key: str, before: list[Any], expected: list[Any], found: list[Any]) -> list[Discrepancy]:
@@ -82,7 +89,7 @@ def _compare_list(key: str, before: list[Any], expected: list[Any], found: list[
     was, want, got = ({_hashable(v) for v in values} for values in (before, expected, found))
     missing = [v for v in expected if _hashable(v) not in got]
     extra = [v for v in found if _hashable(v) not in want]
-    by_kind: dict[str, tuple[list[Any], list[Any]]] = {NOT_IN_EFFECT: ([], []), COLLATERAL: ([], [])}
+    by_kind: dict[Finding, tuple[list[Any], list[Any]]] = {NOT_IN_EFFECT: ([], []), COLLATERAL: ([], [])}
     for value in missing:  # expected, absent: a planned addition (not in effect) or a removal by someone
         by_kind[COLLATERAL if _hashable(value) in was else NOT_IN_EFFECT][0].append(value)
     for value in extra:  # absent from the expectation, present: a planned removal not done, or an addition
@@ -101,9 +108,9 @@ def describe_values(discrepancy: Discrepancy, name: Callable[[str], str] = str) 
 
 
 def _item(value: Any, name: Callable[[str], str]) -> str:
-    if isinstance(value, dict):  # a role: {"role", "kind", "id"}
-        return f"{value.get('role')} over {value.get('kind')} {name(str(value.get('id')))}"
-    return name(str(value))
+    """An element as a reviewer reads it: an element that knows its text (a held role), else an id."""
+    text = getattr(value, "text", None)
+    return str(text(name)) if callable(text) else name(str(value))
 
 
 def _text(value: Any) -> str:

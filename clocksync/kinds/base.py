@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from clocksync.kinds.live import LiveView, Ref, Snapshot
+
 if TYPE_CHECKING:
-    from clocksync.apply.view import LiveView, Ref, Snapshot
     from clocksync.clockify.client import ClockifyClient
 
 # Phases run in this order. "updates" is additive (make before break: a user never goes without
@@ -141,40 +142,34 @@ class Action(BaseModel):
             digest = hashlib.sha256(self.identity.encode()).hexdigest()[:10]
             object.__setattr__(self, "id", f"{self.kind_name}-{digest}")
 
-    def with_id(self) -> Action:
-        """The action with its id (every action has it from construction; kept for readability)."""
-        return self
-
     def sort_key(self) -> tuple[int, int, int, str, str, str]:
         """Deterministic order: phase, step, kind, target, what it does, id."""
         return (PHASES.index(self.phase), self.step, self.order, self.target.casefold(),
                 self.describe().casefold(), self.id)
 
 
+S = TypeVar("S", bound=Snapshot)
+
+
 @dataclass
 class UndoContext:
     """What an apply run left behind that its actions' inverses need (``clocksync undo``)."""
 
-    before: dict[str, Any]  # ref text -> the object whole, as read before the run's first write
+    before: dict[Ref, Snapshot | None]  # each object whole, as read before the run's first write
     names: dict[str, str]  # id -> email or group name, for the ids those objects mention
     created: dict[str, str]  # action id -> id of what it created
     created_groups: dict[str, str | None]  # name key -> id of a group the run created (None: id unknown)
     deleted_groups: set[str]  # ids of groups the run deleted
     actions: list[Action]  # the run's actions that wrote (or may have written)
 
-    def snapshot(self, kind: str, ident: str) -> Any:
-        return self.before.get(f"{kind}:{ident}")
+    def snapshot(self, kind: type[S], ident: str) -> S | None:
+        """The object of ``kind`` with this id as it was before the run (None: absent or not saved)."""
+        found = self.before.get(Ref(kind.object_kind, ident))
+        return found if isinstance(found, kind) else None
 
-    def group_snapshot(self, group_id: str | None, name: str) -> tuple[str | None, Any]:
-        """A group as it was before the run, by id, else by name."""
-        if group_id is not None and self.snapshot("group", group_id):
-            return group_id, self.snapshot("group", group_id)
-        from clocksync.model import name_key
-
-        for ref, snap in self.before.items():
-            if ref.startswith("group:") and snap and name_key(snap.get("name", "")) == name_key(name):
-                return ref.split(":", 1)[1], snap
-        return group_id, None
+    def saved(self, kind: type[S]) -> list[tuple[str, S]]:
+        """Every saved object of ``kind``, with its id."""
+        return [(ref.ident, snap) for ref, snap in self.before.items() if isinstance(snap, kind)]
 
     def group_id(self, group_id: str | None) -> str | None:
         """The id to address a group by in the undo plan: None (by name) if the run deleted it."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from clocksync.apply.view import LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
 from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done
+from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
 from clocksync.model import name_key
 
 
@@ -36,11 +36,27 @@ class CreateCustomField(Action):
         return [], [f"custom field {self.field_name!r}, created by the run, stays (the values the run set are restored)"]
 
 
+class FieldSnapshot(Snapshot):
+    """Whether a USER custom field of a name exists, and its id."""
+
+    object_kind: ClassVar[ObjectKind] = ObjectKind.FIELD
+    id: str
+
+    @classmethod
+    def read(cls, view: LiveView, ident: str) -> FieldSnapshot | None:
+        field_id = view.fields.get(ident)
+        return cls(id=field_id) if field_id else None
+
+    @classmethod
+    def describe(cls, view: LiveView, ident: str) -> str:
+        return f"custom field {ident!r}"
+
+
 class CustomFieldHandler(Handler[CreateCustomField]):
     handles = (CreateCustomField,)
 
     def touches(self, action: CreateCustomField, view: LiveView) -> tuple[Ref, ...]:
-        return (("field", name_key(action.field_name)),)
+        return (Ref(ObjectKind.FIELD, name_key(action.field_name)),)
 
     def verdict(self, action: CreateCustomField, view: LiveView) -> Verdict:
         return done("the field exists") if name_key(action.field_name) in view.fields else READY

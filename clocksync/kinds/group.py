@@ -4,12 +4,65 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from clocksync.apply.view import LiveGroup, LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
 from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done, stale
+from clocksync.kinds.live import LiveGroup, LiveView, ObjectKind, Ref, Snapshot
 from clocksync.kinds.membership import AddMember
 from clocksync.kinds.role import GrantRole
 from clocksync.model import name_key
+
+
+class GroupSnapshot(Snapshot):
+    """A group whole: its name, members and managers (ids)."""
+
+    object_kind: ClassVar[ObjectKind] = ObjectKind.GROUP
+    name: str
+    members: tuple[str, ...] = ()
+    managers: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, view: LiveView, ident: str) -> GroupSnapshot | None:
+        group = view.groups.get(ident)
+        if group is None:
+            return None
+        return cls(name=group.name, members=tuple(sorted(group.member_ids)),
+                   managers=tuple(sorted(group.manager_ids)))
+
+    @classmethod
+    def describe(cls, view: LiveView, ident: str) -> str:
+        group = view.groups.get(ident)
+        return f"group {group.name!r}" if group else f"group {ident}"
+
+    def mentions(self) -> tuple[str, ...]:
+        return self.members + self.managers
+
+
+class GroupNameSnapshot(Snapshot):
+    """The groups carrying a name (a group a plan creates is found by it)."""
+
+    object_kind: ClassVar[ObjectKind] = ObjectKind.GROUP_NAME
+    ids: tuple[str, ...]
+
+    @classmethod
+    def read(cls, view: LiveView, ident: str) -> GroupNameSnapshot | None:
+        ids = tuple(sorted(g.id for g in view.groups.values() if name_key(g.name) == ident))
+        return cls(ids=ids) if ids else None
+
+    @classmethod
+    def describe(cls, view: LiveView, ident: str) -> str:
+        return f"groups named {ident!r}"
+
+    def mentions(self) -> tuple[str, ...]:
+        return self.ids
+
+
+def saved_group(run: UndoContext, group_id: str | None, name: str) -> GroupSnapshot | None:
+    """A group as it was before the run, by id, else by name."""
+    if group_id is not None:
+        found = run.snapshot(GroupSnapshot, group_id)
+        if found is not None:
+            return found
+    return next((snap for _, snap in run.saved(GroupSnapshot) if name_key(snap.name) == name_key(name)), None)
 
 
 class CreateGroup(Action):
@@ -76,17 +129,17 @@ class DeleteGroup(Action):
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         """Re-create the group with the members and managers it had before the run."""
-        _, before = run.group_snapshot(self.group_id, self.group_name)
+        before = saved_group(run, self.group_id, self.group_name)
         if before is None:
             return [], [f"group {self.group_name!r}: its members and managers before the run were not saved; "
                         "re-create it by hand"]
-        name = before["name"]
+        name = before.name
         reason = f"undo: the run deleted group {name!r}"
         actions: list[Action] = [CreateGroup(group_name=name, reason=reason)]
         actions += [AddMember(group_name=name, user_id=uid, email=run.name(uid), reason=reason)
-                    for uid in before["members"]]
+                    for uid in before.members]
         actions += [GrantRole(holder_id=uid, holder_email=run.name(uid), entity_kind="group", entity_name=name,
-                              reason=reason) for uid in before["managers"]]
+                              reason=reason) for uid in before.managers]
         return actions, []
 
 
@@ -103,7 +156,7 @@ class CreateGroupHandler(Handler[CreateGroup]):
     handles = (CreateGroup,)
 
     def touches(self, action: CreateGroup, view: LiveView) -> tuple[Ref, ...]:
-        return (("group-name", name_key(action.group_name)),)
+        return (Ref(ObjectKind.GROUP_NAME, name_key(action.group_name)),)
 
     def verdict(self, action: CreateGroup, view: LiveView) -> Verdict:
         gid = view.group_ids_by_key.get(name_key(action.group_name))
@@ -133,7 +186,7 @@ class DeleteGroupHandler(Handler[DeleteGroup]):
 
     def touches(self, action: DeleteGroup, view: LiveView) -> tuple[Ref, ...]:
         group = view.group_for(action.group_id, action.group_name)
-        return (("group", group.id),) if group else (("group-name", name_key(action.group_name)),)
+        return (Ref(ObjectKind.GROUP, group.id),) if group else (Ref(ObjectKind.GROUP_NAME, name_key(action.group_name)),)
 
     def verdict(self, action: DeleteGroup, view: LiveView) -> Verdict:
         group = view.group_for(action.group_id, action.group_name)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from clocksync.apply.view import LiveGroup, LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
 from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done, stale
+from clocksync.kinds.live import LiveGroup, LiveView, ObjectKind, Ref
 from clocksync.model import name_key
 
 
@@ -90,7 +90,7 @@ class MembershipHandler(Handler[AddMember | RemoveMember]):
 
     def touches(self, action: AddMember | RemoveMember, view: LiveView) -> tuple[Ref, ...]:
         group = _group(action, view)
-        return (("group", group.id),) if group else (("group-name", name_key(action.group_name)),)
+        return (Ref(ObjectKind.GROUP, group.id),) if group else (Ref(ObjectKind.GROUP_NAME, name_key(action.group_name)),)
 
     def verdict(self, action: AddMember | RemoveMember, view: LiveView) -> Verdict:
         group = _group(action, view)

@@ -14,8 +14,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from clocksync.apply.view import LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
+from clocksync.clockify.schemas import WireProfile
 from clocksync.durations import format_duration, parse_duration
 from clocksync.kinds.base import (
     READY,
@@ -30,8 +30,57 @@ from clocksync.kinds.base import (
     done,
     stale,
 )
-from clocksync.load.current import profile_from
+from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
 from clocksync.model import Profile, name_key, value_text
+
+
+def read_profile(wire: WireProfile) -> tuple[Profile, str | None]:
+    """A domain profile from the API's answer (getMemberProfile), and a warning when the capacity
+    cannot be read.
+
+    ``raw`` keeps the USER-sourced values as the API sent them (a value without ``sourceType`` is
+    taken as the user's own); workspace defaults are shown but never written back as user values.
+    """
+    seconds = None
+    warning = None
+    if wire.work_capacity:
+        try:
+            seconds = parse_duration(wire.work_capacity)
+        except ValueError:
+            warning = f"unreadable work capacity {wire.work_capacity!r}; capacity is left as it is"
+    raw = {v.custom_field_id: v.value for v in wire.values
+           if v.custom_field_id and (v.source_type or "USER") == "USER"}
+    shown = {v.custom_field_id: value_text(v.value) for v in wire.values if v.custom_field_id}
+    return Profile(seconds, wire.work_capacity, MappingProxyType(raw), MappingProxyType(shown),
+                   tuple(wire.working_days) if wire.working_days is not None else None, wire.week_start), warning
+
+
+class ProfileSnapshot(Snapshot):
+    """A profile whole: capacity, working days, week start and every USER field set (by name)."""
+
+    object_kind: ClassVar[ObjectKind] = ObjectKind.PROFILE
+    email: str
+    capacity_seconds: int | None = None
+    working_days: tuple[str, ...] | None = None
+    week_start: str | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, view: LiveView, user_id: str, profile: Profile) -> ProfileSnapshot:
+        values = {view.field_names.get(fid, fid): value for fid, value in profile.raw.items()
+                  if value is not None and value != ""}
+        return cls(email=view.email_of(user_id), capacity_seconds=profile.capacity_seconds,
+                   working_days=profile.working_days, week_start=profile.week_start,
+                   fields=dict(sorted(values.items())))
+
+    @classmethod
+    def read(cls, view: LiveView, ident: str) -> ProfileSnapshot | None:
+        profile = view.profiles.get(ident)
+        return None if profile is None else cls.of(view, ident, profile)
+
+    @classmethod
+    def describe(cls, view: LiveView, ident: str) -> str:
+        return f"profile of {view.email_of(ident)}"
 
 
 def _unset(text: str | None) -> str:
@@ -76,19 +125,19 @@ class UpdateProfile(UserAction):
         return tuple(f"field:{name_key(name)}" for name in self.fields)
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
-        before = run.snapshot("profile", self.user_id)
+        before = run.snapshot(ProfileSnapshot, self.user_id)
         if before is None:
             return [], [f"{self.email}: the profile before the run was not saved; it is not restored"]
         notes = []
         capacity = None
         if self.capacity is not None:
-            seconds = before.get("capacity_seconds")
+            seconds = before.capacity_seconds
             if seconds is None:
                 notes.append(f"{self.email}: work capacity was unset before the run and cannot be unset; it stays "
                              f"{self.capacity.after}")
             else:
                 capacity = Change(before=self.capacity.after, after=format_duration(seconds))
-        fields = {name: Change(before=change.after, after=value_text(before.get("fields", {}).get(name)))
+        fields = {name: Change(before=change.after, after=value_text(before.fields.get(name)))
                   for name, change in self.fields.items()}
         if capacity is None and not fields:
             return [], notes
@@ -119,7 +168,7 @@ class ProfileHandler(Handler[UpdateProfile]):
     handles = (UpdateProfile,)
 
     def touches(self, action: UpdateProfile, view: LiveView) -> tuple[Ref, ...]:
-        return (("profile", action.user_id),)
+        return (Ref(ObjectKind.PROFILE, action.user_id),)
 
     def profiles_to_reread(self, action: UpdateProfile) -> tuple[str, ...]:
         return (action.user_id,)
@@ -183,8 +232,8 @@ class ProfileHandler(Handler[UpdateProfile]):
             week_start=target.week_start)
         answer = Answer()
         if wire is not None:
-            seen, _ = profile_from(wire)
-            answer.observed[("profile", action.user_id)] = view.profile_snapshot(action.user_id, seen)
+            seen, _ = read_profile(wire)
+            answer.observed[Ref(ObjectKind.PROFILE, action.user_id)] = ProfileSnapshot.of(view, action.user_id, seen)
         return answer
 
     def effect(self, action: UpdateProfile, view: LiveView, created_id: str | None) -> None:

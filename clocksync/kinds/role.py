@@ -6,14 +6,35 @@ entity is a group this plan creates when ``entity_id`` is None (it is found by n
 
 from __future__ import annotations
 
+import enum
 from typing import ClassVar, Literal
 
-from clocksync.apply.view import LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
 from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done, stale
+from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
 from clocksync.model import name_key
 
-EntityKind = Literal["user", "group", "project"]
+
+class EntityKind(enum.StrEnum):
+    """What a role is held over."""
+
+    USER = "user"
+    GROUP = "group"
+    PROJECT = "project"
+
+
+class ProjectSnapshot(Snapshot):
+    """A project's PROJECT_MANAGERs (ids)."""
+
+    object_kind: ClassVar[ObjectKind] = ObjectKind.PROJECT
+    managers: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, view: LiveView, ident: str) -> ProjectSnapshot:
+        return cls(managers=tuple(sorted(view.projects.get(ident, set()))))
+
+    def mentions(self) -> tuple[str, ...]:
+        return self.managers
 
 
 class _RoleAction(Action):
@@ -126,9 +147,9 @@ class RoleHandler(Handler[GrantRole | RevokeRole]):
     handles = (GrantRole, RevokeRole)
 
     def touches(self, action: GrantRole | RevokeRole, view: LiveView) -> tuple[Ref, ...]:
-        refs: list[Ref] = [("user", action.holder_id)]
+        refs: list[Ref] = [Ref(ObjectKind.USER, action.holder_id)]
         if action.entity_kind == "project" and action.entity_id:
-            refs.append(("project", action.entity_id))
+            refs.append(Ref(ObjectKind.PROJECT, action.entity_id))
         return tuple(refs)
 
     def verdict(self, action: GrantRole | RevokeRole, view: LiveView) -> Verdict:

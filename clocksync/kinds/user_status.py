@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import ClassVar, Literal
 
-from clocksync.apply.view import LiveView, Ref
+from pydantic import BaseModel, ConfigDict
+
 from clocksync.clockify.client import ClockifyClient
 from clocksync.kinds.base import (
     READY,
@@ -18,7 +20,82 @@ from clocksync.kinds.base import (
     done,
     stale,
 )
-from clocksync.model import MemberStatus, email_key
+from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
+from clocksync.kinds.role import EntityKind
+from clocksync.model import PROJECT_MANAGER, TEAM_MANAGER, MemberStatus, email_key
+
+
+class HeldRole(BaseModel):
+    """A role a member holds: ``role`` over the ``kind`` of entity with ``id``."""
+
+    model_config = ConfigDict(frozen=True)
+    role: str
+    kind: EntityKind
+    id: str
+
+    def text(self, name: Callable[[str], str]) -> str:
+        return f"{self.role} over {self.kind.value} {name(self.id)}"
+
+
+class UserSnapshot(Snapshot):
+    """A member whole, as a status change or a role change sees them: status and every role held."""
+
+    object_kind: ClassVar[ObjectKind] = ObjectKind.USER
+    email: str
+    status: str
+    roles: tuple[HeldRole, ...] = ()
+
+    @classmethod
+    def read(cls, view: LiveView, ident: str) -> UserSnapshot | None:
+        found = cls.read_all(view, [ident])[ident]
+        return found if isinstance(found, cls) else None
+
+    @classmethod
+    def read_all(cls, view: LiveView, idents: list[str]) -> dict[str, Snapshot | None]:
+        held = _roles_by_holder(view)  # one pass for every user asked for
+        found: dict[str, Snapshot | None] = {}
+        for ident in idents:
+            member = view.members.get(ident)
+            found[ident] = None if member is None else cls(
+                email=member.email, status=member.status.value,
+                roles=tuple(sorted(held.get(ident, []), key=lambda r: (r.role, r.kind.value, r.id))))
+        return found
+
+    @classmethod
+    def describe(cls, view: LiveView, ident: str) -> str:
+        return f"user of {view.email_of(ident)}"
+
+    def mentions(self) -> tuple[str, ...]:
+        return tuple(r.id for r in self.roles)
+
+
+def _roles_by_holder(view: LiveView) -> dict[str, list[HeldRole]]:
+    held: dict[str, list[HeldRole]] = {}
+    for user_id, holders in view.direct.items():
+        for holder in holders:
+            held.setdefault(holder, []).append(HeldRole(role=TEAM_MANAGER, kind=EntityKind.USER, id=user_id))
+    for group in view.groups.values():
+        for holder in group.manager_ids:
+            held.setdefault(holder, []).append(HeldRole(role=TEAM_MANAGER, kind=EntityKind.GROUP, id=group.id))
+    for project_id, holders in view.projects.items():
+        for holder in holders:
+            held.setdefault(holder, []).append(HeldRole(role=PROJECT_MANAGER, kind=EntityKind.PROJECT, id=project_id))
+    return held
+
+
+class MemberEmailSnapshot(Snapshot):
+    """That a member with an email exists (what an invitation changes)."""
+
+    object_kind: ClassVar[ObjectKind] = ObjectKind.MEMBER_EMAIL
+    member: bool = True
+
+    @classmethod
+    def read(cls, view: LiveView, ident: str) -> MemberEmailSnapshot | None:
+        return cls() if ident in view.member_ids_by_key else None
+
+    @classmethod
+    def describe(cls, view: LiveView, ident: str) -> str:
+        return f"member {ident}"
 
 
 class _StatusAction(UserAction):
@@ -91,7 +168,7 @@ class StatusHandler(Handler[DeactivateUser | ActivateUser]):
     handles = (DeactivateUser, ActivateUser)
 
     def touches(self, action: DeactivateUser | ActivateUser, view: LiveView) -> tuple[Ref, ...]:
-        return (("user", action.user_id),)
+        return (Ref(ObjectKind.USER, action.user_id),)
 
     def verdict(self, action: DeactivateUser | ActivateUser, view: LiveView) -> Verdict:
         if action.user_id in view.untouchable:
@@ -119,7 +196,7 @@ class InviteHandler(Handler[InviteUser]):
     handles = (InviteUser,)
 
     def touches(self, action: InviteUser, view: LiveView) -> tuple[Ref, ...]:
-        return (("member-email", email_key(action.email)),)
+        return (Ref(ObjectKind.MEMBER_EMAIL, email_key(action.email)),)
 
     def verdict(self, action: InviteUser, view: LiveView) -> Verdict:
         return done("already a member") if email_key(action.email) in view.member_ids_by_key else READY

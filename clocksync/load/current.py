@@ -14,8 +14,8 @@ from types import MappingProxyType
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.clockify.schemas import WireGroup, WireProfile, WireUser
-from clocksync.durations import parse_duration
 from clocksync.errors import ApiStatusError
+from clocksync.kinds.profile import read_profile
 from clocksync.model import (
     PROJECT_MANAGER,
     TEAM_MANAGER,
@@ -26,7 +26,6 @@ from clocksync.model import (
     MemberStatus,
     Profile,
     RoleGrant,
-    value_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,26 +93,6 @@ def roles_from(users: Iterable[WireUser], groups: Iterable[WireGroup]) -> RoleRe
     return reading
 
 
-def profile_from(wire: WireProfile) -> tuple[Profile, str | None]:
-    """A domain profile, and a warning when the capacity cannot be read.
-
-    ``raw`` keeps the USER-sourced values as the API sent them (a value without ``sourceType`` is
-    taken as the user's own); workspace defaults are shown but never written back as user values.
-    """
-    seconds = None
-    warning = None
-    if wire.work_capacity:
-        try:
-            seconds = parse_duration(wire.work_capacity)
-        except ValueError:
-            warning = f"unreadable work capacity {wire.work_capacity!r}; capacity is left as it is"
-    raw = {v.custom_field_id: v.value for v in wire.values
-           if v.custom_field_id and (v.source_type or "USER") == "USER"}
-    shown = {v.custom_field_id: value_text(v.value) for v in wire.values if v.custom_field_id}
-    return Profile(seconds, wire.work_capacity, MappingProxyType(raw), MappingProxyType(shown),
-                   tuple(wire.working_days) if wire.working_days is not None else None, wire.week_start), warning
-
-
 ProfileProgress = Callable[[int, int], None]
 
 
@@ -145,7 +124,7 @@ async def load_profiles(
             warnings.append(f"user {user_id}: member profile could not be read ({wire}); its capacity and "
                             "fields are left as they are")
             continue
-        profiles[user_id], warning = profile_from(wire)
+        profiles[user_id], warning = read_profile(wire)
         if warning:
             warnings.append(f"user {wire.email or user_id}: {warning}")
     return profiles, warnings

@@ -76,29 +76,19 @@ class _Differ:
         self.current = current
         self.config = config
         self.options = options
-        self.by_key = current.member_by_key()
+        self.by_key = current.members_by_key
         self.notices: list[Notice] = []
         self.actions: dict[str, Action] = {}
         self.unmatched: list[str] = []
         self.managed: dict[str, tuple[UserSpec, Member]] = {}
         self.protected: dict[str, list[str]] = {k: list(v) for k, v in current.protected.items()}
-        self.groups_by_key: dict[str, list[Group]] = defaultdict(list)
-        for group in sorted(current.groups.values(), key=lambda g: g.id):
-            self.groups_by_key[group.key].append(group)
-        self.group_holders: dict[str, set[str]] = defaultdict(set)  # group id -> TEAM_MANAGER holders
-        self.direct_holders: dict[str, set[str]] = defaultdict(set)  # user id -> direct TEAM_MANAGER holders
-        self.roles_by_holder: dict[str, list[RoleGrant]] = defaultdict(list)
+        self.groups_by_key = current.groups_by_key
+        self.group_holders = current.group_managers
+        self.direct_holders = current.direct_managers
+        self.roles_by_holder = current.roles_by_holder
         self.deleting: set[str] = set()  # groups this plan deletes: their members need no removal
         self.cleanup_of: dict[str, list[str]] = defaultdict(list)  # user id -> ids of revokes/removals of theirs
-        self.groups_of: dict[str, list[Group]] = defaultdict(list)  # user id -> groups they are in
-        for group in sorted(current.groups.values(), key=lambda g: (g.key, g.id)):
-            for member_id in group.member_ids:
-                self.groups_of[member_id].append(group)
-        # A tuple key: sorting the dataclasses themselves calls a Python-level __lt__ per comparison.
-        for grant in sorted(current.roles, key=lambda g: (g.holder_id, g.role, g.entity_id, g.via_group)):
-            self.roles_by_holder[grant.holder_id].append(grant)
-            if grant.role == TEAM_MANAGER:
-                (self.group_holders if grant.via_group else self.direct_holders)[grant.entity_id].add(grant.holder_id)
+        self.groups_of = current.groups_of
         fallback_email = config.workspace.fallback_manager_email
         self.fallback = self.by_key.get(email_key(fallback_email)) if fallback_email else None
         if not fallback_email:
@@ -130,7 +120,6 @@ class _Differ:
         ``cleanup_of``: the user whose roles or groups this action takes away (a deactivation of
         that user then waits for it).
         """
-        action = action.with_id()
         if action.id not in self.actions:
             self.actions[action.id] = action
             if cleanup_of is not None:
@@ -224,7 +213,7 @@ class _Differ:
                 self.protected.setdefault(group.id, []).append("listed in config")
 
     def profiles(self) -> None:
-        fields = self.current.field_by_name()
+        fields = self.current.fields_by_key
         for name in sorted(set(self.config.field_mapping.values()), key=str.casefold):
             if name_key(name) not in fields:
                 self.add(CreateCustomField(field_name=name, reason="mapped in field_mapping"))
@@ -346,7 +335,7 @@ class _Differ:
                 self.add(RemoveMember(group_name=existing.name, group_id=existing.id, user_id=uid,
                                       email=self.email_of(uid), reason=f"does not report to {manager.email}"),
                          cleanup_of=uid)
-            holders = self.group_holders.get(existing.id, set())
+            holders = self.group_holders.get(existing.id, frozenset())
             if manager.id not in holders:
                 self.add(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind="group",
                                    entity_id=existing.id, entity_name=existing.name, reason="manages this group"))
@@ -396,7 +385,7 @@ class _Differ:
                     continue  # no usable manager: leave the roles as they are
                 manager = self.fallback
             member = self.current.members[user_id]
-            holders = self.direct_holders.get(user_id, set())
+            holders = self.direct_holders.get(user_id, frozenset())
             if manager.id not in holders:
                 self.add(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind="user",
                                    entity_id=user_id, entity_name=member.email, reason="desired manager"))
@@ -442,7 +431,7 @@ class _Differ:
                     continue  # rule 3 already gives this user their desired manager
                 kind = "user"
                 name = self.email_of(grant.entity_id)
-                has = fallback.id in self.direct_holders.get(grant.entity_id, set())
+                has = fallback.id in self.direct_holders.get(grant.entity_id, frozenset())
                 if grant.entity_id == fallback.id:
                     has = True  # nobody manages themself
             elif grant.role == TEAM_MANAGER:

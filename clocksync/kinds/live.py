@@ -1,0 +1,215 @@
+"""The workspace as ``apply`` sees it while it works, and its objects whole (snapshots).
+
+``LiveView`` is a mutable view of a freshly read ``CurrentState``. After each successful write the
+action's kind updates it (``Handler.effect``), so the view is always "the workspace as read, plus
+what this run did": the expected state that verification compares with what the API shows after.
+
+An object of the workspace is addressed by a ``Ref`` (its ``ObjectKind`` and an id or name key).
+Each object kind has a typed ``Snapshot``, defined in the kind module that owns it and found here
+by its ``object_kind``: the object whole, as a run saves it before its first write
+(``before.json``), as verification expects and finds it (compared field by field), and as
+``undo`` restores it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple, Self
+
+from pydantic import BaseModel, ConfigDict
+
+from clocksync.model import CurrentState, Member, MemberStatus, Profile, email_key, name_key
+
+
+class ObjectKind(enum.StrEnum):
+    """The kinds of workspace object a run saves, verifies and restores."""
+
+    PROFILE = "profile"
+    GROUP = "group"
+    GROUP_NAME = "group-name"  # the groups carrying a name (a group a plan creates)
+    USER = "user"  # a member's status and the roles they hold
+    PROJECT = "project"
+    FIELD = "field"
+    MEMBER_EMAIL = "member-email"  # whether a member with this email exists (an invitation)
+    RATES = "rates"
+
+
+class Ref(NamedTuple):
+    kind: ObjectKind
+    ident: str  # an id, or a name or email key
+
+    def text(self) -> str:
+        return f"{self.kind.value}:{self.ident}"
+
+    @classmethod
+    def parse(cls, text: str) -> Ref | None:
+        kind, _, ident = text.partition(":")
+        try:
+            return cls(ObjectKind(kind), ident)
+        except ValueError:
+            return None
+
+
+class Snapshot(BaseModel):
+    """An object whole. Subclasses set ``object_kind`` and ``read`` it from the view.
+
+    Collections are sorted tuples (compared as sets by verification); a mapping field (a profile's
+    custom fields) is compared key by key as ``name.key``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    object_kind: ClassVar[ObjectKind]
+    registry: ClassVar[dict[ObjectKind, type[Snapshot]]] = {}
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "object_kind" in cls.__dict__:
+            Snapshot.registry[cls.object_kind] = cls
+
+    @classmethod
+    def read(cls, view: LiveView, ident: str) -> Self | None:
+        """The object as the view shows it; None when it does not exist."""
+        raise NotImplementedError
+
+    @classmethod
+    def read_all(cls, view: LiveView, idents: list[str]) -> dict[str, Snapshot | None]:
+        return {ident: cls.read(view, ident) for ident in idents}
+
+    @classmethod
+    def describe(cls, view: LiveView, ident: str) -> str:
+        """A reviewer's name for the object: an email or a group name rather than an id."""
+        return f"{cls.object_kind.value} {ident}"
+
+    def mentions(self) -> Iterable[str]:
+        """Ids of members and groups the snapshot names (resolved to emails and names for undo)."""
+        return ()
+
+    def flat(self) -> dict[str, Any]:
+        """Field name -> value, with mappings spread out as ``field.key`` (what verification compares)."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, Mapping):
+                out.update((f"{name}.{key}", sub) for key, sub in value.items())
+            else:
+                out[name] = value
+        return out
+
+
+def parse_snapshot(ref: Ref, data: Any) -> Snapshot | None:
+    """A saved snapshot (``before.json``) read back as its type; None for no object or an unknown kind."""
+    kind = Snapshot.registry.get(ref.kind)
+    if kind is None or not data:
+        return None
+    return kind.model_validate(data)
+
+
+@dataclass
+class LiveGroup:
+    id: str
+    name: str
+    member_ids: set[str]
+    manager_ids: set[str]
+
+
+@dataclass
+class LiveView:
+    members: dict[str, Member]
+    member_ids_by_key: dict[str, str]
+    groups: dict[str, LiveGroup]
+    group_ids_by_key: dict[str, str]
+    direct: dict[str, set[str]]  # user id -> direct TEAM_MANAGER holders
+    projects: dict[str, set[str]]  # project id -> PROJECT_MANAGER holders
+    fields: dict[str, str]  # field name key -> id
+    field_names: dict[str, str]  # field id -> name
+    profiles: MutableMapping[str, Profile]  # user id -> profile, for the users whose profile the run touches
+    protected: set[str]
+    untouchable: set[str]  # owner, the key's own user
+    parts: dict[type, Any] = field(default_factory=dict)  # what kinds keep of their own (CurrentState.parts)
+    created: set[str] = field(default_factory=set)  # ids of objects this run created
+
+    @classmethod
+    def from_state(cls, state: CurrentState, extra_protected: Iterable[str] = ()) -> LiveView:
+        """A view of ``state``, from the indexes built once on it."""
+        groups = {g.id: LiveGroup(g.id, g.name, set(g.member_ids), set(state.group_managers.get(g.id, ())))
+                  for g in state.groups.values()}
+        return cls(
+            members=dict(state.members),
+            member_ids_by_key={key: m.id for key, m in state.members_by_key.items()},
+            groups=groups,
+            group_ids_by_key={key: found[0].id for key, found in state.groups_by_key.items()},
+            direct={uid: set(holders) for uid, holders in state.direct_managers.items()},
+            projects={pid: set(holders) for pid, holders in state.project_managers.items()},
+            fields={key: f.id for key, f in state.fields_by_key.items()},
+            field_names={f.id: f.name for f in state.fields.values()},
+            profiles=dict(state.profiles),
+            protected=set(state.protected) | set(extra_protected),
+            untouchable=set(state.owner_ids) | {state.self_id},
+            parts={kind: _thaw(part) for kind, part in state.parts.items()},
+        )
+
+    def part(self, kind: type[Any]) -> Any:
+        """What a kind keeps of its own in the view (a copy of ``CurrentState.part``)."""
+        return self.parts.get(kind)
+
+    # ------------------------------------------------------------------ resolution
+
+    def group_for(self, group_id: str | None, name: str) -> LiveGroup | None:
+        """The group by id, or (for a group this plan creates) by name."""
+        if group_id is not None:
+            return self.groups.get(group_id)
+        gid = self.group_ids_by_key.get(name_key(name))
+        return self.groups.get(gid) if gid else None
+
+    def member_status(self, user_id: str) -> MemberStatus | None:
+        member = self.members.get(user_id)
+        return member.status if member else None
+
+    def email_of(self, user_id: str) -> str:
+        member = self.members.get(user_id)
+        return member.email if member else user_id
+
+    def name_of(self, ident: str) -> str:
+        """An id as a reviewer recognises it: a member's email, a group's name, else the id."""
+        if ident in self.members:
+            return self.members[ident].email
+        group = self.groups.get(ident)
+        return group.name if group else ident
+
+    def note_invited(self, email: str) -> None:
+        self.member_ids_by_key[email_key(email)] = f"invited:{email_key(email)}"
+
+    # ------------------------------------------------------------------ whole objects
+
+    def snapshots(self, refs: Iterable[Ref]) -> dict[Ref, Snapshot | None]:
+        """Each object whole; None for an object that does not exist."""
+        by_kind: dict[ObjectKind, list[str]] = {}
+        for ref in dict.fromkeys(refs):
+            by_kind.setdefault(ref.kind, []).append(ref.ident)
+        found: dict[Ref, Snapshot | None] = {}
+        for kind, idents in by_kind.items():
+            found.update((Ref(kind, i), snap) for i, snap in Snapshot.registry[kind].read_all(self, idents).items())
+        return found
+
+    def names_of(self, snapshots: Mapping[Ref, Snapshot | None]) -> dict[str, str]:
+        """Every member and group id the snapshots mention, with its email or group name."""
+        ids = {ref.ident for ref in snapshots}
+        for snap in snapshots.values():
+            if snap is not None:
+                ids.update(snap.mentions())
+        names = {i: self.members[i].email for i in ids if i in self.members}
+        names.update({i: self.groups[i].name for i in ids if i in self.groups})
+        return dict(sorted(names.items()))
+
+    def describe(self, ref: Ref) -> str:
+        return Snapshot.registry[ref.kind].describe(self, ref.ident)
+
+
+def _thaw(part: object) -> Any:
+    """A kind's part, as a copy the view may change (``copy()`` when the part has one)."""
+    copy = getattr(part, "copy", None)
+    return copy() if callable(copy) else part
