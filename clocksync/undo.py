@@ -22,7 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from clocksync.apply.runlog import RunRecord, list_runs
 from clocksync.errors import InputError
 from clocksync.kinds import Action
-from clocksync.kinds.base import UndoContext
+from clocksync.kinds.base import KeyKind, UndoContext
 from clocksync.kinds.live import Ref, Snapshot, parse_snapshot
 from clocksync.plan.diff import Diff, link_needs
 from clocksync.plan.file import InputFingerprint, Plan, build_plan
@@ -76,9 +76,9 @@ def build_undo(run: RunRecord, *, created_at: str) -> Plan:
     created_groups: dict[str, str | None] = {}
     for action in wrote:
         for key in action.provides():
-            if key.startswith("group:"):
-                created_groups[key.removeprefix("group:")] = created.get(action.id)
-    deleted = {key.removeprefix("group-id:") for a in wrote for key in a.removes()}
+            if key.kind is KeyKind.GROUP:
+                created_groups[key.ident] = created.get(action.id)
+    deleted = {key.ident for a in wrote for key in a.removes() if key.kind is KeyKind.GROUP_ID}
     context = UndoContext(before=objects, names=names, created=created, created_groups=created_groups,
                           deleted_groups=deleted, actions=wrote)
     inverses: dict[str, Action] = {}

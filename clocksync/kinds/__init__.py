@@ -1,8 +1,9 @@
 """The resource kinds clocksync changes: one module each, found by walking this package.
 
-Each module defines its plan actions (subclasses of ``Action``) and their ``Handler``. Adding a
-kind is adding a module here (and its test): the plan file, rendering, the audit trail and the
-executor find it through the registries below.
+Each module defines its plan actions (subclasses of ``Action``), the rule that emits them
+(``@rule``), its objects whole (``Snapshot``) and the actions' ``Handler``. Adding a kind is adding
+a module here (and its test): the differ, the plan file, rendering, the audit trail, the executor
+and undo find it through the registries.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Field
 
-from clocksync.kinds.base import Action, Handler
+from clocksync.kinds.base import RULES, Action, Handler
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name != "base"):
     importlib.import_module(f"{__name__}.{_module}")
@@ -32,4 +33,4 @@ def handler_for(action: Action) -> Handler[Any]:
     return Handler.registry[type(action)]
 
 
-__all__ = ["ACTION_TYPES", "Action", "AnyAction", "Handler", "handler_for"]
+__all__ = ["ACTION_TYPES", "RULES", "Action", "AnyAction", "Handler", "handler_for"]

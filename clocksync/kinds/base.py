@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,12 +28,27 @@ from clocksync.kinds.live import LiveView, Ref, Snapshot
 
 if TYPE_CHECKING:
     from clocksync.clockify.client import ClockifyClient
+    from clocksync.plan.context import Emit, PlanContext
 
 # Phases run in this order. "updates" is additive (make before break: a user never goes without
 # a manager in between), "cleanup" subtractive; the step orders kinds inside a phase.
 PHASES = ("updates", "cleanup")
 
 Section = Literal["fields", "users", "groups"]
+
+
+class KeyKind(enum.StrEnum):
+    """What a dependency key names (``Action.provides`` / ``needs`` / ``removes``)."""
+
+    FIELD = "field"  # a USER custom field a plan creates, by name key
+    GROUP = "group"  # a group a plan creates, by name key
+    GROUP_ID = "group-id"  # a group a plan deletes, by id
+    TAKEN_FROM = "taken-from"  # a user loses a group membership or a role, by user id
+
+
+class Key(NamedTuple):
+    kind: KeyKind
+    ident: str
 
 
 class Change(BaseModel):
@@ -114,16 +130,16 @@ class Action(BaseModel):
         """The value the action expects and the one it sets, as the audit log shows them."""
         return "absent", "present"
 
-    def provides(self) -> tuple[str, ...]:
-        """Keys of what this action creates, for actions that need it (see ``needs``)."""
+    def provides(self) -> tuple[Key, ...]:
+        """Keys of what this action does that other actions wait for (see ``needs``)."""
         return ()
 
-    def needs(self) -> tuple[str, ...]:
-        """Keys of what must be created before this action can run."""
+    def needs(self) -> tuple[Key, ...]:
+        """Keys of what must be done before this action can run: it depends on every action providing one."""
         return ()
 
-    def removes(self) -> tuple[str, ...]:
-        """Keys of what this action deletes (``group-id:<id>``), for undo."""
+    def removes(self) -> tuple[Key, ...]:
+        """Keys of what this action deletes (a group by id), for undo."""
         return ()
 
     def value_changes(self) -> tuple[ValueChange, ...]:
@@ -191,6 +207,34 @@ class UserAction(Action):
     @property
     def subjects(self) -> tuple[str, ...]:
         return (self.email,)
+
+
+# ---------------------------------------------------------------------- plan-time behaviour
+
+RuleFunction = Callable[["PlanContext", "Emit"], None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A kind's rule: a pure function of the plan context that emits the kind's actions and notices."""
+
+    order: int  # the differ runs rules by this number (then by name), so notices come out in one order
+    function: RuleFunction
+
+    @property
+    def name(self) -> str:
+        return f"{self.function.__module__}.{self.function.__name__}"
+
+
+RULES: list[Rule] = []
+
+
+def rule(order: int) -> Callable[[RuleFunction], RuleFunction]:
+    """Register a kind's rule (a decorator). The differ runs every registered rule."""
+    def register(function: RuleFunction) -> RuleFunction:
+        RULES.append(Rule(order, function))
+        return function
+    return register
 
 
 # ---------------------------------------------------------------------- apply-time behaviour

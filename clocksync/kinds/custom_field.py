@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from clocksync.clockify.client import ClockifyClient
-from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done
+from clocksync.kinds.base import (
+    READY,
+    Action,
+    Answer,
+    Handler,
+    Key,
+    KeyKind,
+    UndoContext,
+    Verdict,
+    done,
+    rule,
+)
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
 from clocksync.model import name_key
+
+if TYPE_CHECKING:
+    from clocksync.plan.context import Emit, PlanContext
 
 
 class CreateCustomField(Action):
@@ -29,11 +43,19 @@ class CreateCustomField(Action):
     def describe(self) -> str:
         return f"create USER custom field {self.field_name!r} ({self.field_type}, {self.field_status})"
 
-    def provides(self) -> tuple[str, ...]:
-        return (f"field:{name_key(self.field_name)}",)
+    def provides(self) -> tuple[Key, ...]:
+        return (Key(KeyKind.FIELD, name_key(self.field_name)),)
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return [], [f"custom field {self.field_name!r}, created by the run, stays (the values the run set are restored)"]
+
+
+@rule(order=0)
+def mapped_fields(ctx: PlanContext, out: Emit) -> None:
+    """Rule 1: a mapped USER custom field that does not exist is created."""
+    for name in sorted(set(ctx.config.field_mapping.values()), key=str.casefold):
+        if name_key(name) not in ctx.current.fields_by_key:
+            out.action(CreateCustomField(field_name=name, reason="mapped in field_mapping"))
 
 
 class FieldSnapshot(Snapshot):

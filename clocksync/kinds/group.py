@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from clocksync.clockify.client import ClockifyClient
-from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done, stale
+from clocksync.kinds.base import (
+    READY,
+    Action,
+    Answer,
+    Handler,
+    Key,
+    KeyKind,
+    UndoContext,
+    Verdict,
+    done,
+    rule,
+    stale,
+)
 from clocksync.kinds.live import LiveGroup, LiveView, ObjectKind, Ref, Snapshot
 from clocksync.kinds.membership import AddMember
 from clocksync.kinds.role import GrantRole
 from clocksync.model import name_key
+
+if TYPE_CHECKING:
+    from clocksync.plan.context import Emit, PlanContext
 
 
 class GroupSnapshot(Snapshot):
@@ -86,8 +101,8 @@ class CreateGroup(Action):
     def line(self) -> str:
         return "create group"
 
-    def provides(self) -> tuple[str, ...]:
-        return (f"group:{name_key(self.group_name)}",)
+    def provides(self) -> tuple[Key, ...]:
+        return (Key(KeyKind.GROUP, name_key(self.group_name)),)
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         """Delete the group the run created, as the run left it: with the members the run put in."""
@@ -124,8 +139,8 @@ class DeleteGroup(Action):
     def audit(self) -> tuple[str, str]:
         return f"exists ({len(self.member_ids)} members)", "deleted"
 
-    def removes(self) -> tuple[str, ...]:
-        return (f"group-id:{self.group_id}",) if self.group_id else ()
+    def removes(self) -> tuple[Key, ...]:
+        return (Key(KeyKind.GROUP_ID, self.group_id),) if self.group_id else ()
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         """Re-create the group with the members and managers it had before the run."""
@@ -141,6 +156,19 @@ class DeleteGroup(Action):
         actions += [GrantRole(holder_id=uid, holder_email=run.name(uid), entity_kind="group", entity_name=name,
                               reason=reason) for uid in before.managers]
         return actions, []
+
+
+@rule(order=2)
+def groups(ctx: PlanContext, out: Emit) -> None:
+    """Rules 2 and 6: a desired group the workspace lacks is created; with --delete-unmanaged-groups,
+    groups neither managed nor protected are deleted."""
+    for desired in ctx.groups.desired:
+        if desired.existing is None:
+            out.action(CreateGroup(group_name=desired.name, reason=f"{desired.origin.value} group"
+                                   + (f" of {desired.manager.email}" if desired.manager else "")))
+    for group in ctx.groups.deleted:
+        out.action(DeleteGroup(group_id=group.id, group_name=group.name, member_ids=tuple(sorted(group.member_ids)),
+                               reason="unmanaged (--delete-unmanaged-groups)"))
 
 
 def _index(view: LiveView, key: str) -> None:

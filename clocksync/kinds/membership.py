@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from clocksync.clockify.client import ClockifyClient
-from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done, stale
+from clocksync.kinds.base import (
+    READY,
+    Action,
+    Answer,
+    Handler,
+    Key,
+    KeyKind,
+    UndoContext,
+    Verdict,
+    done,
+    rule,
+    stale,
+)
 from clocksync.kinds.live import LiveGroup, LiveView, ObjectKind, Ref
 from clocksync.model import name_key
+
+if TYPE_CHECKING:
+    from clocksync.plan.context import Emit, PlanContext
 
 
 class _Membership(Action):
@@ -46,8 +61,8 @@ class AddMember(_Membership):
     def audit(self) -> tuple[str, str]:
         return f"{self.email} not in group", f"{self.email} in group"
 
-    def needs(self) -> tuple[str, ...]:
-        return (f"group:{name_key(self.group_name)}",) if self.group_id is None else ()
+    def needs(self) -> tuple[Key, ...]:
+        return (Key(KeyKind.GROUP, name_key(self.group_name)),) if self.group_id is None else ()
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         if name_key(self.group_name) in run.created_groups:
@@ -76,9 +91,40 @@ class RemoveMember(_Membership):
     def audit(self) -> tuple[str, str]:
         return f"{self.email} in group", f"{self.email} not in group"
 
+    def provides(self) -> tuple[Key, ...]:
+        return (Key(KeyKind.TAKEN_FROM, self.user_id),)
+
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return [AddMember(group_name=self.group_name, group_id=run.group_id(self.group_id), user_id=self.user_id,
                           email=self.email, reason=f"undo: the run removed {self.email}")], []
+
+
+@rule(order=4)
+def memberships(ctx: PlanContext, out: Emit) -> None:
+    """Rules 2, 4 and 7: each desired group's members are exactly the users it wants (those an exception
+    leaves alone stay); retired groups lose their members; leavers leave every group but protected ones."""
+    email_of = ctx.email_of
+    for desired in ctx.groups.desired:
+        group = desired.existing
+        present = group.member_ids if group is not None else frozenset()
+        name = group.name if group is not None else desired.name
+        for uid in sorted(desired.member_ids - present, key=email_of):
+            out.action(AddMember(group_name=name, group_id=group.id if group else None, user_id=uid,
+                                 email=email_of(uid), reason=desired.why_in))
+        if group is not None:
+            for uid in sorted(group.member_ids - desired.member_ids - desired.keep, key=email_of):
+                out.action(RemoveMember(group_name=group.name, group_id=group.id, user_id=uid, email=email_of(uid),
+                                        reason=desired.why_out))
+    for group in ctx.groups.retired:
+        for uid in sorted(group.member_ids - ctx.frozen, key=email_of):
+            out.action(RemoveMember(group_name=group.name, group_id=group.id, user_id=uid, email=email_of(uid),
+                                    reason="manager group no longer desired"))
+    deleted = {g.id for g in ctx.groups.deleted}  # their members need no removal
+    for leaver in ctx.leavers:
+        for group in ctx.current.groups_of.get(leaver.id, ()):
+            if group.id not in ctx.protected and group.id not in deleted:
+                out.action(RemoveMember(group_name=group.name, group_id=group.id, user_id=leaver.id,
+                                        email=leaver.email, reason=f"{leaver.email} leaves"))
 
 
 def _group(action: AddMember | RemoveMember, view: LiveView) -> LiveGroup | None:

@@ -10,7 +10,7 @@ in the same state. The PATCH answers with the whole profile, which is kept for v
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -23,15 +23,26 @@ from clocksync.kinds.base import (
     Answer,
     Change,
     Handler,
+    Key,
+    KeyKind,
     UndoContext,
     UserAction,
     ValueChange,
     Verdict,
     done,
+    rule,
     stale,
 )
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
-from clocksync.model import Profile, name_key, value_text
+from clocksync.model import Profile, UserSpec, name_key, value_text
+
+if TYPE_CHECKING:
+    from clocksync.plan.context import Emit, PlanContext
+
+
+def reads_profile(spec: UserSpec) -> bool:
+    """Whether planning this row needs the member's profile (one request per user: the cost model's C)."""
+    return spec.capacity_seconds is not None or bool(spec.fields)
 
 
 def read_profile(wire: WireProfile) -> tuple[Profile, str | None]:
@@ -121,8 +132,8 @@ class UpdateProfile(UserAction):
             after.append(f"{name}={change.after if change.after is not None else '(unset)'}")
         return "; ".join(before), "; ".join(after)
 
-    def needs(self) -> tuple[str, ...]:
-        return tuple(f"field:{name_key(name)}" for name in self.fields)
+    def needs(self) -> tuple[Key, ...]:
+        return tuple(Key(KeyKind.FIELD, name_key(name)) for name in self.fields)
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         before = run.snapshot(ProfileSnapshot, self.user_id)
@@ -149,6 +160,37 @@ class UpdateProfile(UserAction):
         changes = [ValueChange("capacity", self.capacity.before, self.capacity.after)] if self.capacity else []
         changes += [ValueChange(name, c.before, c.after) for name, c in sorted(self.fields.items())]
         return tuple(changes)
+
+
+@rule(order=3)
+def profiles(ctx: PlanContext, out: Emit) -> None:
+    """Rule 1: each managed user's capacity and mapped custom fields equal the CSV (exceptions aside)."""
+    fields = ctx.current.fields_by_key
+    field_ids = {name: fields[name_key(name)].id for name in ctx.config.field_mapping.values()
+                 if name_key(name) in fields}
+    ignores = ctx.exceptions.ignores
+    for user_id, (spec, member) in ctx.managed.items():
+        profile = ctx.current.profiles.get(user_id)
+        if profile is None:
+            if reads_profile(spec):
+                out.note("no_profile", f"{member.email}: member profile was not read")
+            continue
+        capacity = None
+        unreadable = profile.capacity_text is not None and profile.capacity_seconds is None
+        managed_capacity = spec.capacity_seconds is not None and not ignores(spec.email, "capacity")
+        if managed_capacity and profile.capacity_seconds != spec.capacity_seconds and not unreadable:
+            capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds or 0))
+        changes: dict[str, Change] = {}
+        for name, value in spec.fields.items():
+            if ignores(spec.email, name):
+                continue
+            field_id = field_ids.get(name)
+            current_value = profile.values.get(field_id) if field_id else None
+            if current_value != value:
+                changes[name] = Change(before=current_value, after=value)
+        if capacity or changes:
+            out.action(UpdateProfile(user_id=user_id, email=member.email, capacity=capacity, fields=changes,
+                                     reason=f"CSV row {spec.row}"))
 
 
 def _empty(value: Any) -> bool:

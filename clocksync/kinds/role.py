@@ -7,12 +7,29 @@ entity is a group this plan creates when ``entity_id`` is None (it is found by n
 from __future__ import annotations
 
 import enum
-from typing import ClassVar, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from clocksync.clockify.client import ClockifyClient
-from clocksync.kinds.base import READY, Action, Answer, Handler, UndoContext, Verdict, done, stale
+from clocksync.kinds.base import (
+    READY,
+    Action,
+    Answer,
+    Handler,
+    Key,
+    KeyKind,
+    UndoContext,
+    Verdict,
+    done,
+    rule,
+    stale,
+)
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
-from clocksync.model import name_key
+from clocksync.model import PROJECT_MANAGER, TEAM_MANAGER, Member, RoleGrant, RoleName, name_key
+from clocksync.plan.types import Handover, HandoverItem
+
+if TYPE_CHECKING:
+    from clocksync.plan.context import Emit, PlanContext
 
 
 class EntityKind(enum.StrEnum):
@@ -39,7 +56,7 @@ class ProjectSnapshot(Snapshot):
 
 class _RoleAction(Action):
     held_after: ClassVar[bool]  # whether the holder holds the role once the action is done
-    role: Literal["TEAM_MANAGER", "PROJECT_MANAGER"] = "TEAM_MANAGER"
+    role: RoleName = RoleName.TEAM_MANAGER
     holder_id: str
     holder_email: str
     entity_kind: EntityKind
@@ -78,9 +95,9 @@ class _RoleAction(Action):
             return f"manager {self.holder_email} ({self.role})"
         return f"{self.role} of project {self.entity_name}"
 
-    def needs(self) -> tuple[str, ...]:
+    def needs(self) -> tuple[Key, ...]:
         if self.entity_kind == "group" and self.entity_id is None:
-            return (f"group:{name_key(self.entity_name)}",)
+            return (Key(KeyKind.GROUP, name_key(self.entity_name)),)
         return ()
 
     def inverse(self, run: UndoContext, kind: type[_RoleAction], why: str) -> tuple[list[Action], list[str]]:
@@ -116,11 +133,159 @@ class RevokeRole(_RoleAction):
     def describe(self) -> str:
         return f"revoke {self.holder_email}'s {self.role} over {self.entity_kind} {self.entity_name}"
 
+    def provides(self) -> tuple[Key, ...]:
+        return (Key(KeyKind.TAKEN_FROM, self.holder_id),)
+
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return self.inverse(run, GrantRole, f"the run revoked this role of {self.holder_email}")
 
     def audit(self) -> tuple[str, str]:
         return f"{self.holder_email} {self.role}", f"{self.holder_email} without {self.role}"
+
+
+# ---------------------------------------------------------------------- rules
+
+
+@rule(order=5)
+def manager_roles(ctx: PlanContext, out: Emit) -> None:
+    """Rules 2 to 4 and 7: each desired group's manager holds TEAM_MANAGER over it (and nobody else does);
+    retired groups lose their managers; each managed user's direct TEAM_MANAGER is exactly their desired
+    manager (or the fallback manager); what a leaver manages passes to the fallback manager."""
+    email_of = ctx.email_of
+    for desired in ctx.groups.desired:
+        manager, group = desired.manager, desired.existing
+        if manager is None:
+            continue
+        if group is None:
+            out.action(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind=EntityKind.GROUP,
+                                 entity_name=desired.name, reason="manages this group"))
+            continue
+        holders = ctx.current.group_managers.get(group.id, frozenset())
+        if manager.id not in holders:
+            out.action(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind=EntityKind.GROUP,
+                                 entity_id=group.id, entity_name=group.name, reason="manages this group"))
+        for holder in sorted(holders - {manager.id}):
+            out.action(RevokeRole(holder_id=holder, holder_email=email_of(holder), entity_kind=EntityKind.GROUP,
+                                  entity_id=group.id, entity_name=group.name,
+                                  reason=f"the group's manager is {manager.email}"))
+    for group in ctx.groups.retired:
+        for holder in sorted(ctx.current.group_managers.get(group.id, frozenset())):
+            out.action(RevokeRole(holder_id=holder, holder_email=email_of(holder), entity_kind=EntityKind.GROUP,
+                                  entity_id=group.id, entity_name=group.name, reason="manager group no longer desired"))
+    _direct_roles(ctx, out)
+    for leaver in ctx.leavers:
+        handing = hand_over(ctx, leaver)
+        for action in (*handing.grants, *handing.revokes):
+            out.action(action)
+        for code, message in handing.notices:
+            out.note(code, message)
+        out.handover(Handover(email=leaver.email, items=tuple(handing.items)))
+
+
+def _direct_roles(ctx: PlanContext, out: Emit) -> None:
+    email_of = ctx.email_of
+    for user_id in sorted(ctx.manager_of, key=email_of):
+        manager = ctx.manager_of[user_id]
+        if manager is None:
+            if ctx.fallback is None or ctx.fallback.id == user_id:
+                continue  # no usable manager: leave the roles as they are
+            manager = ctx.fallback
+        member = ctx.current.members[user_id]
+        holders = ctx.current.direct_managers.get(user_id, frozenset())
+        if manager.id not in holders:
+            out.action(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind=EntityKind.USER,
+                                 entity_id=user_id, entity_name=member.email, reason="desired manager"))
+        for holder in sorted(holders - {manager.id}):
+            out.action(RevokeRole(holder_id=holder, holder_email=email_of(holder), entity_kind=EntityKind.USER,
+                                  entity_id=user_id, entity_name=member.email,
+                                  reason=f"{member.email}'s manager is {manager.email}"))
+
+
+@dataclass
+class HandingOver:
+    """What a leaver's roles become: grants to the fallback manager, revokes of the leaver's, the
+    handover report, and warnings."""
+
+    grants: list[GrantRole] = field(default_factory=list)
+    revokes: list[RevokeRole] = field(default_factory=list)
+    items: list[HandoverItem] = field(default_factory=list)
+    notices: list[tuple[str, str]] = field(default_factory=list)
+
+
+def hand_over(ctx: PlanContext, leaver: Member) -> HandingOver:
+    """Rule 7: what the leaver manages passes to the fallback manager (users the CSV gives a manager, and
+    groups the plan manages, get theirs from rules 2 and 3); the leaver's own roles are revoked."""
+    fallback = ctx.fallback
+    assert fallback is not None  # there are no leavers without one
+    current = ctx.current
+    result = HandingOver()
+    for grant in current.roles_by_holder.get(leaver.id, ()):
+        result.items += _heirs(ctx, grant, fallback)
+        if grant.role == TEAM_MANAGER and not grant.via_group:
+            if grant.entity_id in ctx.managed:
+                continue  # rule 3 already gives this user their desired manager
+            kind, name = EntityKind.USER, ctx.email_of(grant.entity_id)
+            has = grant.entity_id == fallback.id or fallback.id in current.direct_managers.get(grant.entity_id, ())
+        elif grant.role == TEAM_MANAGER:
+            group = current.groups.get(grant.entity_id)
+            if group is None:
+                continue
+            if grant.entity_id in ctx.protected:
+                result.notices.append(("protected_role", f"{leaver.email} manages protected group {group.name!r}: "
+                                       "that role is left for a person to pass on"))
+                continue
+            if grant.entity_id in ctx.groups.managed_ids:
+                continue  # the group's desired manager is set by the group rules
+            kind, name = EntityKind.GROUP, group.name
+            has = fallback.id in current.group_managers.get(grant.entity_id, ())
+        elif grant.role == PROJECT_MANAGER:
+            kind, name = EntityKind.PROJECT, grant.entity_id
+            has = fallback.id in current.project_managers.get(grant.entity_id, ())
+        else:
+            continue
+        role = RoleName(grant.role)
+        if not has:
+            result.grants.append(GrantRole(role=role, holder_id=fallback.id, holder_email=fallback.email,
+                                           entity_kind=kind, entity_id=grant.entity_id, entity_name=name,
+                                           reason=f"passed on from leaver {leaver.email}"))
+        result.revokes.append(RevokeRole(role=role, holder_id=leaver.id, holder_email=leaver.email, entity_kind=kind,
+                                         entity_id=grant.entity_id, entity_name=name, reason=f"{leaver.email} leaves"))
+    order = {"report": 0, "group": 1, "project": 2}
+    result.items.sort(key=lambda i: (order.get(i.what, 3), i.name.casefold()))
+    return result
+
+
+def _heirs(ctx: PlanContext, grant: RoleGrant, fallback: Member) -> list[HandoverItem]:
+    """Who inherits what one grant of a leaver gives them (the handover report)."""
+    current = ctx.current
+    if grant.role == TEAM_MANAGER and not grant.via_group:
+        if grant.entity_id not in current.members:
+            return []
+        manager = ctx.manager_of.get(grant.entity_id)
+        if grant.entity_id in ctx.frozen:
+            heir = "left as it is (an exception holds their manager)"
+        elif grant.entity_id in ctx.managed and manager is not None:
+            heir = f"{manager.email} (their manager in the CSV)"
+        else:
+            heir = f"{fallback.email} (fallback manager)"
+        return [HandoverItem(what="report", name=ctx.email_of(grant.entity_id), to=heir)]
+    if grant.role == TEAM_MANAGER:
+        group = current.groups.get(grant.entity_id)
+        if group is None:
+            return []
+        if grant.entity_id in ctx.protected:
+            return [HandoverItem(what="group", name=group.name, to="nobody: a protected group; pass it on by hand")]
+        if grant.entity_id in ctx.groups.managed_ids:
+            group_heir = ctx.groups.manager_email.get(group.id)
+            to = f"{group_heir} (the group's manager in the CSV)" if group_heir else "nobody: no longer a manager group"
+            return [HandoverItem(what="group", name=group.name, to=to)]
+        return [HandoverItem(what="group", name=group.name, to=f"{fallback.email} (fallback manager)")]
+    if grant.role == PROJECT_MANAGER:
+        return [HandoverItem(what="project", name=grant.entity_id, to=f"{fallback.email} (fallback manager)")]
+    return []
+
+
+# ---------------------------------------------------------------------- apply-time behaviour
 
 
 def _entity_id(action: GrantRole | RevokeRole, view: LiveView) -> str | None:

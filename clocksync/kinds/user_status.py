@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -14,15 +14,21 @@ from clocksync.kinds.base import (
     Action,
     Answer,
     Handler,
+    Key,
+    KeyKind,
     UndoContext,
     UserAction,
     Verdict,
     done,
+    rule,
     stale,
 )
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
-from clocksync.kinds.role import EntityKind
+from clocksync.kinds.role import EntityKind, hand_over
 from clocksync.model import PROJECT_MANAGER, TEAM_MANAGER, MemberStatus, email_key
+
+if TYPE_CHECKING:
+    from clocksync.plan.context import Emit, PlanContext
 
 
 class HeldRole(BaseModel):
@@ -128,6 +134,9 @@ class DeactivateUser(_StatusAction):
     destructive: ClassVar[bool] = True
     counts_as: ClassVar[str | None] = "deactivation"
 
+    def needs(self) -> tuple[Key, ...]:
+        return (Key(KeyKind.TAKEN_FROM, self.user_id),)  # everything taken from them first
+
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return [ActivateUser(user_id=self.user_id, email=self.email, reason="undo: the run deactivated them")], []
 
@@ -162,6 +171,26 @@ class InviteUser(UserAction):
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return [], [f"{self.email} was invited by the run: an invitation cannot be taken back through the API; "
                     "remove them in Clockify if needed"]
+
+
+@rule(order=1)
+def invitations(ctx: PlanContext, out: Emit) -> None:
+    """Rule 8: CSV users missing from the workspace are reported, and invited if config asks."""
+    for spec in ctx.unmatched:
+        if ctx.config.invite.missing_users:
+            out.action(InviteUser(email=spec.email, send_email=ctx.config.invite.send_email,
+                                  reason=f"CSV row {spec.row}"))
+        else:
+            out.note("unmatched_user", f"{spec.email} (CSV row {spec.row}) is not a member of the workspace")
+
+
+@rule(order=9)
+def deactivations(ctx: PlanContext, out: Emit) -> None:
+    """Rule 7: each leaver is deactivated after what they managed is handed over and taken from them."""
+    for leaver in ctx.leavers:
+        grants = tuple(sorted(g.id for g in hand_over(ctx, leaver).grants))
+        out.action(DeactivateUser(user_id=leaver.id, email=leaver.email, depends_on=grants,
+                                  reason="ACTIVE in the workspace, not in the CSV (--deactivate-missing)"))
 
 
 class StatusHandler(Handler[DeactivateUser | ActivateUser]):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config
+from clocksync.kinds.profile import reads_profile
 from clocksync.load.current import ProfileProgress, load_current
 from clocksync.model import DesiredState
 from clocksync.plan.diff import diff
@@ -43,7 +44,7 @@ async def make_plan(
     if not options.as_of:
         options = options.model_copy(update={"as_of": datetime.now(UTC).date().isoformat()})
     report = await preflight(client)
-    needs_profile = [u.key for u in desired.users.values() if u.capacity_seconds is not None or u.fields]
+    needs_profile = [u.key for u in desired.users.values() if reads_profile(u)]
     current = await load_current(client, profile_keys=needs_profile, progress=progress, self_id=report.user_id)
     plan = build_plan(
         diff(desired, current, config, options),

@@ -1,0 +1,166 @@
+"""Which groups a plan wants, resolved once for the group, membership and role kinds. Pure.
+
+- **Desired groups**: a manager group per active manager in the CSV (named by
+  ``groups.name_template``; two that would share a name are told apart by the manager's email),
+  the fallback group for users without a usable manager. Each is matched to the workspace's group
+  of that name (not a protected one; of duplicates, the one its manager manages). One whose name
+  is a protected group's is left unmanaged, with a warning.
+- **Retired groups**: groups clocksync made earlier (a group its TEAM_MANAGER's display name names,
+  or the fallback group's name) that are no longer desired: they lose their members and managers.
+- **Deleted groups**: neither managed nor protected, with ``--delete-unmanaged-groups``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from clocksync.config import Config
+from clocksync.model import CurrentState, Group, Member, name_key
+from clocksync.plan.types import Notice
+
+_Note = Callable[[str, str], None]
+
+
+class GroupOrigin(enum.StrEnum):
+    MANAGER = "manager"  # the group of a manager in the CSV
+    FALLBACK = "fallback"  # workspace.fallback_group_name, under the fallback manager
+
+
+@dataclass(frozen=True)
+class DesiredGroup:
+    """A group the plan wants, and the workspace group it manages (``existing``; None: to create).
+
+    ``manager`` holds TEAM_MANAGER over it (None: its managers are left alone). ``keep``: current
+    members never removed (users an exception leaves alone).
+    """
+
+    name: str
+    origin: GroupOrigin
+    manager: Member | None
+    member_ids: frozenset[str]
+    existing: Group | None
+    why_in: str  # why a member belongs, as the plan says it
+    why_out: str  # why anyone else leaves
+    keep: frozenset[str] = frozenset()
+
+    @property
+    def key(self) -> str:
+        return name_key(self.name)
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    desired: tuple[DesiredGroup, ...]
+    retired: tuple[Group, ...]  # made by clocksync earlier, no longer desired: emptied
+    deleted: tuple[Group, ...]  # unmanaged, and --delete-unmanaged-groups
+    managed_ids: frozenset[str]  # current groups the plan manages (desired or retired)
+    manager_email: Mapping[str, str]  # managed current group id -> email of its desired manager
+    notices: tuple[Notice, ...] = ()
+
+
+def group_name(config: Config, manager: Member, disambiguate: bool = False) -> str:
+    """A manager group's name: ``groups.name_template``; with ``disambiguate``, the email appended."""
+    name = config.groups.name_template.format(
+        display_name=manager.display_name, name=manager.name.strip() or manager.email, email=manager.email)
+    return f"{name} ({manager.email})" if disambiguate else name
+
+
+@dataclass
+class _Wanted:
+    name: str
+    origin: GroupOrigin
+    manager: Member
+    member_ids: set[str] = field(default_factory=set)
+
+
+def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str, tuple[str, ...]],
+                manager_of: Mapping[str, Member | None], fallback: Member | None, frozen: frozenset[str],
+                delete_unmanaged: bool) -> GroupPlan:
+    """Resolve the desired, retired and deleted groups (see the module doc)."""
+    notices: list[Notice] = []
+
+    def note(code: str, message: str) -> None:
+        notices.append(Notice(code=code, message=message))
+
+    wanted = _manager_groups(config, manager_of, fallback, note)
+    protected_names = {current.groups[g].key: current.groups[g].name for g in protected if g in current.groups}
+    desired: list[DesiredGroup] = []
+    for key in sorted(wanted):
+        want = wanted[key]
+        if key in protected_names:
+            note("protected_collision", f"manager group {want.name!r} (manager {want.manager.email}) has the name "
+                 f"of protected group {protected_names[key]!r}: its members and roles are not managed; rename the "
+                 "manager or the protected group")
+            continue
+        existing = _pick(current, want.name, want.manager, protected, note)
+        desired.append(DesiredGroup(
+            name=want.name, origin=want.origin, manager=want.manager, member_ids=frozenset(want.member_ids),
+            existing=existing, why_in=f"reports to {want.manager.email}",
+            why_out=f"does not report to {want.manager.email}", keep=frozen))
+    managed = {d.existing.id for d in desired if d.existing is not None}
+    manager_email = {d.existing.id: d.manager.email for d in desired if d.existing is not None and d.manager}
+    desired_keys = {d.key for d in desired}
+    retired: list[Group] = []
+    deleted: list[Group] = []
+    for group in sorted(current.groups.values(), key=lambda g: (g.key, g.id)):
+        if group.id in protected or group.id in managed:
+            continue
+        if _made_by_clocksync(current, config, group):
+            managed.add(group.id)
+            if group.key not in desired_keys:  # else a duplicate of a desired group, noted in _pick
+                retired.append(group)
+        elif delete_unmanaged:
+            deleted.append(group)
+    return GroupPlan(tuple(desired), tuple(retired), tuple(deleted), frozenset(managed),
+                     MappingProxyType(manager_email), tuple(notices))
+
+
+def _manager_groups(config: Config, manager_of: Mapping[str, Member | None], fallback: Member | None,
+                    note: _Note) -> dict[str, _Wanted]:
+    managers = {m.id: m for m in manager_of.values() if m is not None}
+    names = {mid: group_name(config, m) for mid, m in managers.items()}
+    fallback_name = config.workspace.fallback_group_name
+    key_count: dict[str, int] = defaultdict(int)
+    for name in names.values():
+        key_count[name_key(name)] += 1
+    key_count[name_key(fallback_name)] += 1
+    for mid, name in names.items():
+        if key_count[name_key(name)] > 1:
+            note("group_name_collision", f"two manager groups would be named {name!r}; "
+                 f"{managers[mid].email}'s is named with the email")
+            names[mid] = group_name(config, managers[mid], disambiguate=True)
+    groups: dict[str, _Wanted] = {}
+    for user_id, manager in manager_of.items():
+        if manager is not None:
+            name, origin = names[manager.id], GroupOrigin.MANAGER
+        elif fallback is not None and fallback.id != user_id:  # the fallback manager does not manage themself
+            manager, name, origin = fallback, fallback_name, GroupOrigin.FALLBACK
+        else:
+            continue
+        groups.setdefault(name_key(name), _Wanted(name, origin, manager)).member_ids.add(user_id)
+    return groups
+
+
+def _pick(current: CurrentState, name: str, manager: Member, protected: Mapping[str, tuple[str, ...]],
+          note: _Note) -> Group | None:
+    """The workspace group a desired group manages: of several with its name, the one its manager manages."""
+    candidates = [g for g in current.groups_by_key.get(name_key(name), ()) if g.id not in protected]
+    if len(candidates) > 1:
+        note("duplicate_group", f"{len(candidates)} groups are named {name!r}; managing {candidates[0].id}")
+        managed = [g for g in candidates if manager.id in current.group_managers.get(g.id, ())]
+        return (managed or candidates)[0]
+    return candidates[0] if candidates else None
+
+
+def _made_by_clocksync(current: CurrentState, config: Config, group: Group) -> bool:
+    """Rule 4: a group that one of its TEAM_MANAGERs manages and that carries their name, or the fallback group."""
+    for holder in current.group_managers.get(group.id, ()):
+        member = current.members.get(holder)
+        if member is not None and group.key in (name_key(group_name(config, member)),
+                                                name_key(group_name(config, member, True))):
+            return True
+    return group.key == name_key(config.workspace.fallback_group_name)
