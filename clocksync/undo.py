@@ -19,18 +19,16 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
+from clocksync.apply.report import Outcome
 from clocksync.apply.runlog import RunRecord, list_runs
 from clocksync.errors import InputError
 from clocksync.kinds import Action
-from clocksync.kinds.base import KeyKind, UndoContext
+from clocksync.kinds.base import KeyKind, Sign, UndoContext
 from clocksync.kinds.live import Ref, Snapshot, parse_snapshot
+from clocksync.kinds.user_status import ActivateUser, DeactivateUser
 from clocksync.plan.diff import Diff, link_needs
 from clocksync.plan.file import InputFingerprint, Plan, build_plan
 from clocksync.plan.types import Notice, PlanOptions
-
-# Outcomes after which the run may have changed the workspace. "already in place", "stale" and
-# "skipped" wrote nothing; a "failed" write may have landed before its answer was lost.
-WROTE = ("applied", "started", "failed")
 
 UNDO_OPTIONS = PlanOptions(allow_mass_deactivation=True, allow_mass_group_deletion=True, allow_mass_removal=True,
                            allow_mass_field_change=True)
@@ -71,7 +69,7 @@ def build_undo(run: RunRecord, *, created_at: str) -> Plan:
         ref = Ref.parse(text)
         if ref is not None:
             objects[ref] = parse_snapshot(ref, data)
-    wrote = [a for a in applied.actions if run.outcomes.get(a.id, {}).get("state") in WROTE]
+    wrote = [a for a in applied.actions if _may_have_written(run.outcomes.get(a.id, {}).get("state"))]
     created = {aid: str(e["created_id"]) for aid, e in run.outcomes.items() if e.get("created_id")}
     created_groups: dict[str, str | None] = {}
     for action in wrote:
@@ -98,11 +96,16 @@ def build_undo(run: RunRecord, *, created_at: str) -> Plan:
                       created_at=created_at, safety=applied.safety)
 
 
+def _may_have_written(state: object) -> bool:
+    """Whether an action whose last run-folder entry is ``state`` may have changed the workspace."""
+    return isinstance(state, str) and state in set(Outcome) and Outcome(state).may_have_written
+
+
 def _linked(actions: list[Action]) -> list[Action]:
     """Each action names what must be applied first: the creates it needs, and a reactivation
     before anything given back to that user; a deactivation after everything taken from them."""
-    activations = {getattr(a, "user_id", ""): a.id for a in actions if a.kind_name == "activate_user"}
-    deactivations = {getattr(a, "user_id", ""): a for a in actions if a.kind_name == "deactivate_user"}
+    activations = {a.user_id: a.id for a in actions if isinstance(a, ActivateUser)}
+    deactivations = {a.user_id: a for a in actions if isinstance(a, DeactivateUser)}
     linked = []
     for action in link_needs(actions):
         needs = set(action.depends_on)
@@ -111,7 +114,7 @@ def _linked(actions: list[Action]) -> list[Action]:
                 needs.add(activations[user_id])
         linked.append(action.model_copy(update={"depends_on": tuple(sorted(needs))}))
     for user_id, deactivation in deactivations.items():
-        before = [a.id for a in linked if a.sign == "-" and user_id in _users_given(a) and a.id != deactivation.id]
+        before = [a.id for a in linked if a.sign is Sign.REMOVE and user_id in _users_given(a) and a.id != deactivation.id]
         index = next(i for i, a in enumerate(linked) if a.id == deactivation.id)
         linked[index] = deactivation.model_copy(
             update={"depends_on": tuple(sorted(set(deactivation.depends_on) | set(before)))})

@@ -90,19 +90,19 @@ JANE_OVER_GROUP = dict(holder_id=JANE.id, holder_email=JANE.email, entity_kind="
 ROWS: list[tuple[str, Action, dict[str, Callable[[LiveView], None]], State, str]] = [
     # custom fields
     ("field missing", CreateCustomField(field_name="Global ID"), {}, State.READY, ""),
-    ("field exists, any spacing and case", CreateCustomField(field_name="  company "), {}, State.DONE, "exists"),
+    ("field exists, any spacing and case", CreateCustomField(field_name="  company "), {}, State.IN_PLACE, "exists"),
     # profiles
     ("capacity at the expected value", UpdateProfile(**JOHN_PROFILE, capacity=Change(before="PT8H", after="PT7H")),
      {}, State.READY, ""),
     ("capacity compared by value", UpdateProfile(**JOHN_PROFILE, capacity=Change(before="PT8H0M", after="PT7H")),
      {}, State.READY, ""),
     ("capacity already at the target", UpdateProfile(**JOHN_PROFILE, capacity=Change(before="PT6H", after="PT8H")),
-     {}, State.DONE, "already"),
+     {}, State.IN_PLACE, "already"),
     ("capacity changed since the plan", UpdateProfile(**JOHN_PROFILE, capacity=Change(before="PT8H", after="PT7H")),
      {"edit": john_capacity(18000, "PT5H")}, State.STALE, "work capacity is now PT5H"),
     ("field at the expected value", UpdateProfile(**JOHN_PROFILE, fields=company_field()), {}, State.READY, ""),
     ("field already at the target", UpdateProfile(**JOHN_PROFILE, fields={"Company": Change(before="X", after="Acme")}),
-     {}, State.DONE, ""),
+     {}, State.IN_PLACE, ""),
     ("field changed since the plan", UpdateProfile(**JOHN_PROFILE, fields={"Company": Change(before="X", after="Y")}),
      {}, State.STALE, "Company is now 'Acme'"),
     ("a field that does not exist", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": Change(before=None,
@@ -115,18 +115,18 @@ ROWS: list[tuple[str, Action, dict[str, Callable[[LiveView], None]], State, str]
      State.STALE, "no longer in the workspace"),
     # groups
     ("group to create", CreateGroup(group_name="Ops"), {}, State.READY, ""),
-    ("group exists (name key)", CreateGroup(group_name="jane  SMITH"), {}, State.DONE, "exists"),
+    ("group exists (name key)", CreateGroup(group_name="jane  SMITH"), {}, State.IN_PLACE, "exists"),
     ("a protected group has the name", CreateGroup(group_name="Holidays"), {}, State.STALE, "protected"),
     ("delete as planned", DeleteGroup(group_id="g-jane", group_name="Jane Smith",
                                       member_ids=(uid("john@example.com"),)), {}, State.READY, ""),
-    ("delete: already gone", DeleteGroup(group_id="g-nope", group_name="Nope"), {}, State.DONE, "no longer exists"),
+    ("delete: already gone", DeleteGroup(group_id="g-nope", group_name="Nope"), {}, State.IN_PLACE, "no longer exists"),
     ("delete: members changed", DeleteGroup(group_id="g-jane", group_name="Jane Smith"), {}, State.STALE, "members"),
     ("delete: renamed", DeleteGroup(group_id="g-jane", group_name="Jane Smith", member_ids=(uid("john@example.com"),)),
      {"edit": renamed}, State.STALE, "name"),
     ("delete: now protected", DeleteGroup(group_id="g-hol", group_name="Holidays",
                                           member_ids=(uid("john@example.com"),)), {}, State.STALE, "protected"),
     # memberships
-    ("add: already a member", AddMember(**ADD_JOHN), {}, State.DONE, "already a member"),
+    ("add: already a member", AddMember(**ADD_JOHN), {}, State.IN_PLACE, "already a member"),
     ("add: ready", AddMember(**ADD_JOHN), {"edit": john_leaves_group}, State.READY, ""),
     ("add to a group this plan creates, not yet created", AddMember(group_name="Ops", user_id=JOHN.id,
      email=JOHN.email), {}, State.STALE, "does not exist"),
@@ -138,43 +138,43 @@ ROWS: list[tuple[str, Action, dict[str, Callable[[LiveView], None]], State, str]
     ("add: a status clocksync does not know", AddMember(group_name="Jane Smith", group_id="g-jane", user_id=ODD.id,
      email=ODD.email), {}, State.STALE, "no longer an active member"),
     ("remove: ready", RemoveMember(**ADD_JOHN), {}, State.READY, ""),
-    ("remove: not a member", RemoveMember(**ADD_JOHN), {"edit": john_leaves_group}, State.DONE, "not a member"),
+    ("remove: not a member", RemoveMember(**ADD_JOHN), {"edit": john_leaves_group}, State.IN_PLACE, "not a member"),
     ("remove: group gone", RemoveMember(group_name="Nope", group_id="g-nope", user_id=JOHN.id, email=JOHN.email),
-     {}, State.DONE, "no longer exists"),
+     {}, State.IN_PLACE, "no longer exists"),
     # roles
-    ("grant: already held", GrantRole(**JANE_OVER_JOHN), {}, State.DONE, "already held"),
+    ("grant: already held", GrantRole(**JANE_OVER_JOHN), {}, State.IN_PLACE, "already held"),
     ("grant: ready", GrantRole(**{**JANE_OVER_JOHN, "holder_id": OPS.id, "holder_email": OPS.email}), {},
      State.READY, ""),
     ("grant: the manager is no longer active", GrantRole(**{**JANE_OVER_JOHN, "holder_id": OPS.id}),
      {"edit": lambda v: v.members.pop(OPS.id)}, State.STALE, "no longer an active member"),
     ("grant over a user who left", GrantRole(**{**JANE_OVER_JOHN, "holder_id": OPS.id}), {"edit": john_gone},
      State.STALE, "user does not exist"),
-    ("grant over a group: held", GrantRole(**JANE_OVER_GROUP), {}, State.DONE, "already held"),
+    ("grant over a group: held", GrantRole(**JANE_OVER_GROUP), {}, State.IN_PLACE, "already held"),
     ("grant over a protected group", GrantRole(**{**JANE_OVER_GROUP, "entity_id": "g-hol", "entity_name": "Holidays"}),
      {}, State.STALE, "protected"),
     ("grant over a group the plan creates, by name", GrantRole(**{**JANE_OVER_GROUP, "entity_id": None}), {},
-     State.DONE, "already held"),
+     State.IN_PLACE, "already held"),
     ("grant project", GrantRole(holder_id=OPS.id, holder_email=OPS.email, role="PROJECT_MANAGER",
      entity_kind="project", entity_id="p1", entity_name="p1"), {}, State.READY, ""),
     ("revoke: ready", RevokeRole(**JANE_OVER_JOHN), {}, State.READY, ""),
-    ("revoke: not held", RevokeRole(**{**JANE_OVER_JOHN, "holder_id": OPS.id}), {}, State.DONE, "not held"),
-    ("revoke over a user who left", RevokeRole(**JANE_OVER_JOHN), {"edit": john_gone}, State.DONE, "no longer exists"),
+    ("revoke: not held", RevokeRole(**{**JANE_OVER_JOHN, "holder_id": OPS.id}), {}, State.IN_PLACE, "not held"),
+    ("revoke over a user who left", RevokeRole(**JANE_OVER_JOHN), {"edit": john_gone}, State.IN_PLACE, "no longer exists"),
     ("revoke project: held", RevokeRole(holder_id=JANE.id, holder_email=JANE.email, role="PROJECT_MANAGER",
      entity_kind="project", entity_id="p1", entity_name="p1"), {}, State.READY, ""),
     # statuses
     ("deactivate: ready", DeactivateUser(user_id=JANE.id, email=JANE.email), {}, State.READY, ""),
-    ("deactivate: already inactive", DeactivateUser(user_id=GONE.id, email=GONE.email), {}, State.DONE, "INACTIVE"),
+    ("deactivate: already inactive", DeactivateUser(user_id=GONE.id, email=GONE.email), {}, State.IN_PLACE, "INACTIVE"),
     ("deactivate the owner", DeactivateUser(user_id=OWNER.id, email=OWNER.email), {}, State.STALE, "never"),
     ("deactivate: status unknown to clocksync", DeactivateUser(user_id=ODD.id, email=ODD.email), {}, State.STALE,
      "SUSPENDED"),
     ("deactivate: left", DeactivateUser(user_id=JOHN.id, email=JOHN.email), {"edit": john_gone}, State.STALE,
      "no longer in the workspace"),
     ("reactivate: ready", ActivateUser(user_id=GONE.id, email=GONE.email), {}, State.READY, ""),
-    ("reactivate: already active", ActivateUser(user_id=JANE.id, email=JANE.email), {}, State.DONE, "ACTIVE"),
+    ("reactivate: already active", ActivateUser(user_id=JANE.id, email=JANE.email), {}, State.IN_PLACE, "ACTIVE"),
     ("reactivate someone deactivated since the plan", ActivateUser(user_id=JANE.id, email=JANE.email),
      {"edit": jane_inactive}, State.READY, ""),
     ("invite: not a member", InviteUser(email="new@example.com"), {}, State.READY, ""),
-    ("invite: already a member (any case)", InviteUser(email="John@Example.com"), {}, State.DONE, "already a member"),
+    ("invite: already a member (any case)", InviteUser(email="John@Example.com"), {}, State.IN_PLACE, "already a member"),
 ]
 
 
@@ -201,7 +201,7 @@ def test_effect_makes_the_action_done(name: str, action: Action, edits: dict[str
     handler = handler_for(action)
     created = "new-id" if action.provides() else None
     handler.effect(action, live, created)
-    assert handler.verdict(action, live).state is State.DONE
+    assert handler.verdict(action, live).state is State.IN_PLACE
 
 
 def test_ids_use_one_name_key() -> None:

@@ -37,7 +37,7 @@ def big_plan(n: int = 10_000) -> Plan:
 
 def fake_apply(plan: Plan) -> ApplyReport:
     """An apply report with every outcome represented (for rendering; nothing is applied)."""
-    cycle = [Outcome.APPLIED] * 6 + [Outcome.ALREADY, Outcome.STALE, Outcome.FAILED, Outcome.SKIPPED]
+    cycle = [Outcome.APPLIED] * 6 + [Outcome.IN_PLACE, Outcome.STALE, Outcome.FAILED, Outcome.SKIPPED]
     results = [ActionResult(a, cycle[i % len(cycle)], "changed since the plan: x" if i % 10 == 7 else "")
                for i, a in enumerate(plan.actions)]
     return ApplyReport(results, run_id="20261127T120000Z", requests=len(results) + 20, writes=len(results))

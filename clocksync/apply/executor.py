@@ -187,7 +187,7 @@ class _Executor:
 
     def finish(self, result: ActionResult) -> None:
         self.results[result.action.id] = result
-        self.run_log.record(result.action.id, result.outcome.value, created_id=result.created_id,
+        self.run_log.record(result.action.id, result.outcome, created_id=result.created_id,
                             message=result.message)
         before, after = result.action.audit()
         self.write_row(result.action.id, result.action.kind_name, result.action.target, before, after,
@@ -210,11 +210,11 @@ class _Executor:
                 return ActionResult(action, Outcome.SKIPPED, f"depends on {dep}, which is {state}")
         handler = handler_for(action)
         verdict = handler.verdict(action, self.view)
-        if verdict.state is State.DONE:
-            return ActionResult(action, Outcome.ALREADY, verdict.reason)
+        if verdict.state is State.IN_PLACE:
+            return ActionResult(action, Outcome.IN_PLACE, verdict.reason)
         if verdict.state is State.STALE:
             return ActionResult(action, Outcome.STALE, f"changed since the plan: {verdict.reason}")
-        self.run_log.record(action.id, "started")
+        self.run_log.record(action.id, Outcome.STARTED)
         return await self.settler.settle(action, handler)
 
     # ------------------------------------------------------------------ verification

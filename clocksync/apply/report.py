@@ -12,16 +12,25 @@ from clocksync.kinds import Action
 from clocksync.kinds.live import Ref
 
 
-class Outcome(enum.Enum):
+class Outcome(enum.StrEnum):
+    """How an action ended (the run folder also records STARTED when one begins writing)."""
+
+    STARTED = "started"  # began writing and has not ended (in flight, or in flight when a run was killed)
     APPLIED = "applied"
-    ALREADY = "already in place"
+    IN_PLACE = "already in place"
     STALE = "stale"
     FAILED = "failed"
     SKIPPED = "skipped"
 
     @property
     def ok(self) -> bool:
-        return self in (Outcome.APPLIED, Outcome.ALREADY)
+        return self in (Outcome.APPLIED, Outcome.IN_PLACE)
+
+    @property
+    def may_have_written(self) -> bool:
+        """Whether the workspace may have changed: applied, in flight, or failed (a write may land
+        before its answer is lost). Already in place, stale and skipped wrote nothing."""
+        return self in (Outcome.APPLIED, Outcome.STARTED, Outcome.FAILED)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from clocksync.apply.report import Outcome
+
 RUNS = Path(".clocksync") / "runs"
 
 
@@ -112,7 +114,7 @@ class RunLog:
         self.info = info
         self.interrupted = interrupted  # the last run of this plan, when it did not finish
         self.resumed = 0 if interrupted is None else sum(
-            1 for e in interrupted.outcomes.values() if e.get("state") in ("applied", "already in place"))
+            1 for e in interrupted.outcomes.values() if e.get("state") in (Outcome.APPLIED, Outcome.IN_PLACE))
         self._outcomes: IO[str] = (path / "outcomes.jsonl").open("a", encoding="utf-8")
 
     @property
@@ -144,7 +146,7 @@ class RunLog:
     def save_before(self, objects: dict[str, Any], names: dict[str, str]) -> None:
         _write_json(self.path / "before.json", {"taken_at": now_iso(), "objects": objects, "names": names})
 
-    def record(self, action_id: str, state: str, **extra: Any) -> None:
+    def record(self, action_id: str, state: Outcome, **extra: Any) -> None:
         entry = {"action": action_id, "state": state, "at": now_iso(), **{k: v for k, v in extra.items() if v}}
         self._outcomes.write(json.dumps(entry, sort_keys=True) + "\n")
         self._outcomes.flush()

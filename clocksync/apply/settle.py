@@ -82,7 +82,7 @@ class Settler:
             if isinstance(fresh, ActionResult):
                 return fresh
             verdict = handler.verdict(action, fresh)
-            if verdict.state is State.DONE:
+            if verdict.state is State.IN_PLACE:
                 created = handler.created_in(action, fresh)
                 handler.effect(action, self.view, created)
                 return ActionResult(action, Outcome.APPLIED, f"confirmed by re-reading after: {error}",

@@ -20,7 +20,7 @@ import enum
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -30,11 +30,44 @@ if TYPE_CHECKING:
     from clocksync.clockify.client import ClockifyClient
     from clocksync.plan.context import Emit, PlanContext
 
-# Phases run in this order. "updates" is additive (make before break: a user never goes without
-# a manager in between), "cleanup" subtractive; the step orders kinds inside a phase.
-PHASES = ("updates", "cleanup")
+class Phase(enum.StrEnum):
+    """Phases run in this order. UPDATES is additive (make before break: a user never goes without a
+    manager in between), CLEANUP subtractive; ``Action.step`` orders kinds inside a phase."""
 
-Section = Literal["fields", "users", "groups"]
+    UPDATES = "updates"
+    CLEANUP = "cleanup"
+
+
+PHASES = tuple(Phase)
+
+
+class Section(enum.StrEnum):
+    """Where a reviewer finds an action in a report."""
+
+    FIELDS = "fields"
+    USERS = "users"
+    GROUPS = "groups"
+
+
+class Sign(enum.StrEnum):
+    """What an action does to what it is listed under."""
+
+    ADD = "+"
+    CHANGE = "~"
+    REMOVE = "-"
+
+    @property
+    def role(self) -> str:
+        """The word reports filter and colour by: add, change or remove."""
+        return self.name.lower()
+
+
+class Counts(enum.StrEnum):
+    """The mass-change threshold an action counts against."""
+
+    DEACTIVATION = "deactivation"
+    GROUP_DELETION = "group_deletion"
+    MEMBERSHIP_REMOVAL = "membership_removal"
 
 
 class KeyKind(enum.StrEnum):
@@ -77,14 +110,14 @@ class Action(BaseModel):
     depends_on: tuple[str, ...] = ()
     reason: str = ""
 
-    phase: ClassVar[str] = "updates"
+    phase: ClassVar[Phase] = Phase.UPDATES
     step: ClassVar[int] = 0
     order: ClassVar[int] = 0  # order of kinds within a step, for a deterministic plan
-    sign: ClassVar[str] = "+"  # + add, ~ change, - remove
+    sign: ClassVar[Sign] = Sign.ADD
     destructive: ClassVar[bool] = False
-    section: ClassVar[Section] = "users"
+    section: ClassVar[Section] = Section.USERS
     creates_entry: ClassVar[bool] = False  # creates what it is listed under (a new group): shown in the heading
-    counts_as: ClassVar[str | None] = None  # the mass-change threshold this action counts against
+    counts_as: ClassVar[Counts | None] = None  # the mass-change threshold this action counts against
 
     registry: ClassVar[dict[str, type[Action]]] = {}
 
@@ -241,7 +274,9 @@ def rule(order: int) -> Callable[[RuleFunction], RuleFunction]:
 
 
 class State(enum.Enum):
-    DONE = "done"  # already at the target
+    """A kind's verdict on an action against the live view (the apply outcome of the same name follows)."""
+
+    IN_PLACE = "already in place"  # already at the target
     READY = "ready"  # at the value the plan expected: apply
     STALE = "stale"  # anything else: changed since the plan, do not overwrite
 
@@ -255,8 +290,8 @@ class Verdict:
 READY = Verdict(State.READY)
 
 
-def done(reason: str) -> Verdict:
-    return Verdict(State.DONE, reason)
+def in_place(reason: str) -> Verdict:
+    return Verdict(State.IN_PLACE, reason)
 
 
 def stale(reason: str) -> Verdict:

@@ -12,9 +12,10 @@ from clocksync.kinds.base import (
     Handler,
     Key,
     KeyKind,
+    Section,
     UndoContext,
     Verdict,
-    done,
+    in_place,
     rule,
 )
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 class CreateCustomField(Action):
     kind: Literal["create_custom_field"] = "create_custom_field"
-    section: ClassVar = "fields"
+    section: ClassVar[Section] = Section.FIELDS
     order: ClassVar[int] = 0
     field_name: str
     field_type: str = "TXT"
@@ -81,7 +82,7 @@ class CustomFieldHandler(Handler[CreateCustomField]):
         return (Ref(ObjectKind.FIELD, name_key(action.field_name)),)
 
     def verdict(self, action: CreateCustomField, view: LiveView) -> Verdict:
-        return done("the field exists") if name_key(action.field_name) in view.fields else READY
+        return in_place("the field exists") if name_key(action.field_name) in view.fields else READY
 
     async def write(self, action: CreateCustomField, view: LiveView, client: ClockifyClient) -> Answer:
         created = await client.create_custom_field(action.field_name, type=action.field_type,

@@ -9,12 +9,16 @@ from clocksync.kinds.base import (
     READY,
     Action,
     Answer,
+    Counts,
     Handler,
     Key,
     KeyKind,
+    Phase,
+    Section,
+    Sign,
     UndoContext,
     Verdict,
-    done,
+    in_place,
     rule,
     stale,
 )
@@ -82,7 +86,7 @@ def saved_group(run: UndoContext, group_id: str | None, name: str) -> GroupSnaps
 
 class CreateGroup(Action):
     kind: Literal["create_group"] = "create_group"
-    section: ClassVar = "groups"
+    section: ClassVar[Section] = Section.GROUPS
     creates_entry: ClassVar[bool] = True
     order: ClassVar[int] = 2
     group_name: str
@@ -114,13 +118,13 @@ class CreateGroup(Action):
 
 class DeleteGroup(Action):
     kind: Literal["delete_group"] = "delete_group"
-    phase: ClassVar[str] = "cleanup"
+    phase: ClassVar[Phase] = Phase.CLEANUP
     step: ClassVar[int] = 3
     order: ClassVar[int] = 8
-    sign: ClassVar[str] = "-"
+    sign: ClassVar[Sign] = Sign.REMOVE
     destructive: ClassVar[bool] = True
-    section: ClassVar = "groups"
-    counts_as: ClassVar[str | None] = "group_deletion"
+    section: ClassVar[Section] = Section.GROUPS
+    counts_as: ClassVar[Counts | None] = Counts.GROUP_DELETION
     group_id: str | None  # None: the group of this name (one an interrupted run created, id unknown)
     group_name: str
     member_ids: tuple[str, ...] = ()  # as planned: a group that changed since is not deleted
@@ -192,7 +196,7 @@ class CreateGroupHandler(Handler[CreateGroup]):
             return READY
         if gid in view.protected:
             return stale("a protected group now has this name")
-        return done("the group exists")
+        return in_place("the group exists")
 
     async def write(self, action: CreateGroup, view: LiveView, client: ClockifyClient) -> Answer:
         created = await client.create_group(action.group_name)
@@ -219,7 +223,7 @@ class DeleteGroupHandler(Handler[DeleteGroup]):
     def verdict(self, action: DeleteGroup, view: LiveView) -> Verdict:
         group = view.group_for(action.group_id, action.group_name)
         if group is None:
-            return done("the group no longer exists")
+            return in_place("the group no longer exists")
         if group.id in view.protected:
             return stale("the group is now protected")
         if name_key(group.name) != name_key(action.group_name) or group.member_ids != set(action.member_ids):

@@ -9,12 +9,16 @@ from clocksync.kinds.base import (
     READY,
     Action,
     Answer,
+    Counts,
     Handler,
     Key,
     KeyKind,
+    Phase,
+    Section,
+    Sign,
     UndoContext,
     Verdict,
-    done,
+    in_place,
     rule,
     stale,
 )
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
 
 
 class _Membership(Action):
-    section: ClassVar = "groups"
+    section: ClassVar[Section] = Section.GROUPS
     member_after: ClassVar[bool]  # whether the user is in the group once the action is done
     group_name: str
     user_id: str
@@ -74,11 +78,11 @@ class AddMember(_Membership):
 class RemoveMember(_Membership):
     kind: Literal["remove_member"] = "remove_member"
     member_after: ClassVar[bool] = False
-    phase: ClassVar[str] = "cleanup"
+    phase: ClassVar[Phase] = Phase.CLEANUP
     step: ClassVar[int] = 2
     order: ClassVar[int] = 6
-    sign: ClassVar[str] = "-"
-    counts_as: ClassVar[str | None] = "membership_removal"
+    sign: ClassVar[Sign] = Sign.REMOVE
+    counts_as: ClassVar[Counts | None] = Counts.MEMBERSHIP_REMOVAL
     group_id: str | None  # None: the group of this name (found at apply)
 
     @property
@@ -142,16 +146,16 @@ class MembershipHandler(Handler[AddMember | RemoveMember]):
         group = _group(action, view)
         adding = action.member_after
         if group is None:
-            return stale("the group does not exist") if adding else done("the group no longer exists")
+            return stale("the group does not exist") if adding else in_place("the group no longer exists")
         if group.id in view.protected:
             return stale("the group is now protected")
         if name_key(group.name) != name_key(action.group_name):
             return stale(f"the group was renamed to {group.name!r}")
         present = action.user_id in group.member_ids
         if not adding:
-            return READY if present else done("not a member")
+            return READY if present else in_place("not a member")
         if present:
-            return done("already a member")
+            return in_place("already a member")
         status = view.member_status(action.user_id)
         if status is None or not status.manageable:
             return stale("the user is no longer an active member")

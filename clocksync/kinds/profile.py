@@ -25,11 +25,12 @@ from clocksync.kinds.base import (
     Handler,
     Key,
     KeyKind,
+    Sign,
     UndoContext,
     UserAction,
     ValueChange,
     Verdict,
-    done,
+    in_place,
     rule,
     stale,
 )
@@ -102,7 +103,7 @@ class UpdateProfile(UserAction):
     kind: Literal["update_profile"] = "update_profile"
     step: ClassVar[int] = 1
     order: ClassVar[int] = 3
-    sign: ClassVar[str] = "~"
+    sign: ClassVar[Sign] = Sign.CHANGE
     user_id: str
     capacity: Change | None = None
     fields: dict[str, Change] = Field(default_factory=dict)  # custom field name -> change
@@ -247,7 +248,7 @@ class ProfileHandler(Handler[UpdateProfile]):
                 problems.append(f"{name} is now {_unset(live_value)}, the plan expected {_unset(change.before)}")
         if problems:
             return stale("; ".join(problems))
-        return READY if todo else done("the profile already has these values")
+        return READY if todo else in_place("the profile already has these values")
 
     def expected(self, action: UpdateProfile, view: LiveView) -> Profile:
         """The whole profile after the write: as read, with the planned values set."""

@@ -18,9 +18,12 @@ from clocksync.kinds.base import (
     Handler,
     Key,
     KeyKind,
+    Phase,
+    Section,
+    Sign,
     UndoContext,
     Verdict,
-    done,
+    in_place,
     rule,
     stale,
 )
@@ -81,8 +84,8 @@ class _RoleAction(Action):
         return self.holder_email if self.entity_kind == "project" else self.entity_name
 
     @property
-    def section(self) -> str:  # type: ignore[override]
-        return "groups" if self.entity_kind == "group" else "users"
+    def section(self) -> Section:  # type: ignore[override]
+        return Section.GROUPS if self.entity_kind == EntityKind.GROUP else Section.USERS
 
     @property
     def subjects(self) -> tuple[str, ...]:
@@ -125,10 +128,10 @@ class GrantRole(_RoleAction):
 class RevokeRole(_RoleAction):
     kind: Literal["revoke_role"] = "revoke_role"
     held_after: ClassVar[bool] = False
-    phase: ClassVar[str] = "cleanup"
+    phase: ClassVar[Phase] = Phase.CLEANUP
     step: ClassVar[int] = 2
     order: ClassVar[int] = 7
-    sign: ClassVar[str] = "-"
+    sign: ClassVar[Sign] = Sign.REMOVE
 
     def describe(self) -> str:
         return f"revoke {self.holder_email}'s {self.role} over {self.entity_kind} {self.entity_name}"
@@ -326,12 +329,12 @@ class RoleHandler(Handler[GrantRole | RevokeRole]):
         if holders is None:
             if action.held_after:
                 return stale(f"the {action.entity_kind} does not exist")
-            return done(f"the {action.entity_kind} no longer exists")
+            return in_place(f"the {action.entity_kind} no longer exists")
         held = action.holder_id in holders
         if not action.held_after:
-            return READY if held else done("not held")
+            return READY if held else in_place("not held")
         if held:
-            return done("already held")
+            return in_place("already held")
         holder = view.members.get(action.holder_id)
         if holder is None or not holder.active:
             return stale("the manager is no longer an active member")

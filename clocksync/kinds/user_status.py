@@ -13,13 +13,16 @@ from clocksync.kinds.base import (
     READY,
     Action,
     Answer,
+    Counts,
     Handler,
     Key,
     KeyKind,
+    Phase,
+    Sign,
     UndoContext,
     UserAction,
     Verdict,
-    done,
+    in_place,
     rule,
     stale,
 )
@@ -127,12 +130,12 @@ class DeactivateUser(_StatusAction):
     kind: Literal["deactivate_user"] = "deactivate_user"
     status_before: ClassVar[MemberStatus] = MemberStatus.ACTIVE
     status_after: ClassVar[MemberStatus] = MemberStatus.INACTIVE
-    phase: ClassVar[str] = "cleanup"
+    phase: ClassVar[Phase] = Phase.CLEANUP
     step: ClassVar[int] = 3
     order: ClassVar[int] = 9
-    sign: ClassVar[str] = "-"
+    sign: ClassVar[Sign] = Sign.REMOVE
     destructive: ClassVar[bool] = True
-    counts_as: ClassVar[str | None] = "deactivation"
+    counts_as: ClassVar[Counts | None] = Counts.DEACTIVATION
 
     def needs(self) -> tuple[Key, ...]:
         return (Key(KeyKind.TAKEN_FROM, self.user_id),)  # everything taken from them first
@@ -206,7 +209,7 @@ class StatusHandler(Handler[DeactivateUser | ActivateUser]):
         if member is None:
             return stale("the user is no longer in the workspace")
         if member.status is action.status_after:
-            return done(f"already {action.status_after.value}")
+            return in_place(f"already {action.status_after.value}")
         if member.status is action.status_before:
             return READY
         return stale(f"the user is now {member.status_text or member.status.value}")
@@ -228,7 +231,7 @@ class InviteHandler(Handler[InviteUser]):
         return (Ref(ObjectKind.MEMBER_EMAIL, email_key(action.email)),)
 
     def verdict(self, action: InviteUser, view: LiveView) -> Verdict:
-        return done("already a member") if email_key(action.email) in view.member_ids_by_key else READY
+        return in_place("already a member") if email_key(action.email) in view.member_ids_by_key else READY
 
     async def write(self, action: InviteUser, view: LiveView, client: ClockifyClient) -> Answer:
         await client.add_user(action.email, send_email=action.send_email)

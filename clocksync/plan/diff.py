@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from clocksync.config import Config
 from clocksync.kinds import RULES, Action
-from clocksync.kinds.base import Key
+from clocksync.kinds.base import Counts, Key
 from clocksync.model import CurrentState, DesiredState
 from clocksync.plan.context import Emit, plan_context
 from clocksync.plan.scope import scope_actions
@@ -57,7 +57,7 @@ def diff(desired: DesiredState, current: CurrentState, config: Config, options: 
     if options.scoped:
         out.note("scope", f"scoped plan ({options.scope_text()}): {left_out} action(s) about other users left out; "
                  "the thresholds judge the whole workspace")
-    deactivated = {a.target for a in actions if a.counts_as == "deactivation"}
+    deactivated = {a.target for a in actions if a.counts_as is Counts.DEACTIVATION}
     protected = sorted((ProtectedGroup(id=gid, name=current.groups[gid].name, reasons=reasons)
                         for gid, reasons in sorted(ctx.protected.items()) if gid in current.groups),
                        key=lambda p: p.name.casefold())

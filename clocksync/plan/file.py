@@ -22,6 +22,7 @@ from clocksync import __version__
 from clocksync.config import SafetyConfig
 from clocksync.errors import PlanFileError
 from clocksync.kinds import Action, AnyAction
+from clocksync.kinds.base import Sign
 from clocksync.plan.diff import Diff
 from clocksync.plan.types import (
     Frozen,
@@ -116,9 +117,9 @@ def summarize(actions: Sequence[Action]) -> Summary:
     add = change = remove = destructive = 0
     for action in actions:
         by_kind[action.kind_name] = by_kind.get(action.kind_name, 0) + 1
-        if action.sign == "+":
+        if action.sign is Sign.ADD:
             add += 1
-        elif action.sign == "~":
+        elif action.sign is Sign.CHANGE:
             change += 1
         else:
             remove += 1

@@ -12,21 +12,22 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from clocksync.errors import TooMuchChange
+from clocksync.kinds.base import Counts
 from clocksync.plan.file import Plan
 
 
 @dataclass(frozen=True)
 class Threshold:
-    counts_as: str
+    counts_as: Counts
     what: str
     of: str
     flag: str
 
 
 THRESHOLDS = (
-    Threshold("deactivation", "deactivations", "active members", "--allow-mass-deactivation"),
-    Threshold("group_deletion", "group deletions", "groups", "--allow-mass-group-deletion"),
-    Threshold("membership_removal", "membership removals", "managed users", "--allow-mass-removal"),
+    Threshold(Counts.DEACTIVATION, "deactivations", "active members", "--allow-mass-deactivation"),
+    Threshold(Counts.GROUP_DELETION, "group deletions", "groups", "--allow-mass-group-deletion"),
+    Threshold(Counts.MEMBERSHIP_REMOVAL, "membership removals", "managed users", "--allow-mass-removal"),
 )
 
 
@@ -35,11 +36,11 @@ def check_thresholds(plan: Plan) -> None:
     figures, opts, safety = plan.figures, plan.options, plan.safety
     counts = Counter(a.counts_as for a in plan.actions if a.counts_as)
     limits = {
-        "deactivation": (figures.active_members, safety.max_deactivation_share, safety.min_deactivation_count,
+        Counts.DEACTIVATION: (figures.active_members, safety.max_deactivation_share, safety.min_deactivation_count,
                          opts.allow_mass_deactivation),
-        "group_deletion": (figures.total_groups, safety.max_group_deletion_share, safety.min_group_deletion_count,
+        Counts.GROUP_DELETION: (figures.total_groups, safety.max_group_deletion_share, safety.min_group_deletion_count,
                            opts.allow_mass_group_deletion),
-        "membership_removal": (max(figures.managed_members, 1), safety.max_membership_removal_share,
+        Counts.MEMBERSHIP_REMOVAL: (max(figures.managed_members, 1), safety.max_membership_removal_share,
                                safety.min_membership_removal_count, opts.allow_mass_removal),
     }
     problems = []
@@ -51,7 +52,7 @@ def check_thresholds(plan: Plan) -> None:
         if count / base > share:
             problems.append(f"too many {threshold.what}: {count / base:.0%} is over {share:.0%} ({count}/{base} "
                             f"{threshold.of}); re-plan with {threshold.flag} if this is intended")
-    deactivations = counts.get("deactivation", 0)
+    deactivations = counts.get(Counts.DEACTIVATION, 0)
     if (not opts.allow_mass_deactivation and deactivations >= safety.min_deactivation_count
             and figures.csv_rows < figures.active_members * safety.min_csv_share):
         problems.append(

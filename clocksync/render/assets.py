@@ -14,7 +14,7 @@ h1{font-size:1.4rem;margin:0 0 .2rem} h2{font-size:1.1rem;margin:1.6rem 0 .5rem;
 .meta{color:#667;margin:0 0 1rem} .cards{display:flex;gap:.8rem;flex-wrap:wrap}
 .card{border:1px solid #dde;border-radius:8px;padding:.6rem 1rem;min-width:110px}
 .card b{display:block;font-size:1.5rem} .add{color:#137333} .change{color:#9a6700} .remove{color:#b3261e}
-.failed,.stale,.skipped{color:#b3261e} .applied,.already{color:#137333}
+.failed,.stale,.skipped{color:#b3261e} .applied,.in_place{color:#137333}
 .controls{position:sticky;top:0;background:#fff;padding:.6rem 0;margin:1rem 0;border-bottom:1px solid #dde;
 display:flex;gap:.6rem;flex-wrap:wrap;align-items:center;z-index:1}
 .controls input{flex:1;min-width:220px;padding:.4rem .6rem;font:inherit;border:1px solid #bbc;border-radius:6px}

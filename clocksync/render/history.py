@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from clocksync.apply.report import Outcome
 from clocksync.apply.runlog import RunRecord
 
 
@@ -18,8 +19,8 @@ def history_rows(runs: list[RunRecord]) -> list[dict[str, Any]]:
 def _live_counts(run: RunRecord) -> dict[str, int]:
     """A killed run has no final counts: count its outcome lines ("started" means in flight at the end)."""
     counts = run.counts()
-    if "started" in counts:
-        counts["in flight when it stopped"] = counts.pop("started")
+    if Outcome.STARTED in counts:
+        counts["in flight when it stopped"] = counts.pop(Outcome.STARTED)
     return counts
 
 

@@ -13,20 +13,18 @@ import base64
 import hashlib
 from collections.abc import Callable, Mapping
 from html import escape
-from typing import TYPE_CHECKING
 
+from clocksync.apply.report import ActionResult, ApplyReport, Outcome
 from clocksync.kinds import Action
+from clocksync.kinds.base import Sign
 from clocksync.plan.file import Plan
 from clocksync.render.assets import SCRIPT, STYLE
-from clocksync.render.sections import ROLE_OF_SIGN, Entry, sections
-
-if TYPE_CHECKING:
-    from clocksync.apply.report import ActionResult, ApplyReport
+from clocksync.render.sections import Entry, sections
 
 COLLAPSE_OVER = 50  # sections with more entries than this start collapsed
-CHANGES = ("add", "change", "remove")
-OUTCOMES = {"applied": "applied", "already in place": "already", "stale": "stale", "failed": "failed",
-            "skipped": "skipped"}
+CHANGES = tuple(sign.role for sign in Sign)
+# How an action ended -> its filter and CSS name.
+OUTCOMES = {outcome.value: outcome.name.lower() for outcome in Outcome if outcome is not Outcome.STARTED}
 
 
 def _csp() -> str:
@@ -39,7 +37,7 @@ def _attr(text: str) -> str:
 
 
 def _item(action: Action, result: ActionResult | None, line: Callable[[Action], str]) -> str:
-    change = ROLE_OF_SIGN[action.sign]
+    change = action.sign.role
     outcome = ""
     extra = ""
     if result is not None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from clocksync.kinds import Action
+from clocksync.kinds.base import Section, Sign
 from clocksync.plan.file import Plan
-
-ROLE_OF_SIGN = {"+": "add", "~": "change", "-": "remove"}
 
 
 @dataclass
@@ -22,11 +21,11 @@ class Entry:
     actions: list[Action] = field(default_factory=list)
 
     @property
-    def sign(self) -> str:
+    def sign(self) -> Sign:
         if any(a.creates_entry for a in self.actions):
-            return "+"
+            return Sign.ADD
         signs = {a.sign for a in self.actions}
-        return signs.pop() if len(signs) == 1 else "~"
+        return signs.pop() if len(signs) == 1 else Sign.CHANGE
 
     @property
     def items(self) -> list[Action]:
@@ -47,11 +46,11 @@ def sections(plan: Plan) -> Sections:
     users: dict[str, Entry] = {}
     groups: dict[str, Entry] = {}
     destructive: list[Action] = []
-    index = {"users": users, "groups": groups}
+    index = {Section.USERS: users, Section.GROUPS: groups}
     for action in plan.actions:
         if action.destructive:
             destructive.append(action)
-        elif action.section == "fields":
+        elif action.section is Section.FIELDS:
             fields.append(action)
         else:
             entries = index[action.section]

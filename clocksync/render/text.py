@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from clocksync.plan.file import Plan
-from clocksync.render.sections import ROLE_OF_SIGN, sections
+from clocksync.render.sections import sections
 
 Style = Callable[[str, str], str]  # (text, role) -> styled text; roles: add change remove warn bold dim
 
@@ -25,16 +25,16 @@ def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> st
         out.append(style("No changes. The workspace matches the CSV.", "add"))
     if laid.fields:
         out.append(style("Custom fields", "bold"))
-        out.extend(style(f"  {a.sign} {a.describe()}", ROLE_OF_SIGN[a.sign]) for a in laid.fields)
+        out.extend(style(f"  {a.sign} {a.describe()}", a.sign.role) for a in laid.fields)
         out.append("")
     for title, entries in (("Users", laid.users), ("Groups", laid.groups)):
         if not entries:
             continue
         out.append(style(f"{title} ({len(entries)})", "bold"))
         for entry in entries:
-            out.append(style(f"  {entry.sign} {entry.heading}", ROLE_OF_SIGN[entry.sign]))
+            out.append(style(f"  {entry.sign} {entry.heading}", entry.sign.role))
             if verbose:
-                out.extend(style(f"      {a.sign} {a.line()}", ROLE_OF_SIGN[a.sign]) for a in entry.items)
+                out.extend(style(f"      {a.sign} {a.line()}", a.sign.role) for a in entry.items)
         out.append("")
     if laid.destructive:
         out.append(style(f"Destructive actions ({len(laid.destructive)}): apply asks for confirmation", "warn"))
