@@ -137,7 +137,7 @@ def one_run(n: int, rate: float, latency: float, seed: int) -> dict[str, Any]:
         server = Server(state_file, key, rate, latency)
         try:
             async def plan_work(client: ClockifyClient) -> Any:
-                return (await make_plan(client, desired, config, options)).plan
+                return await make_plan(client, desired, config, options)
 
             def apply_work(plan: Any) -> Any:
                 async def work(client: ClockifyClient) -> Any:

@@ -19,12 +19,8 @@ NEEDED_FEATURES = ("CUSTOM_FIELDS", "MANAGER_ROLE")
 
 @dataclass(frozen=True)
 class PreflightReport:
-    user_id: str
-    user_email: str
-    role: str  # OWNER or WORKSPACE_ADMIN
-    workspace_name: str
-    missing_features: tuple[str, ...] = ()
-    checks: tuple[str, ...] = field(default_factory=tuple)
+    user_id: str  # the key's own user
+    checks: tuple[str, ...] = field(default_factory=tuple)  # what was proven, one line each
 
 
 async def preflight(client: ClockifyClient) -> PreflightReport:
@@ -60,4 +56,4 @@ async def preflight(client: ClockifyClient) -> PreflightReport:
         f"{role} of workspace {workspace.name or target}",
         "features: " + ("all present" if not missing else "missing " + ", ".join(missing)),
     )
-    return PreflightReport(me.id, me.email, role, workspace.name or target, missing, checks)
+    return PreflightReport(me.id, checks)

@@ -34,7 +34,7 @@ async def sample() -> Plan:
     options = PlanOptions(deactivate_missing=True, delete_unmanaged_groups=True, as_of=CREATED_AT[:10])
     async with ClockifyClient(key, state.ws.id, base_url="http://127.0.0.1/api/v1", requests_per_second=1000,
                               transport=transport) as client:
-        return (await make_plan(client, desired, config, options, created_at=CREATED_AT)).plan
+        return await make_plan(client, desired, config, options, created_at=CREATED_AT)
 
 
 def main() -> int:

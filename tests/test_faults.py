@@ -38,11 +38,11 @@ def test_soak_converges_in_one_apply(tmp_path: Path, seed: int, retry_after: flo
 
     async def run() -> tuple:
         async with h.client(retry=SOAK_RETRY) as client:
-            plan = (await make_plan(client, desired, config, PlanOptions(deactivate_missing=True))).plan
+            plan = await make_plan(client, desired, config, PlanOptions(deactivate_missing=True))
             report = await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=tmp_path, settings=SOAK_SETTINGS)
             opts = h.emulator.options
             opts.p_429 = opts.p_5xx = opts.p_applied_502 = opts.p_drop = opts.storm_every = 0.0
-            again = (await make_plan(client, desired, config, PlanOptions(deactivate_missing=True))).plan
+            again = await make_plan(client, desired, config, PlanOptions(deactivate_missing=True))
             return plan, report, again
 
     plan, report, again = asyncio.run(run())

@@ -101,10 +101,10 @@ def scenario(h: EmulatorHarness, tmp: Path) -> None:
 
     async def run() -> tuple[Plan, Any, Any, Plan, Any]:
         async with h.client(retry=FAST_RETRY, page_size=50) as client:
-            plan = (await make_plan(client, desired, config, options)).plan
+            plan = await make_plan(client, desired, config, options)
             before = facts(h.state)
             report = await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=tmp, settings=FAST)
-            again = (await make_plan(client, desired, config, options)).plan
+            again = await make_plan(client, desired, config, options)
             writes = h.state.writes
             reapplied = await apply_plan(client, plan, confirm="I UNDERSTAND", log_dir=tmp, settings=FAST)
             assert h.state.writes == writes, "re-applying an applied plan writes nothing"

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from clocksync.clockify.backoff import Backoff
 from clocksync.clockify.ratelimit import RateLimiter
 
 
@@ -64,13 +65,13 @@ def test_no_burst_after_a_stall() -> None:
     assert all(sends[k] - sends[0] >= (k - 1) * 0.1 - 1e-9 for k in range(1, 5)), sends
 
 
-def no_jitter(low: float, high: float) -> float:
-    return 0.0
+def backoff(initial: float, max_wait: float) -> Backoff:
+    return Backoff(initial, max_wait, jitter=False)
 
 
 def test_a_429_pauses_every_request_until_retry_after() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(100, clock=clock, sleep=clock.sleep, jitter=no_jitter)
+    limiter = RateLimiter(100, clock=clock, sleep=clock.sleep)
 
     async def caller() -> None:
         await limiter.acquire()
@@ -78,7 +79,7 @@ def test_a_429_pauses_every_request_until_retry_after() -> None:
 
     async def run() -> None:
         await caller()
-        assert limiter.rate_limited(3.0, initial=0.5, max_wait=30, max_retry_after=120) == 3.0, "Retry-After"
+        assert limiter.rate_limited(3.0, backoff=backoff(0.5, 30), max_retry_after=120) == 3.0, "Retry-After"
         await asyncio.gather(*(caller() for _ in range(5)))
 
     asyncio.run(run())
@@ -87,23 +88,23 @@ def test_a_429_pauses_every_request_until_retry_after() -> None:
 
 def test_pause_without_retry_after_doubles_while_429s_continue_and_resets() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep, jitter=no_jitter)
-    pauses = [limiter.rate_limited(None, initial=0.5, max_wait=3, max_retry_after=120) for _ in range(5)]
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    pauses = [limiter.rate_limited(None, backoff=backoff(0.5, 3), max_retry_after=120) for _ in range(5)]
     assert pauses == [0.5, 1.0, 2.0, 3.0, 3.0]
     limiter.succeeded()
-    assert limiter.rate_limited(None, initial=0.5, max_wait=3, max_retry_after=120) == 0.5
-    limiter.rate_limited(None, initial=0.5, max_wait=3, max_retry_after=120)
-    assert limiter.rate_limited(0.1, initial=0.5, max_wait=3, max_retry_after=120) == 2.0, "Retry-After is a floor"
+    assert limiter.rate_limited(None, backoff=backoff(0.5, 3), max_retry_after=120) == 0.5
+    limiter.rate_limited(None, backoff=backoff(0.5, 3), max_retry_after=120)
+    assert limiter.rate_limited(0.1, backoff=backoff(0.5, 3), max_retry_after=120) == 2.0, "Retry-After is a floor"
 
 
 def test_adaptive_rate_drops_on_429s_once_a_second_and_climbs_back_slowly() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(50, adaptive=True, recover_every=2.0, clock=clock, sleep=clock.sleep, jitter=no_jitter)
-    limiter.rate_limited(None, initial=0.1, max_wait=1, max_retry_after=1)
-    limiter.rate_limited(None, initial=0.1, max_wait=1, max_retry_after=1)  # same burst: counted once
+    limiter = RateLimiter(50, adaptive=True, recover_every=2.0, clock=clock, sleep=clock.sleep)
+    limiter.rate_limited(None, backoff=backoff(0.1, 1), max_retry_after=1)
+    limiter.rate_limited(None, backoff=backoff(0.1, 1), max_retry_after=1)  # same burst: counted once
     assert limiter.rate == 40
     clock.now = 1.5
-    limiter.rate_limited(None, initial=0.1, max_wait=1, max_retry_after=1)
+    limiter.rate_limited(None, backoff=backoff(0.1, 1), max_retry_after=1)
     assert limiter.rate == 32 and limiter.lowest == 32
     clock.now = 1.5 + 2 * 2.0 - 0.1  # still holding after the drop
     limiter.succeeded()
@@ -118,8 +119,8 @@ def test_adaptive_rate_drops_on_429s_once_a_second_and_climbs_back_slowly() -> N
 
 def test_fixed_rate_never_changes() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep, jitter=no_jitter)
-    limiter.rate_limited(None, initial=0.1, max_wait=1, max_retry_after=1)
+    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    limiter.rate_limited(None, backoff=backoff(0.1, 1), max_retry_after=1)
     clock.now = 100.0
     limiter.succeeded()
     assert limiter.rate == 10
@@ -128,9 +129,9 @@ def test_fixed_rate_never_changes() -> None:
 def test_adaptive_rate_drops_to_what_the_server_accepted() -> None:
     """Against a server that accepts 10 req/s, one 429 takes the rate from 50 to about 9.5, not 40."""
     clock = FakeClock()
-    limiter = RateLimiter(50, adaptive=True, clock=clock, sleep=clock.sleep, jitter=no_jitter)
+    limiter = RateLimiter(50, adaptive=True, clock=clock, sleep=clock.sleep)
     for i in range(21):  # 10 answers a second for two seconds
         clock.now = i / 10
         limiter.succeeded()
-    limiter.rate_limited(None, initial=0.1, max_wait=1, max_retry_after=1)
+    limiter.rate_limited(None, backoff=backoff(0.1, 1), max_retry_after=1)
     assert 9.0 <= limiter.rate <= 10.0, limiter.rate

@@ -137,8 +137,7 @@ class _Executor:
             counts["verification problems"] = len(problems)
         self.run_log.finish(counts)
         return ApplyReport(
-            results=[self.results[a.id] for a in plan.actions], run_id=self.run_log.run_id,
-            run_dir=self.run_log.path, verified=self.verified,
+            results=[self.results[a.id] for a in plan.actions], run_id=self.run_log.run_id, verified=self.verified,
             resumed_from=self.run_log.interrupted.run_id if self.run_log.interrupted else None,
             resumed=self.run_log.resumed,
             verification=problems, log_dir=self.log_dir,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clocksync.apply.verify import Discrepancy
+from clocksync.clockify.backoff import Backoff
 from clocksync.kinds import Action
 from clocksync.kinds.live import Ref
 
@@ -42,6 +43,11 @@ class ApplySettings:
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
 
+    @property
+    def backoff(self) -> Backoff:
+        """Between re-writes of a failed action: the client's backoff policy, with these waits."""
+        return Backoff(self.backoff_initial, self.backoff_max)
+
 
 @dataclass
 class ActionResult:
@@ -73,7 +79,6 @@ class VerificationProblem:
 class ApplyReport:
     results: list[ActionResult]
     run_id: str
-    run_dir: Path | None = None
     resumed_from: str | None = None  # the run of this plan that was interrupted, which this one finishes
     resumed: int = 0  # actions that interrupted run had finished
     verified: int = 0  # objects compared whole after the run

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections import ChainMap
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -106,8 +105,7 @@ class Settler:
             await self.backoff(attempt)
 
     async def backoff(self, attempt: int) -> None:
-        wait = min(self.settings.backoff_initial * 2 ** min(attempt - 1, 16), self.settings.backoff_max)
-        await self.sleep(wait + random.uniform(0, self.settings.backoff_initial))
+        await self.sleep(self.settings.backoff.wait(attempt))
 
     async def reread_until_read(self, action: Action, handler: Handler[Any]) -> LiveView | ActionResult:
         """Re-read for ``action``; transient read failures are retried within the run's budget."""

@@ -78,7 +78,7 @@ def plan(users_csv: Path, config_path: Path, out: Path, detailed_exitcode: bool,
 
     async def run() -> Plan:
         async with make_client(conn, config) as client:
-            return (await make_plan(client, desired, config, options, progress=progress.update)).plan
+            return await make_plan(client, desired, config, options, progress=progress.update)
 
     result = run_async(run())
     progress.close()

@@ -33,15 +33,10 @@ from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_base
 
+from clocksync.clockify.backoff import Backoff
 from clocksync.clockify.operations import is_write
 from clocksync.clockify.ratelimit import RateLimiter
 from clocksync.clockify.schemas import (
@@ -121,24 +116,26 @@ def parse_list(model: type[M], data: Any, method: str, path: str) -> list[M]:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try. ``max_attempts`` counts the first try."""
+    """How hard to try. ``max_attempts`` counts the first try; waits follow ``Backoff``."""
 
     max_attempts: int = 8
     initial_wait: float = 0.5
     max_wait: float = 30.0
     max_retry_after: float = 120.0
 
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(self.initial_wait, self.max_wait)
+
 
 @dataclass
 class RequestStats:
-    """What a client sent and got back; read by benchmarks and reports."""
+    """What a client sent and got back; read by benchmarks, reports and tests."""
 
     requests: int = 0
-    reads: int = 0
     writes: int = 0
     retries: int = 0
     rate_limited: int = 0
-    server_errors: int = 0
 
 
 class _Retry(Exception):
@@ -154,13 +151,10 @@ class _Retry(Exception):
 
 
 class _WaitBackoff(wait_base):
-    """Exponential backoff with jitter; none after a 429 (the limiter's pause is the wait)."""
+    """The backoff policy; no wait of its own after a 429 (the limiter's pause is the wait)."""
 
     def __init__(self, policy: RetryPolicy) -> None:
-        # 0.5 s, 1 s, 2 s, ... capped, plus up to one initial wait of jitter so clients spread out.
-        self._backoff = wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait) + wait_random(
-            0, policy.initial_wait
-        )
+        self._backoff = policy.backoff.strategy()
 
     def __call__(self, retry_state: Any) -> float:
         outcome = retry_state.outcome
@@ -290,8 +284,6 @@ class ClockifyClient:
         self.stats.requests += 1
         if is_write(method, path):
             self.stats.writes += 1
-        else:
-            self.stats.reads += 1
         logger.debug("request: %s %s", method, path)
         async with self.concurrency:
             try:
@@ -313,11 +305,9 @@ class ClockifyClient:
         if status == 429:
             self.stats.rate_limited += 1
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            self.limiter.rate_limited(retry_after, initial=self.retry.initial_wait, max_wait=self.retry.max_wait,
-                                      max_retry_after=self.retry.max_retry_after)
+            self.limiter.rate_limited(retry_after, backoff=self.retry.backoff, max_retry_after=self.retry.max_retry_after)
             raise _Retry(RateLimitedError(method, path, status, code, message or "too many requests"), paused=True)
         if status >= 500:
-            self.stats.server_errors += 1
             error = ApiStatusError(method, path, status, code, message)
             if idempotent:
                 raise _Retry(error)

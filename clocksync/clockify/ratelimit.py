@@ -23,10 +23,11 @@ Three jobs:
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+
+from clocksync.clockify.backoff import Backoff
 
 WINDOW = 2.0  # seconds of accepted answers the adaptive rate measures the server's limit over
 
@@ -41,7 +42,6 @@ class RateLimiter:
         recover_every: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        jitter: Callable[[float, float], float] = random.uniform,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -52,7 +52,6 @@ class RateLimiter:
         self.recover_every = recover_every
         self._clock = clock
         self._sleep = sleep
-        self._jitter = jitter
         self._tokens = 1.0
         self._updated = clock()
         self._lock = asyncio.Lock()
@@ -62,7 +61,6 @@ class RateLimiter:
         self._streak = 0  # 429s in a row, for the pause length
         self._last_decrease = float("-inf")
         self._last_change = clock()
-        self.waited = 0.0  # seconds callers spent waiting (benchmarks)
         self.lowest = rate  # the lowest rate the adaptive mode went down to
         self._accepted: deque[float] = deque()  # when answers that were not 429 came (adaptive only)
 
@@ -79,7 +77,6 @@ class RateLimiter:
             self._tokens -= 1.0
             delay = -self._tokens / self.rate if self._tokens < 0 else 0.0
         if delay > 0:
-            self.waited += delay
             await self._sleep(delay)
         async with self._send_lock:
             if self.paused_until > seen:  # a 429 started a new pause while this caller waited its turn
@@ -87,7 +84,6 @@ class RateLimiter:
             interval = 1.0 / self.rate
             early = self._tat - interval - self._clock()
             if early > 0:
-                self.waited += early
                 await self._sleep(early)
             self._tat = max(self._tat, self._clock()) + interval
 
@@ -99,17 +95,15 @@ class RateLimiter:
             left = until - self._clock()
             if left <= 0:
                 return until
-            self.waited += left
             await self._sleep(left)
             if self.paused_until <= until:
                 return until
 
-    def rate_limited(self, retry_after: float | None, *, initial: float, max_wait: float,
-                     max_retry_after: float) -> float:
-        """A 429 came back: pause everyone and return the pause: a backoff that doubles while 429s
-        keep coming (with up to ``initial`` of jitter), never shorter than ``Retry-After``."""
+    def rate_limited(self, retry_after: float | None, *, backoff: Backoff, max_retry_after: float) -> float:
+        """A 429 came back: pause everyone and return the pause: ``backoff`` after as many 429s in a
+        row, never shorter than ``Retry-After`` (capped at ``max_retry_after``)."""
         now = self._clock()
-        pause: float = min(initial * 2 ** min(self._streak, 10), max_wait) + self._jitter(0, initial)
+        pause = backoff.wait(self._streak + 1)
         if retry_after is not None:
             pause = max(pause, min(retry_after, max_retry_after))
         self._streak += 1

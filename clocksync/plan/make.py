@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from clocksync.clockify.client import ClockifyClient
@@ -14,13 +13,7 @@ from clocksync.plan.diff import diff
 from clocksync.plan.file import InputFingerprint, Plan, build_plan
 from clocksync.plan.safety import check_thresholds
 from clocksync.plan.types import PlanOptions
-from clocksync.preflight import PreflightReport, preflight
-
-
-@dataclass(frozen=True)
-class PlanOutcome:
-    plan: Plan
-    preflight: PreflightReport
+from clocksync.preflight import preflight
 
 
 def now_utc() -> str:
@@ -35,7 +28,7 @@ async def make_plan(
     *,
     created_at: str | None = None,
     progress: ProfileProgress | None = None,
-) -> PlanOutcome:
+) -> Plan:
     """Build a sealed plan. Raises PreflightError, ClockifyError or TooMuchChange; never writes.
 
     The plan is for ``options.as_of`` (ISO date), today in UTC when not given: effective dates and
@@ -58,4 +51,4 @@ async def make_plan(
         safety=config.safety,
     )
     check_thresholds(plan)
-    return PlanOutcome(plan, report)
+    return plan
