@@ -2,17 +2,24 @@
 
 The original tool's config loads unchanged; every other key has a default. Unknown keys, wrong
 types and invalid YAML are a ``ConfigError`` naming the file, the key and its line.
+
+A kind adds its own keys without this module knowing it: it declares a ``ConfigKey`` (a ``csv:``
+key such as ``csv.hourly_rate_column``, or a top-level key such as ``group_rules``), which joins
+the validated model (``config_model``: the same errors with key and line), reads it back typed
+with ``config.value(key)``, and may add an exception keyword (``exception_keyword``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import string
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -102,7 +109,41 @@ class InviteConfig(_Section):
     send_email: bool = True
 
 
-EXCEPTION_KEYWORDS = ("capacity", "fields", "manager", "deactivation")
+EXCEPTION_KEYWORDS = ["capacity", "fields", "manager", "deactivation"]  # kinds add theirs (exception_keyword)
+
+
+def exception_keyword(word: str) -> str:
+    """Declare what ``exceptions[].ignore`` may name for a kind's values (e.g. ``rates``)."""
+    if word not in EXCEPTION_KEYWORDS:
+        EXCEPTION_KEYWORDS.append(word)
+    return word
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ConfigKey(Generic[T]):
+    """A config key a kind declares: ``csv.<name>`` (``section="csv"``) or top-level ``<name>``.
+
+    ``annotation`` is what pydantic validates the value as (a model, an Annotated type); the key
+    joins ``config_model`` once the kinds are imported. Read it with ``config.value(key)``.
+    """
+
+    name: str
+    annotation: Any
+    default: T
+    section: Literal["csv"] | None = None
+
+
+CONFIG_KEYS: list[ConfigKey[Any]] = []
+
+
+def config_key(name: str, annotation: Any, default: T, *, section: Literal["csv"] | None = None) -> ConfigKey[T]:
+    """Declare a kind's config key (see ``ConfigKey``)."""
+    key = ConfigKey(name, annotation, default, section)
+    CONFIG_KEYS.append(key)
+    return key
 
 
 class ExceptionRule(_Section):
@@ -149,6 +190,16 @@ class Config(_Section):
     source: str = Field(default="(defaults)", exclude=True)
     sha256: str = Field(default="", exclude=True)
 
+    def value(self, key: ConfigKey[T]) -> T:
+        """A kind's key (its default when this config was built without the kinds' keys)."""
+        holder: BaseModel = self.csv if key.section == "csv" else self
+        return cast(T, getattr(holder, key.name, key.default))
+
+    @classmethod
+    def build(cls, data: dict[str, Any]) -> Config:
+        """A config from plain data, kinds' keys included. Raises pydantic's ValidationError."""
+        return config_model().model_validate(data)
+
     @field_validator("field_mapping")
     @classmethod
     def _mapping(cls, value: dict[str, str]) -> dict[str, str]:
@@ -160,6 +211,18 @@ class Config(_Section):
                 raise ValueError(f"custom field {name!r} is mapped twice")
             seen.add(name.strip().lower())
         return {str(k).strip(): str(v).strip() for k, v in value.items()}
+
+
+@functools.cache
+def config_model() -> type[Config]:
+    """``Config`` with every key the kinds declare (built once, after the kinds are imported)."""
+    import clocksync.kinds  # noqa: F401  (importing the kinds declares their keys)
+
+    def fields(section: str | None) -> dict[str, Any]:
+        return {k.name: (k.annotation, k.default) for k in CONFIG_KEYS if k.section == section}
+
+    csv_model = create_model("CsvConfig", __base__=CsvConfig, **fields("csv"))
+    return create_model("Config", __base__=Config, csv=(csv_model, csv_model()), **fields(None))
 
 
 def _line_of(document: Any, loc: tuple[Any, ...]) -> int | None:
@@ -209,7 +272,7 @@ def load_config(path: Path | None, *, required: bool = False) -> Config:
             line = getattr(document, "lc").key(internal)[0] + 1  # noqa: B009
             raise ConfigError(f"{path}: line {line}, key {internal}: unknown key")
     try:
-        config = Config.model_validate(_plain(document))
+        config = Config.build(_plain(document))
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

@@ -19,7 +19,6 @@ import csv
 import dataclasses
 import io
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -29,10 +28,9 @@ from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config, load_config
 from clocksync.durations import WORKING_DAYS_PER_WEEK
 from clocksync.errors import InputError
+from clocksync.kinds.base import ExportColumns
 from clocksync.load.current import load_current, load_profiles
 from clocksync.model import (
-    PROJECT_MANAGER,
-    TEAM_MANAGER,
     CurrentState,
     CustomField,
     MemberStatus,
@@ -73,22 +71,19 @@ class _Fallback:
     guessed: str = ""  # why, when guessed
 
 
-def _fallback(state: CurrentState, config: Config | None, direct: dict[str, set[str]]) -> _Fallback:
+def _fallback(state: CurrentState, config: Config | None) -> _Fallback:
     if config is not None and config.workspace.fallback_manager_email:
         return _Fallback(config.workspace.fallback_manager_email, config.workspace.fallback_group_name)
-    managers: dict[str, set[str]] = defaultdict(set)
-    for grant in state.roles:
-        if grant.role == TEAM_MANAGER and grant.via_group:
-            managers[grant.entity_id].add(grant.holder_id)
+    direct = state.direct_managers
     candidates = []
     for group in state.groups.values():
-        holders = managers.get(group.id, set())
+        holders = state.group_managers.get(group.id, frozenset())
         if group.id in state.protected or len(holders) != 1:
             continue
         holder = state.members.get(next(iter(holders)))
         if holder is None or name_key(group.name) == name_key(holder.display_name):
             continue
-        if all(holder.id in direct.get(uid, set()) for uid in group.member_ids):
+        if all(holder.id in direct.get(uid, ()) for uid in group.member_ids):
             candidates.append((len(group.member_ids), group.name, holder))
     if not candidates:
         return _Fallback("", "Other functions", "no group looks like a fallback group: set both by hand")
@@ -110,11 +105,8 @@ async def export_workspace(client: ClockifyClient, config: Config | None) -> Exp
 def build_export(state: CurrentState, config: Config | None) -> Export:
     """The export of a read workspace (pure)."""
     cols = (config or Config()).csv
-    direct: dict[str, set[str]] = defaultdict(set)
-    for grant in state.roles:
-        if grant.role == TEAM_MANAGER and not grant.via_group:
-            direct[grant.entity_id].add(grant.holder_id)
-    fallback = _fallback(state, config, direct)
+    direct = state.direct_managers
+    fallback = _fallback(state, config)
     mapping = dict(config.field_mapping) if config else {}
     column_of = {name_key(f): column for column, f in mapping.items()}
     fields = sorted(state.fields.values(), key=lambda f: name_key(f.name))
@@ -132,14 +124,16 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
     unexpressed: list[_Unexpressed] = []
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([cols.email_column, cols.manager_column, cols.hours_column, *(c for _, c in field_columns)])
+    kinds = [column for kind in ExportColumns.registry for column in kind.columns(state, config or Config())]
+    writer.writerow([cols.email_column, cols.manager_column, cols.hours_column, *(c for _, c in field_columns),
+                     *(header for header, _ in kinds)])
     rows = 0
     for member in sorted(state.members.values(), key=lambda m: m.key):
         if member.status is MemberStatus.PENDING:
             notes.append(f"{member.email} is invited (PENDING): not in the CSV; add a row when they join")
         if not member.active:
             continue
-        holders = sorted((_email(state, h), h) for h in direct.get(member.id, set()) - {member.id})
+        holders = sorted((_email(state, h), h) for h in direct.get(member.id, frozenset()) - {member.id})
         is_fallback = fallback_member is not None and member.id == fallback_member.id
         manager = holders[0][0] if len(holders) == 1 else ""
         if len(holders) > 1:
@@ -154,11 +148,12 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
         profile = state.profiles.get(member.id)
         hours = weekly_hours(profile.capacity_seconds) if profile and profile.capacity_seconds is not None else ""
         values = profile.values if profile else {}
-        writer.writerow([member.email, manager, hours, *((values.get(f.id) or "") for f, _ in field_columns)])
+        writer.writerow([member.email, manager, hours, *((values.get(f.id) or "") for f, _ in field_columns),
+                         *(cell(member) for _, cell in kinds)])
         rows += 1
     notes += [f"{u.email} has {u.reason}: a CSV row holds one manager; exported with a blank manager and an "
               "exception that leaves their manager, groups and manager roles as they are" for u in unexpressed]
-    notes += _outside_the_model(state, direct, fallback)
+    notes += _outside_the_model(state, fallback)
     text = _config_text(state, config, mapping, fallback, field_columns, unexpressed)
     return Export(buffer.getvalue(), text, rows, notes)
 
@@ -168,23 +163,20 @@ def _email(state: CurrentState, user_id: str) -> str:
     return member.email if member else user_id
 
 
-def _outside_the_model(state: CurrentState, direct: dict[str, set[str]], fallback: _Fallback) -> list[str]:
+def _outside_the_model(state: CurrentState, fallback: _Fallback) -> list[str]:
     """Groups that are neither manager groups, the fallback group nor protected; project roles."""
-    managers: dict[str, set[str]] = defaultdict(set)
-    for grant in state.roles:
-        if grant.role == TEAM_MANAGER and grant.via_group:
-            managers[grant.entity_id].add(grant.holder_id)
+    managers = state.group_managers
     notes = []
     for group in sorted(state.groups.values(), key=lambda g: name_key(g.name)):
         if group.id in state.protected or name_key(group.name) == name_key(fallback.group):
             continue
-        holders = [state.members[h] for h in managers.get(group.id, set()) if h in state.members]
+        holders = [state.members[h] for h in managers.get(group.id, ()) if h in state.members]
         if len(holders) == 1 and name_key(group.name) == name_key(holders[0].display_name):
             continue
         size = len(group.member_ids)
         notes.append(f"group {group.name!r} ({size} member{'' if size == 1 else 's'}) is not a manager group: the CSV cannot "
                      "express it; plans leave it alone (or delete it with --delete-unmanaged-groups)")
-    projects = sorted({(g.holder_id, g.entity_id) for g in state.roles if g.role == PROJECT_MANAGER})
+    projects = sorted((h, p) for p, holders in state.project_managers.items() for h in holders)
     if projects:
         notes.append(f"{len(projects)} PROJECT_MANAGER role(s) are outside the CSV model; plans leave them alone")
     return notes
@@ -217,8 +209,10 @@ def _config_text(state: CurrentState, config: Config | None, mapping: dict[str, 
         f"  manager_column: {_q(cols.manager_column)}",
         f"  hours_column: {_q(cols.hours_column)}",
         f"  country_column: {_q(country)}{country_note}",
+        *(line for kind in ExportColumns.registry for line in kind.csv_lines(base)),
         "groups:",
         f"  name_template: {_q(base.groups.name_template)}",
+        *(line for kind in ExportColumns.registry for line in kind.top_lines(base, state)),
     ]
     if not mapping:
         lines[lines.index("field_mapping:  # CSV column -> Clockify USER custom field")] = "field_mapping: {}"

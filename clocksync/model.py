@@ -9,12 +9,16 @@ are frozen.
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+
+if TYPE_CHECKING:
+    from clocksync.clockify.schemas import WireUser
 
 
 class RoleName(enum.StrEnum):
@@ -203,7 +207,27 @@ class Profile:
         return self.shown
 
 
-P = TypeVar("P")
+class StatePart(ABC):
+    """What a kind reads of the workspace for itself, from the users list (no request of its own):
+    kept on ``CurrentState.parts`` and, as a copy the run changes, on the live view."""
+
+    registry: ClassVar[list[type[StatePart]]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        StatePart.registry.append(cls)
+
+    @classmethod
+    @abstractmethod
+    def read(cls, users: Sequence[WireUser], workspace_id: str) -> Self:
+        """The part, from the users list as read (``memberships=WORKSPACE``)."""
+
+    @abstractmethod
+    def copy(self) -> Self:
+        """A copy the live view may change."""
+
+
+P = TypeVar("P", bound="StatePart")
 
 
 @dataclass(frozen=True)
@@ -228,7 +252,7 @@ class CurrentState:
     protected: MappingProxyType[str, tuple[str, ...]]
     warnings: tuple[str, ...] = ()
     roles_unknown: frozenset[str] = frozenset()
-    parts: Mapping[type, object] = field(default_factory=lambda: MappingProxyType({}))
+    parts: Mapping[type[StatePart], StatePart] = field(default_factory=lambda: MappingProxyType({}))
 
     def part(self, kind: type[P]) -> P | None:
         found = self.parts.get(kind)

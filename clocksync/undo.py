@@ -23,9 +23,8 @@ from clocksync.apply.report import Outcome
 from clocksync.apply.runlog import RunRecord, list_runs
 from clocksync.errors import InputError
 from clocksync.kinds import Action
-from clocksync.kinds.base import KeyKind, Sign, UndoContext
+from clocksync.kinds.base import KeyKind, UndoContext
 from clocksync.kinds.live import Ref, Snapshot, parse_snapshot
-from clocksync.kinds.user_status import ActivateUser, DeactivateUser
 from clocksync.plan.diff import Diff, link_needs
 from clocksync.plan.file import InputFingerprint, Plan, build_plan
 from clocksync.plan.types import Notice, PlanOptions
@@ -89,7 +88,9 @@ def build_undo(run: RunRecord, *, created_at: str) -> Plan:
     if not run.finished:
         notes.insert(0, f"run {run.run_id} did not finish: its writes in flight when it stopped are taken back "
                         "too, where they landed (the others are already in place)")
-    actions = sorted(_linked(list(inverses.values())), key=lambda a: a.sort_key())
+    # Each waits for the creates it needs, for the reactivation of its user (what is given back to
+    # them), and a deactivation for everything taken from the user: Action.needs / provides.
+    actions = sorted(link_needs(inverses.values()), key=lambda a: a.sort_key())
     found = Diff(actions, [Notice(code="undo", message=n) for n in notes], [], [], applied.figures)
     return build_plan(found, workspace_id=applied.workspace_id, purpose="undo", options=UNDO_OPTIONS,
                       inputs={"run": InputFingerprint(path=run.run_id, sha256=applied.checksum)},
@@ -99,31 +100,6 @@ def build_undo(run: RunRecord, *, created_at: str) -> Plan:
 def _may_have_written(state: object) -> bool:
     """Whether an action whose last run-folder entry is ``state`` may have changed the workspace."""
     return isinstance(state, str) and state in set(Outcome) and Outcome(state).may_have_written
-
-
-def _linked(actions: list[Action]) -> list[Action]:
-    """Each action names what must be applied first: the creates it needs, and a reactivation
-    before anything given back to that user; a deactivation after everything taken from them."""
-    activations = {a.user_id: a.id for a in actions if isinstance(a, ActivateUser)}
-    deactivations = {a.user_id: a for a in actions if isinstance(a, DeactivateUser)}
-    linked = []
-    for action in link_needs(actions):
-        needs = set(action.depends_on)
-        for user_id in _users_given(action):
-            if user_id in activations and activations[user_id] != action.id:
-                needs.add(activations[user_id])
-        linked.append(action.model_copy(update={"depends_on": tuple(sorted(needs))}))
-    for user_id, deactivation in deactivations.items():
-        before = [a.id for a in linked if a.sign is Sign.REMOVE and user_id in _users_given(a) and a.id != deactivation.id]
-        index = next(i for i, a in enumerate(linked) if a.id == deactivation.id)
-        linked[index] = deactivation.model_copy(
-            update={"depends_on": tuple(sorted(set(deactivation.depends_on) | set(before)))})
-    return linked
-
-
-def _users_given(action: Action) -> tuple[str, ...]:
-    """The users an action gives something to or takes something from: a role's holder, a member."""
-    return tuple(u for u in (getattr(action, "holder_id", None), getattr(action, "user_id", None)) if u)
 
 
 __all__ = ["build_undo", "find_run"]

@@ -72,7 +72,7 @@ def profile(seconds: int | None = 28800, text: str | None = "PT8H", **values: An
 def config(**sections: Any) -> Config:
     base: dict[str, Any] = {"workspace": {"fallback_manager_email": "ops@example.com"}}
     base.update(sections)
-    return Config.model_validate(base)
+    return Config.build(base)
 
 
 def group(gid: str, name: str, *emails: str) -> Group:

@@ -14,7 +14,7 @@ from clocksync.load.desired import load_desired
 from tests.conftest import EXAMPLES
 
 HEADER = "NTID email,Manager NTID email,Weekly Working Hours,Company (Label),Country (Label),Global Id\n"
-CONFIG = Config.model_validate({"field_mapping": {"Company (Label)": "Company", "Country (Label)": "Country",
+CONFIG = Config.build({"field_mapping": {"Company (Label)": "Company", "Country (Label)": "Country",
                                                   "Global Id": "Global ID"}})
 
 

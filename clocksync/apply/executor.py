@@ -248,13 +248,16 @@ class _Executor:
             found.update(LiveView.from_state(state, self.extra_protected).snapshots(unseen))
         self.verified = len(touching)
         problems: list[VerificationProblem] = []
+        shown = self.plan.shown()
         for ref, action_ids in sorted(touching.items()):
+            snapshot_type = Snapshot.registry[ref.kind]
             for discrepancy in compare(self.before.get(ref), expected[ref], found[ref]):
                 want, got = describe_values(discrepancy, self.view.name_of)
-                problem = VerificationProblem(ref, self.view.describe(ref), tuple(action_ids), discrepancy, want, got)
+                problem = VerificationProblem(ref, self.view.describe(ref), tuple(action_ids), discrepancy, want, got,
+                                              hidden=snapshot_type.hides(discrepancy.field, shown))
                 problems.append(problem)
                 self.write_row(action_ids[0], "verify", problem.description, want, got, discrepancy.kind, None,
-                               problem.message, False)
+                               problem.full_message, False)
                 if discrepancy.kind == NOT_IN_EFFECT:
                     for action_id in action_ids:
                         result = self.results[action_id]

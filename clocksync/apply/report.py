@@ -68,11 +68,20 @@ class VerificationProblem:
     discrepancy: Discrepancy
     expected_text: str
     found_text: str
+    hidden: bool = False  # a sensitive value (a rate, a field in sensitive_fields): reports do not show it
 
     @property
     def message(self) -> str:
+        """What reports show: the values, unless they are hidden (the audit CSV keeps them)."""
         d = self.discrepancy
-        return (f"{self.description}: {d.field}: {d.kind}: expected {self.expected_text}, found {self.found_text}")
+        if self.hidden:
+            return f"{self.description}: {d.field}: {d.kind} (values hidden; see the audit CSV)"
+        return f"{self.description}: {d.field}: {d.kind}: expected {self.expected_text}, found {self.found_text}"
+
+    @property
+    def full_message(self) -> str:
+        d = self.discrepancy
+        return f"{self.description}: {d.field}: {d.kind}: expected {self.expected_text}, found {self.found_text}"
 
 
 @dataclass

@@ -21,7 +21,7 @@ from clocksync.cli.common import (
 )
 from clocksync.cli.group import cli
 from clocksync.errors import ConfirmationRequired
-from clocksync.plan.file import load_plan
+from clocksync.plan.file import Plan, load_plan
 from clocksync.render import render_apply_html
 
 
@@ -52,7 +52,7 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
                 f"pass --confirm \"{CONFIRM_TEXT}\"; nothing was applied")
         err(f"This plan has {len(destructive)} destructive action(s):", "remove")
         for action in destructive[:20]:
-            err(f"  ! {action.describe()}", "remove")
+            err(f"  ! {action.describe(loaded.shown())}", "remove")
         confirm = click.prompt(f"Type {CONFIRM_TEXT} to continue", default="", show_default=False, err=True)
     progress = Progress("applying")
 
@@ -69,17 +69,17 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)
         report_path.write_text(render_apply_html(loaded, report), encoding="utf-8")
-    print_report(report)
+    print_report(report, loaded)
     if report_path is not None:
         click.echo(f"Report: {report_path}")
     if not report.ok:
         sys.exit(1)
 
 
-def print_report(report: ApplyReport) -> None:
+def print_report(report: ApplyReport, plan: Plan) -> None:
     counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
     for result in report.problems():
-        err(f"  {result.outcome.value}: {result.action.describe()}: {result.message}", "remove")
+        err(f"  {result.outcome.value}: {result.action.describe(plan.shown())}: {result.message}", "remove")
     for problem in report.verification:
         err(f"  verification: {problem.message}", "remove")
     if report.resumed_from:

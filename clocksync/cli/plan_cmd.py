@@ -97,18 +97,22 @@ def plan(users_csv: Path, config_path: Path, out: Path, detailed_exitcode: bool,
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--since", "since", type=click.Path(path_type=Path),
               help="An earlier plan (the one you reviewed): show only what changed since.")
-def show(plan_file: Path, fmt: str, since: Path | None) -> None:
+@click.option("--show-sensitive", is_flag=True,
+              help="Show the values of rates and of the fields in sensitive_fields (hidden by default).")
+def show(plan_file: Path, fmt: str, since: Path | None, show_sensitive: bool) -> None:
     """Render a saved PLAN_FILE (checks its checksum too).
 
     \b
     Examples:
       clocksync show plans/plan.json --format html > plan.html
       clocksync show plans/plan.json --since plans/reviewed.json
+      clocksync show plans/plan.json --show-sensitive        # with the rates and sensitive field values
     """
     loaded = load_plan(plan_file)
     if since is not None:
-        click.echo(render_comparison(compare_plans(load_plan(since), loaded), str(since)), nl=False)
+        click.echo(render_comparison(compare_plans(load_plan(since), loaded), str(since),
+                                     loaded.shown(show_sensitive)), nl=False)
         return
-    click.echo(render(loaded, fmt, style), nl=False)
+    click.echo(render(loaded, fmt, style, reveal=show_sensitive), nl=False)
 
 

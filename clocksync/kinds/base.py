@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
@@ -25,9 +26,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from clocksync.kinds.live import LiveView, Ref, Snapshot
+from clocksync.model import name_key
 
 if TYPE_CHECKING:
     from clocksync.clockify.client import ClockifyClient
+    from clocksync.config import Config
+    from clocksync.model import CurrentState, Member
     from clocksync.plan.context import Emit, PlanContext
 
 class Phase(enum.StrEnum):
@@ -77,6 +81,7 @@ class KeyKind(enum.StrEnum):
     GROUP = "group"  # a group a plan creates, by name key
     GROUP_ID = "group-id"  # a group a plan deletes, by id
     TAKEN_FROM = "taken-from"  # a user loses a group membership or a role, by user id
+    ACTIVE = "active"  # a user is reactivated (an undo), by user id: what is given back to them waits
 
 
 class Key(NamedTuple):
@@ -94,11 +99,34 @@ class Change(BaseModel):
 
 @dataclass(frozen=True)
 class ValueChange:
-    """A field of a user that an action overwrites (for the mass field-change guard)."""
+    """A value of a user that an action overwrites (for the mass field-change guard). ``sensitive``:
+    always hidden in reports (a rate); a custom field is hidden when ``sensitive_fields`` names it."""
 
     field: str
     before: str | None
     after: str | None
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What reports show of sensitive values. Rates are always sensitive, custom fields when the
+    config's ``sensitive_fields`` names them (``fields``: their name keys): a report says that such
+    a value changes, not the values, unless ``reveal`` (``clocksync show --show-sensitive``). The
+    plan file and the audit CSV keep every value."""
+
+    reveal: bool = False
+    fields: frozenset[str] = frozenset()
+
+    def hides(self, field: str | None = None) -> bool:
+        """Whether a value is hidden: a custom field's by its name, else (None) an always-sensitive one."""
+        if self.reveal:
+            return False
+        return field is None or name_key(field) in self.fields
+
+
+HIDDEN = Shown()  # what a report shows when it does not know the plan's sensitive fields: rates hidden
+REVEALED = Shown(reveal=True)
 
 
 class Action(BaseModel):
@@ -151,13 +179,17 @@ class Action(BaseModel):
         """Emails of the users this action is about (for scoped plans and per-user rendering)."""
         return ()
 
-    def describe(self) -> str:
-        """One sentence a reviewer reads on its own."""
+    def describe(self, shown: Shown = HIDDEN) -> str:
+        """One sentence a reviewer reads on its own (sensitive values as ``shown`` says)."""
         raise NotImplementedError
 
-    def line(self) -> str:
+    def line(self, shown: Shown = HIDDEN) -> str:
         """The short form shown under the action's heading."""
-        return self.describe()
+        return self.describe(shown)
+
+    def hides(self, path: str, shown: Shown) -> bool:
+        """Whether the value at ``path`` in the action's data (``fields.Name.after``) is hidden."""
+        return False
 
     def audit(self) -> tuple[str, str]:
         """The value the action expects and the one it sets, as the audit log shows them."""
@@ -194,7 +226,7 @@ class Action(BaseModel):
     def sort_key(self) -> tuple[int, int, int, str, str, str]:
         """Deterministic order: phase, step, kind, target, what it does, id."""
         return (PHASES.index(self.phase), self.step, self.order, self.target.casefold(),
-                self.describe().casefold(), self.id)
+                self.describe(REVEALED).casefold(), self.id)
 
 
 S = TypeVar("S", bound=Snapshot)
@@ -268,6 +300,33 @@ def rule(order: int) -> Callable[[RuleFunction], RuleFunction]:
         RULES.append(Rule(order, function))
         return function
     return register
+
+
+class ExportColumns(ABC):
+    """What a kind adds to ``clocksync export`` (subclasses register themselves): columns of the
+    users CSV, read back by the kind's ``RowValue`` so that a plan from the export of a converged
+    workspace is empty, and the config lines that name them."""
+
+    registry: ClassVar[list[type[ExportColumns]]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        ExportColumns.registry.append(cls)
+
+    @classmethod
+    @abstractmethod
+    def columns(cls, state: CurrentState, config: Config) -> list[tuple[str, Callable[[Member], str]]]:
+        """Each column's header and its cell for a member."""
+
+    @classmethod
+    def csv_lines(cls, config: Config) -> list[str]:
+        """Lines of the exported config under ``csv:`` (indented), naming the columns."""
+        return []
+
+    @classmethod
+    def top_lines(cls, config: Config, state: CurrentState) -> list[str]:
+        """Top-level lines of the exported config."""
+        return []
 
 
 # ---------------------------------------------------------------------- apply-time behaviour

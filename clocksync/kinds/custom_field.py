@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.kinds.base import (
+    HIDDEN,
     READY,
     Action,
     Answer,
@@ -13,6 +14,7 @@ from clocksync.kinds.base import (
     Key,
     KeyKind,
     Section,
+    Shown,
     UndoContext,
     Verdict,
     in_place,
@@ -41,7 +43,7 @@ class CreateCustomField(Action):
     def target(self) -> str:
         return self.field_name
 
-    def describe(self) -> str:
+    def describe(self, shown: Shown = HIDDEN) -> str:
         return f"create USER custom field {self.field_name!r} ({self.field_type}, {self.field_status})"
 
     def provides(self) -> tuple[Key, ...]:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.kinds.base import (
+    HIDDEN,
     READY,
     Action,
     Answer,
@@ -15,6 +16,7 @@ from clocksync.kinds.base import (
     KeyKind,
     Phase,
     Section,
+    Shown,
     Sign,
     UndoContext,
     Verdict,
@@ -99,10 +101,10 @@ class CreateGroup(Action):
     def target(self) -> str:
         return self.group_name
 
-    def describe(self) -> str:
+    def describe(self, shown: Shown = HIDDEN) -> str:
         return f"create group {self.group_name!r}"
 
-    def line(self) -> str:
+    def line(self, shown: Shown = HIDDEN) -> str:
         return "create group"
 
     def provides(self) -> tuple[Key, ...]:
@@ -137,7 +139,7 @@ class DeleteGroup(Action):
     def target(self) -> str:
         return self.group_name
 
-    def describe(self) -> str:
+    def describe(self, shown: Shown = HIDDEN) -> str:
         return f"delete group {self.group_name!r} ({len(self.member_ids)} members)"
 
     def audit(self) -> tuple[str, str]:

@@ -16,11 +16,24 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from clocksync.model import CurrentState, Member, MemberStatus, Profile, email_key, name_key
+from clocksync.model import (
+    CurrentState,
+    Member,
+    MemberStatus,
+    Profile,
+    StatePart,
+    email_key,
+    name_key,
+)
+
+if TYPE_CHECKING:
+    from clocksync.kinds.base import Shown
+
+P = TypeVar("P", bound=StatePart)
 
 
 class ObjectKind(enum.StrEnum):
@@ -88,6 +101,11 @@ class Snapshot(BaseModel):
         """Ids of members and groups the snapshot names (resolved to emails and names for undo)."""
         return ()
 
+    @classmethod
+    def hides(cls, field: str, shown: Shown) -> bool:
+        """Whether reports hide the values of ``field`` (a name of ``flat``): see ``kinds.base.Shown``."""
+        return False
+
     def flat(self) -> dict[str, Any]:
         """Field name -> value, with mappings spread out as ``field.key`` (what verification compares)."""
         out: dict[str, Any] = {}
@@ -129,7 +147,7 @@ class LiveView:
     profiles: MutableMapping[str, Profile]  # user id -> profile, for the users whose profile the run touches
     protected: set[str]
     untouchable: set[str]  # owner, the key's own user
-    parts: dict[type, Any] = field(default_factory=dict)  # what kinds keep of their own (CurrentState.parts)
+    parts: dict[type[StatePart], StatePart] = field(default_factory=dict)  # kinds' own (CurrentState.parts)
     created: set[str] = field(default_factory=set)  # ids of objects this run created
 
     @classmethod
@@ -149,12 +167,13 @@ class LiveView:
             profiles=dict(state.profiles),
             protected=set(state.protected) | set(extra_protected),
             untouchable=set(state.owner_ids) | {state.self_id},
-            parts={kind: _thaw(part) for kind, part in state.parts.items()},
+            parts={kind: part.copy() for kind, part in state.parts.items()},
         )
 
-    def part(self, kind: type[Any]) -> Any:
+    def part(self, kind: type[P]) -> P | None:
         """What a kind keeps of its own in the view (a copy of ``CurrentState.part``)."""
-        return self.parts.get(kind)
+        found = self.parts.get(kind)
+        return found if isinstance(found, kind) else None
 
     # ------------------------------------------------------------------ resolution
 
@@ -207,9 +226,3 @@ class LiveView:
 
     def describe(self, ref: Ref) -> str:
         return Snapshot.registry[ref.kind].describe(self, ref.ident)
-
-
-def _thaw(part: object) -> Any:
-    """A kind's part, as a copy the view may change (``copy()`` when the part has one)."""
-    copy = getattr(part, "copy", None)
-    return copy() if callable(copy) else part

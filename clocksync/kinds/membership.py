@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.kinds.base import (
+    HIDDEN,
     READY,
     Action,
     Answer,
@@ -15,6 +16,7 @@ from clocksync.kinds.base import (
     KeyKind,
     Phase,
     Section,
+    Shown,
     Sign,
     UndoContext,
     Verdict,
@@ -44,7 +46,7 @@ class _Membership(Action):
     def subjects(self) -> tuple[str, ...]:
         return (self.email,)
 
-    def line(self) -> str:
+    def line(self, shown: Shown = HIDDEN) -> str:
         return f"member {self.email}"
 
 
@@ -59,14 +61,15 @@ class AddMember(_Membership):
     def identity(self) -> str:
         return f"member|{name_key(self.group_name)}|{self.user_id}"
 
-    def describe(self) -> str:
+    def describe(self, shown: Shown = HIDDEN) -> str:
         return f"add {self.email} to group {self.group_name!r}"
 
     def audit(self) -> tuple[str, str]:
         return f"{self.email} not in group", f"{self.email} in group"
 
     def needs(self) -> tuple[Key, ...]:
-        return (Key(KeyKind.GROUP, name_key(self.group_name)),) if self.group_id is None else ()
+        group = (Key(KeyKind.GROUP, name_key(self.group_name)),) if self.group_id is None else ()
+        return (*group, Key(KeyKind.ACTIVE, self.user_id))
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         if name_key(self.group_name) in run.created_groups:
@@ -89,7 +92,7 @@ class RemoveMember(_Membership):
     def identity(self) -> str:
         return f"member|{name_key(self.group_name)}|{self.user_id}|remove"
 
-    def describe(self) -> str:
+    def describe(self, shown: Shown = HIDDEN) -> str:
         return f"remove {self.email} from group {self.group_name!r}"
 
     def audit(self) -> tuple[str, str]:
@@ -97,6 +100,9 @@ class RemoveMember(_Membership):
 
     def provides(self) -> tuple[Key, ...]:
         return (Key(KeyKind.TAKEN_FROM, self.user_id),)
+
+    def needs(self) -> tuple[Key, ...]:
+        return (Key(KeyKind.ACTIVE, self.user_id),)
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return [AddMember(group_name=self.group_name, group_id=run.group_id(self.group_id), user_id=self.user_id,

@@ -18,6 +18,7 @@ from clocksync.clockify.client import ClockifyClient
 from clocksync.clockify.schemas import WireProfile
 from clocksync.durations import format_duration, parse_duration
 from clocksync.kinds.base import (
+    HIDDEN,
     READY,
     Action,
     Answer,
@@ -25,6 +26,7 @@ from clocksync.kinds.base import (
     Handler,
     Key,
     KeyKind,
+    Shown,
     Sign,
     UndoContext,
     UserAction,
@@ -94,6 +96,11 @@ class ProfileSnapshot(Snapshot):
     def describe(cls, view: LiveView, ident: str) -> str:
         return f"profile of {view.email_of(ident)}"
 
+    @classmethod
+    def hides(cls, field: str, shown: Shown) -> bool:
+        head, _, name = field.partition(".")
+        return head == "fields" and shown.hides(name)
+
 
 def _unset(text: str | None) -> str:
     return repr(text) if text is not None else "(unset)"
@@ -112,16 +119,23 @@ class UpdateProfile(UserAction):
     def identity(self) -> str:
         return f"profile|{self.user_id}"
 
-    def describe(self) -> str:
-        return f"{self.email}: {self.line()}"
+    def describe(self, shown: Shown = HIDDEN) -> str:
+        return f"{self.email}: {self.line(shown)}"
 
-    def line(self) -> str:
+    def line(self, shown: Shown = HIDDEN) -> str:
         parts = []
         if self.capacity:
             parts.append(f"work capacity {self.capacity.before or '(unset)'} -> {self.capacity.after or '(unset)'}")
         for name, change in sorted(self.fields.items()):
-            parts.append(f"{name} {_unset(change.before)} -> {_unset(change.after)}")
+            if shown.hides(name):
+                parts.append(f"{name} changes (value hidden)")
+            else:
+                parts.append(f"{name} {_unset(change.before)} -> {_unset(change.after)}")
         return "; ".join(parts)
+
+    def hides(self, path: str, shown: Shown) -> bool:
+        head, _, rest = path.partition(".")
+        return head == "fields" and shown.hides(rest.rpartition(".")[0] or rest)
 
     def audit(self) -> tuple[str, str]:
         before, after = [], []
@@ -134,7 +148,7 @@ class UpdateProfile(UserAction):
         return "; ".join(before), "; ".join(after)
 
     def needs(self) -> tuple[Key, ...]:
-        return tuple(Key(KeyKind.FIELD, name_key(name)) for name in self.fields)
+        return (*(Key(KeyKind.FIELD, name_key(name)) for name in self.fields), Key(KeyKind.ACTIVE, self.user_id))
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         before = run.snapshot(ProfileSnapshot, self.user_id)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.kinds.base import (
+    HIDDEN,
     READY,
     Action,
     Answer,
@@ -20,6 +21,7 @@ from clocksync.kinds.base import (
     KeyKind,
     Phase,
     Section,
+    Shown,
     Sign,
     UndoContext,
     Verdict,
@@ -91,7 +93,7 @@ class _RoleAction(Action):
     def subjects(self) -> tuple[str, ...]:
         return (self.holder_email, self.entity_name) if self.entity_kind == "user" else (self.holder_email,)
 
-    def line(self) -> str:
+    def line(self, shown: Shown = HIDDEN) -> str:
         if self.entity_kind == "group":
             return f"{self.role} {self.holder_email}"
         if self.entity_kind == "user":
@@ -99,9 +101,10 @@ class _RoleAction(Action):
         return f"{self.role} of project {self.entity_name}"
 
     def needs(self) -> tuple[Key, ...]:
-        if self.entity_kind == "group" and self.entity_id is None:
-            return (Key(KeyKind.GROUP, name_key(self.entity_name)),)
-        return ()
+        active = Key(KeyKind.ACTIVE, self.holder_id)
+        if self.entity_kind == EntityKind.GROUP and self.entity_id is None:
+            return (Key(KeyKind.GROUP, name_key(self.entity_name)), active)
+        return (active,)
 
     def inverse(self, run: UndoContext, kind: type[_RoleAction], why: str) -> tuple[list[Action], list[str]]:
         entity_id = run.group_id(self.entity_id) if self.entity_kind == "group" else self.entity_id
@@ -115,7 +118,7 @@ class GrantRole(_RoleAction):
     step: ClassVar[int] = 1
     order: ClassVar[int] = 5
 
-    def describe(self) -> str:
+    def describe(self, shown: Shown = HIDDEN) -> str:
         return f"grant {self.holder_email} {self.role} over {self.entity_kind} {self.entity_name}"
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
@@ -133,7 +136,7 @@ class RevokeRole(_RoleAction):
     order: ClassVar[int] = 7
     sign: ClassVar[Sign] = Sign.REMOVE
 
-    def describe(self) -> str:
+    def describe(self, shown: Shown = HIDDEN) -> str:
         return f"revoke {self.holder_email}'s {self.role} over {self.entity_kind} {self.entity_name}"
 
     def provides(self) -> tuple[Key, ...]:

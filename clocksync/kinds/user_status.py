@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.kinds.base import (
+    HIDDEN,
     READY,
     Action,
     Answer,
@@ -18,6 +19,7 @@ from clocksync.kinds.base import (
     Key,
     KeyKind,
     Phase,
+    Shown,
     Sign,
     UndoContext,
     UserAction,
@@ -116,7 +118,7 @@ class _StatusAction(UserAction):
     def identity(self) -> str:
         return f"status|{self.user_id}|{self.status_after.value}"
 
-    def describe(self) -> str:
+    def describe(self, shown: Shown = HIDDEN) -> str:
         verb = "deactivate" if self.status_after is MemberStatus.INACTIVE else "reactivate"
         return f"{verb} {self.email} ({self.status_before.value} -> {self.status_after.value})"
 
@@ -152,6 +154,9 @@ class ActivateUser(_StatusAction):
     status_after: ClassVar[MemberStatus] = MemberStatus.ACTIVE
     order: ClassVar[int] = 0
 
+    def provides(self) -> tuple[Key, ...]:
+        return (Key(KeyKind.ACTIVE, self.user_id),)
+
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return [DeactivateUser(user_id=self.user_id, email=self.email, reason="undo: the run reactivated them")], []
 
@@ -165,7 +170,7 @@ class InviteUser(UserAction):
     def identity(self) -> str:
         return f"invite|{email_key(self.email)}"
 
-    def describe(self) -> str:
+    def describe(self, shown: Shown = HIDDEN) -> str:
         return f"invite {self.email} to the workspace" + ("" if self.send_email else " (no email)")
 
     def audit(self) -> tuple[str, str]:

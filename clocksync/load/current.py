@@ -26,6 +26,7 @@ from clocksync.model import (
     MemberStatus,
     Profile,
     RoleGrant,
+    StatePart,
 )
 
 logger = logging.getLogger(__name__)
@@ -200,4 +201,5 @@ async def load_current(
         protected=MappingProxyType({k: tuple(v) for k, v in protected.items()}),
         warnings=tuple(warnings),
         roles_unknown=frozenset(reading.unknown),
+        parts=MappingProxyType({part: part.read(users, client.workspace_id) for part in StatePart.registry}),
     )

@@ -10,9 +10,12 @@ import datetime
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
 
+import clocksync.kinds  # noqa: F401  (importing the kinds registers what they read from a row)
+from clocksync.columns import CellError, RowValue
 from clocksync.config import Config
 from clocksync.durations import daily_seconds, parse_hours
 from clocksync.errors import CsvError
@@ -161,6 +164,18 @@ def load_desired(path: Path, config: Config) -> DesiredState:
                     bad(column, f"looks like a spreadsheet formula: {value[:40]!r}")
                 elif value:
                     fields[field_name] = value
+            def optional(column: str, cell: Callable[[str], str] = cell) -> str:
+                return cell(column) if column in index else ""
+
+            values: dict[type, object] = {}
+            for kind in RowValue.registry:  # what the kinds read from the row's other columns
+                try:
+                    read = kind.read(optional, config)
+                except CellError as exc:
+                    bad(exc.column, exc.message)
+                    continue
+                if read is not None:
+                    values[kind] = read
             if len(problems) > before or not email:
                 continue
             key = email_key(email)
@@ -173,7 +188,7 @@ def load_desired(path: Path, config: Config) -> DesiredState:
                 key=key, email=email, row=row_number,
                 manager_key=email_key(manager) if manager else None,
                 capacity_seconds=capacity, fields=MappingProxyType(fields), country=country or None,
-                start=start, end=end,
+                start=start, end=end, values=MappingProxyType(values),
             )
     except csv.Error as exc:
         problems.append(f"row {row_number + 1}: unreadable CSV: {exc}")

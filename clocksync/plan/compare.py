@@ -14,6 +14,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from clocksync.kinds import Action
+from clocksync.kinds.base import HIDDEN, Shown
 from clocksync.plan.file import Plan
 
 _PATH = re.compile(r"\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
@@ -75,14 +76,15 @@ def compare_plans(old: Plan, new: Plan) -> PlanComparison:
     return result
 
 
-def render_comparison(comparison: PlanComparison, old_name: str) -> str:
+def render_comparison(comparison: PlanComparison, old_name: str, shown: Shown = HIDDEN) -> str:
     if comparison.same:
         return f"Same actions as {old_name}.\n"
     lines = [f"Changes since {old_name}: {len(comparison.added)} new, {len(comparison.removed)} dropped, "
              f"{len(comparison.changed)} changed action(s)"]
-    lines += [f"  + {a.describe()}" for a in comparison.added]
-    lines += [f"  - {a.describe()}" for a in comparison.removed]
+    lines += [f"  + {a.describe(shown)}" for a in comparison.added]
+    lines += [f"  - {a.describe(shown)}" for a in comparison.removed]
     for action, fields in comparison.changed:
-        lines.append(f"  ~ {action.describe()}")
-        lines += [f"      {c.field}: {c.old!r} -> {c.new!r}" for c in fields]
+        lines.append(f"  ~ {action.describe(shown)}")
+        lines += [f"      {c.field}: (value hidden)" if action.hides(c.field, shown) else
+                  f"      {c.field}: {c.old!r} -> {c.new!r}" for c in fields]
     return "\n".join(lines) + "\n"

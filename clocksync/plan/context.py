@@ -15,7 +15,7 @@ The context is immutable; rules emit actions and notices into an ``Emit``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -58,6 +58,7 @@ class Emit:
     actions: dict[str, Action] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
     handovers: list[Handover] = field(default_factory=list)
+    sensitive: set[str] = field(default_factory=set)  # custom fields whose values reports hide
 
     def action(self, action: Action) -> None:
         self.actions.setdefault(action.id, action)
@@ -67,6 +68,9 @@ class Emit:
 
     def handover(self, handover: Handover) -> None:
         self.handovers.append(handover)
+
+    def hide_values_of(self, names: Iterable[str]) -> None:
+        self.sensitive.update(names)
 
 
 def plan_context(desired: DesiredState, current: CurrentState, config: Config, options: PlanOptions) -> PlanContext:

@@ -43,6 +43,7 @@ class Diff:
     exceptions: list[HeldException] = field(default_factory=list)
     upcoming: list[Upcoming] = field(default_factory=list)
     handovers: list[Handover] = field(default_factory=list)
+    sensitive_fields: list[str] = field(default_factory=list)  # custom fields whose values reports hide
 
 
 def diff(desired: DesiredState, current: CurrentState, config: Config, options: PlanOptions | None = None) -> Diff:
@@ -75,6 +76,7 @@ def diff(desired: DesiredState, current: CurrentState, config: Config, options: 
         exceptions=list(ctx.exceptions.held),
         upcoming=list(ctx.upcoming),
         handovers=sorted((h for h in out.handovers if h.email in deactivated), key=lambda h: h.email),
+        sensitive_fields=sorted(out.sensitive, key=str.casefold),
     )
 
 

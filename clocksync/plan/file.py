@@ -22,7 +22,8 @@ from clocksync import __version__
 from clocksync.config import SafetyConfig
 from clocksync.errors import PlanFileError
 from clocksync.kinds import Action, AnyAction
-from clocksync.kinds.base import Sign
+from clocksync.kinds.base import Shown, Sign
+from clocksync.model import name_key
 from clocksync.plan.diff import Diff
 from clocksync.plan.types import (
     Frozen,
@@ -37,7 +38,7 @@ from clocksync.plan.types import (
 )
 
 FORMAT = "clocksync-plan"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class InputFingerprint(Frozen):
@@ -47,7 +48,7 @@ class InputFingerprint(Frozen):
 
 class Plan(Frozen):
     format: Literal["clocksync-plan"] = "clocksync-plan"
-    format_version: Literal[2] = 2
+    format_version: Literal[3] = 3
     tool_version: str = __version__
     created_at: str
     workspace_id: str
@@ -63,6 +64,7 @@ class Plan(Frozen):
     handovers: tuple[Handover, ...] = ()  # for each deactivation: what the leaver manages, and who inherits it
     protected_groups: tuple[ProtectedGroup, ...] = ()
     unmatched_users: tuple[str, ...] = ()
+    sensitive_fields: tuple[str, ...] = ()  # custom fields whose values reports hide (rates always are)
     actions: tuple[AnyAction, ...] = ()
     checksum: str = ""
 
@@ -89,6 +91,10 @@ class Plan(Frozen):
         if self.options.scoped:
             facts.append(f"scoped: {self.options.scope_text()}")
         return facts
+
+    def shown(self, reveal: bool = False) -> Shown:
+        """What reports of this plan show of sensitive values (every value with ``reveal``)."""
+        return Shown(reveal=reveal, fields=frozenset(name_key(f) for f in self.sensitive_fields))
 
     def handover_of(self, email: str) -> Handover | None:
         return next((h for h in self.handovers if h.email == email), None)
@@ -153,6 +159,7 @@ def build_plan(
         handovers=tuple(found.handovers),
         protected_groups=tuple(found.protected),
         unmatched_users=tuple(found.unmatched),
+        sensitive_fields=tuple(found.sensitive_fields),
         actions=tuple(found.actions),
     )
     return plan.sealed()

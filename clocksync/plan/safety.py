@@ -70,12 +70,14 @@ def field_change_problems(plan: Plan) -> list[str]:
 
     Filling a value that is empty today (a first sync, a new field) is provisioning: not counted.
     """
-    safety, base = plan.safety, max(plan.figures.managed_members, 1)
+    safety, base, shown = plan.safety, max(plan.figures.managed_members, 1), plan.shown()
     overwrites: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for action in plan.actions:
         for change in action.value_changes():
             if change.before not in (None, "") and change.before != change.after:
-                overwrites[change.field].append((action.target, change.before or "", change.after or "(unset)"))
+                hidden = change.sensitive or shown.hides(change.field)
+                before, after = ("(hidden)", "(hidden)") if hidden else (change.before or "", change.after or "(unset)")
+                overwrites[change.field].append((action.target, before, after))
     problems = []
     for name, changes in sorted(overwrites.items()):
         count = len(changes)

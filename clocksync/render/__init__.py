@@ -14,15 +14,18 @@ def render_json(plan: Plan) -> str:
     return json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
 
 
-def render(plan: Plan, fmt: str, style: Style = plain) -> str:
-    """``fmt``: text, markdown, json or html."""
+def render(plan: Plan, fmt: str, style: Style = plain, *, reveal: bool = False) -> str:
+    """``fmt``: text, markdown, json or html. Text, markdown and HTML say that a sensitive value
+    (a rate, a field in ``sensitive_fields``) changes, not the values, unless ``reveal``; JSON is
+    the plan file, which keeps them."""
+    shown = plan.shown(reveal)
     if fmt == "html":
-        return render_html(plan)
+        return render_html(plan, shown)
     if fmt == "markdown":
-        return render_markdown(plan)
+        return render_markdown(plan, shown)
     if fmt == "json":
         return render_json(plan)
-    return render_text(plan, style)
+    return render_text(plan, style, shown=shown)
 
 
 __all__ = ["Style", "plain", "render", "render_apply_html", "render_html", "render_json", "render_markdown",

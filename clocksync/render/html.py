@@ -16,7 +16,7 @@ from html import escape
 
 from clocksync.apply.report import ActionResult, ApplyReport, Outcome
 from clocksync.kinds import Action
-from clocksync.kinds.base import Sign
+from clocksync.kinds.base import Shown, Sign
 from clocksync.plan.file import Plan
 from clocksync.render.assets import SCRIPT, STYLE
 from clocksync.render.sections import Entry, sections
@@ -55,13 +55,13 @@ def _search_text(heading: str, actions: list[Action]) -> str:
     return " ".join(sorted(words))
 
 
-def _entries(title: str, key: str, entries: list[Entry], results: Mapping[str, ActionResult]) -> str:
+def _entries(title: str, key: str, entries: list[Entry], results: Mapping[str, ActionResult], shown: Shown) -> str:
     if not entries:
         return ""
     opened = " open" if len(entries) <= COLLAPSE_OVER else ""
     parts = [f'<section data-section="{key}"><h2>{escape(title)} (<span class="count">{len(entries)}</span>)</h2>']
     for entry in entries:
-        items = "".join(_item(a, results.get(a.id), lambda a: a.line()) for a in entry.actions)
+        items = "".join(_item(a, results.get(a.id), lambda a: a.line(shown)) for a in entry.actions)
         parts.append(f'<details data-entry data-search="{_attr(_search_text(entry.heading, entry.actions))}"{opened}>'
                      f"<summary>{escape(entry.sign)} {escape(entry.heading)} <small>({len(entry.actions)})</small>"
                      f"</summary><ul>{items}</ul></details>")
@@ -69,13 +69,14 @@ def _entries(title: str, key: str, entries: list[Entry], results: Mapping[str, A
     return "".join(parts)
 
 
-def _flat(title: str, key: str, actions: list[Action], results: Mapping[str, ActionResult], css: str = "",
+def _flat(title: str, key: str, actions: list[Action], results: Mapping[str, ActionResult], shown: Shown,
+          css: str = "",
           after: Callable[[Action], str] = lambda a: "") -> str:
     """A section of actions each shown on its own (custom fields, destructive actions)."""
     if not actions:
         return ""
     rows = "".join(f'<div data-entry data-search="{_attr(_search_text(a.target, [a]))}"><ul>'
-                   f"{_item(a, results.get(a.id), lambda a: a.describe())}</ul>{after(a)}</div>" for a in actions)
+                   f"{_item(a, results.get(a.id), lambda a: a.describe(shown))}</ul>{after(a)}</div>" for a in actions)
     box = f'<div class="{css}">{rows}</div>' if css else rows
     return f'<section data-section="{key}"><h2>{escape(title)} (<span class="count">{len(actions)}</span>)</h2>{box}</section>'
 
@@ -137,18 +138,18 @@ def _page(title: str, body: list[str]) -> str:
             f"<body>{''.join(body)}<script>{SCRIPT}</script></body></html>\n")
 
 
-def _actions_body(plan: Plan, results: Mapping[str, ActionResult]) -> list[str]:
+def _actions_body(plan: Plan, results: Mapping[str, ActionResult], shown: Shown) -> list[str]:
     laid = sections(plan)
     return [
-        _flat("Destructive actions (apply asks for confirmation)", "destructive", laid.destructive, results, "danger",
-              _handover(plan)),
-        _flat("Custom fields", "fields", laid.fields, results),
-        _entries("Users", "users", laid.users, results),
-        _entries("Groups", "groups", laid.groups, results),
+        _flat("Destructive actions (apply asks for confirmation)", "destructive", laid.destructive, results, shown,
+              "danger", _handover(plan)),
+        _flat("Custom fields", "fields", laid.fields, results, shown),
+        _entries("Users", "users", laid.users, results, shown),
+        _entries("Groups", "groups", laid.groups, results, shown),
     ]
 
 
-def render_html(plan: Plan) -> str:
+def render_html(plan: Plan, shown: Shown | None = None) -> str:
     """The plan as a page: cards, the filter bar, destructive actions, fields, users, groups, notes."""
     s = plan.summary
     facts = "".join(f"; <b>{escape(f)}</b>" for f in plan.header_facts)
@@ -161,7 +162,7 @@ def render_html(plan: Plan) -> str:
     ]
     if not plan.actions:
         body.append("<p>No changes: the workspace matches the CSV.</p>")
-    body += _actions_body(plan, {})
+    body += _actions_body(plan, {}, shown or plan.shown())
     body += _notes(plan)
     return _page(f"{plan.title} {plan.workspace_id}", body)
 
@@ -187,5 +188,5 @@ def render_apply_html(plan: Plan, report: ApplyReport) -> str:
             for p in report.verification)
         body.append(f'<section data-section="verification"><h2>Verification problems (<span class="count">'
                     f'{len(report.verification)}</span>)</h2><div class="danger">{rows}</div></section>')
-    body += _actions_body(plan, results)
+    body += _actions_body(plan, results, plan.shown())
     return _page(f"clocksync apply {report.run_id}", body)

@@ -6,6 +6,7 @@ summarised (counts by kind, the destructive actions, the warnings) with a pointe
 
 from __future__ import annotations
 
+from clocksync.kinds.base import Shown
 from clocksync.plan.file import Plan
 from clocksync.render.sections import sections
 
@@ -20,10 +21,12 @@ def md_escape(text: str) -> str:
 GITHUB_COMMENT_LIMIT = 65_536
 
 
-def render_markdown(plan: Plan, *, collapse_over: int = 20, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+def render_markdown(plan: Plan, shown: Shown | None = None, *, collapse_over: int = 20,
+                    limit: int = GITHUB_COMMENT_LIMIT) -> str:
     """The whole plan, or (past ``limit`` characters) a summary that points at the plan file."""
-    full = _full(plan, collapse_over)
-    return full if len(full) <= limit else _summary(plan, len(full), limit)
+    shown = shown or plan.shown()
+    full = _full(plan, shown, collapse_over)
+    return full if len(full) <= limit else _summary(plan, shown, len(full), limit)
 
 
 def _head(plan: Plan) -> list[str]:
@@ -38,7 +41,7 @@ def _head(plan: Plan) -> list[str]:
     ]
 
 
-def _summary(plan: Plan, size: int, limit: int) -> str:
+def _summary(plan: Plan, shown: Shown, size: int, limit: int) -> str:
     out = _head(plan) + [
         f"The plan is too large for one comment ({size:,} characters): below are its counts, its destructive "
         "actions and its warnings. Review the whole plan in the workflow's artefact: "
@@ -48,22 +51,22 @@ def _summary(plan: Plan, size: int, limit: int) -> str:
         *(f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in plan.summary.by_kind.items()),
         "",
     ]
-    tail = [f"- `!` {md_escape(a.describe())}" for a in plan.destructive_actions]
+    tail = [f"- `!` {md_escape(a.describe(shown))}" for a in plan.destructive_actions]
     tail += [f"- {md_escape(n.message)}" for n in plan.notices]
     budget = limit - len("\n".join(out)) - 200
-    shown: list[str] = []
+    kept: list[str] = []
     for line in tail:
         if budget - len(line) - 1 < 0:
-            shown.append(f"- ... and {len(tail) - len(shown)} more in the artefact")
+            kept.append(f"- ... and {len(tail) - len(kept)} more in the artefact")
             break
-        shown.append(line)
+        kept.append(line)
         budget -= len(line) + 1
-    if shown:
-        out += ["#### Destructive actions and warnings", "", *shown]
+    if kept:
+        out += ["#### Destructive actions and warnings", "", *kept]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _full(plan: Plan, collapse_over: int) -> str:
+def _full(plan: Plan, shown: Shown, collapse_over: int) -> str:
     laid = sections(plan)
     out = _head(plan)
     if not plan.actions:
@@ -80,7 +83,7 @@ def _full(plan: Plan, collapse_over: int) -> str:
     if laid.destructive:
         lines = []
         for action in laid.destructive:
-            lines.append(f"- `!` {md_escape(action.describe())}")
+            lines.append(f"- `!` {md_escape(action.describe(shown))}")
             handover = plan.handover_of(action.target)
             if handover is not None:
                 lines += [f"  - hands over {md_escape(line)}" for line in handover.lines()]
@@ -88,9 +91,9 @@ def _full(plan: Plan, collapse_over: int) -> str:
     section("Exceptions held", [f"- {md_escape(h.text())}" for h in plan.exceptions])
     section("Upcoming: not provisioned before their start date",
             [f"- {md_escape(u.email)} starts {u.start} (CSV row {u.row})" for u in plan.upcoming])
-    section("Custom fields", [f"- `{a.sign}` {md_escape(a.describe())}" for a in laid.fields])
+    section("Custom fields", [f"- `{a.sign}` {md_escape(a.describe(shown))}" for a in laid.fields])
     for title, entries in (("Users", laid.users), ("Groups", laid.groups)):
-        section(title, [f"- `{a.sign}` **{md_escape(e.heading)}**: {md_escape(a.line())}"
+        section(title, [f"- `{a.sign}` **{md_escape(e.heading)}**: {md_escape(a.line(shown))}"
                         for e in entries for a in e.actions])
     section("Warnings", [f"- {md_escape(n.message)}" for n in plan.notices])
     if plan.protected_groups:

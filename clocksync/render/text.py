@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from clocksync.kinds.base import Shown
 from clocksync.plan.file import Plan
 from clocksync.render.sections import sections
 
@@ -14,7 +15,8 @@ def plain(text: str, role: str) -> str:
     return text
 
 
-def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> str:
+def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True, shown: Shown | None = None) -> str:
+    shown = shown or plan.shown()
     out: list[str] = []
     laid = sections(plan)
     out.append(style(f"{plan.title} for workspace {plan.workspace_id}", "bold"))
@@ -25,7 +27,7 @@ def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> st
         out.append(style("No changes. The workspace matches the CSV.", "add"))
     if laid.fields:
         out.append(style("Custom fields", "bold"))
-        out.extend(style(f"  {a.sign} {a.describe()}", a.sign.role) for a in laid.fields)
+        out.extend(style(f"  {a.sign} {a.describe(shown)}", a.sign.role) for a in laid.fields)
         out.append("")
     for title, entries in (("Users", laid.users), ("Groups", laid.groups)):
         if not entries:
@@ -34,12 +36,12 @@ def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> st
         for entry in entries:
             out.append(style(f"  {entry.sign} {entry.heading}", entry.sign.role))
             if verbose:
-                out.extend(style(f"      {a.sign} {a.line()}", a.sign.role) for a in entry.items)
+                out.extend(style(f"      {a.sign} {a.line(shown)}", a.sign.role) for a in entry.items)
         out.append("")
     if laid.destructive:
         out.append(style(f"Destructive actions ({len(laid.destructive)}): apply asks for confirmation", "warn"))
         for action in laid.destructive:
-            out.append(style(f"  ! {action.describe()}", "remove"))
+            out.append(style(f"  ! {action.describe(shown)}", "remove"))
             handover = plan.handover_of(action.target)
             if handover is not None:
                 out.append(style("      hands over:", "dim"))
