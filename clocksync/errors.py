@@ -14,6 +14,7 @@ The tree (catch ``ClocksyncError`` once at the top; everything else is a bug)::
     │   ├── WorkspaceMismatch      plan made for another workspace
     │   └── ApplyLocked            another apply holds the lock
     ├── PreflightError             the key cannot do what a sync needs
+    ├── FileError                  a file clocksync writes cannot be written safely (names path and reason)
     └── ClockifyError              an HTTP call failed (method, path, status, code, message)
         ├── ApiStatusError         the API answered with an error status
         │   ├── AuthError          401
@@ -87,6 +88,11 @@ class ApplyLocked(SafetyError):
 
 class PreflightError(ClocksyncError):
     """The API key cannot do what a sync needs."""
+
+
+class FileError(ClocksyncError):
+    """A file or folder clocksync writes cannot be written safely (disk full, a symlink in its place,
+    another user's file): the message names the path and the reason in one line."""
 
 
 @dataclass(eq=False)

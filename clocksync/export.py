@@ -29,6 +29,7 @@ from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config, load_config
 from clocksync.durations import WORKING_DAYS_PER_WEEK
 from clocksync.errors import InputError
+from clocksync.files import write_private
 from clocksync.load.current import load_current, load_profiles
 from clocksync.model import (
     PROJECT_MANAGER,
@@ -237,10 +238,11 @@ def _config_text(state: CurrentState, config: Config | None, mapping: dict[str, 
 def write_export(export: Export, out_dir: Path, *, force: bool) -> list[Path]:
     """Write users.csv and config.yaml into ``out_dir``. Raises InputError for a non-empty folder."""
     check_out_dir(out_dir, force=force)
-    out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "users.csv", out_dir / "config.yaml"]
-    paths[0].write_text(export.csv_text, encoding="utf-8")
-    paths[1].write_text(export.config_text, encoding="utf-8")
+    # Owner-only and never through a symlink in the folder: --force replaces a planted link, it
+    # does not write to where it points.
+    write_private(paths[0], export.csv_text)
+    write_private(paths[1], export.config_text)
     load_config(paths[1], required=True)  # what was written reads back
     return paths
 

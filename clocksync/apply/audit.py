@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from clocksync.files import append_private, private_folder
+
 SUCCESS_LOG = "sync_success_log.csv"
 ERROR_LOG = "sync_error_log.csv"
 COLUMNS = ["time", "run", "plan", "action_id", "kind", "target", "before", "after", "outcome",
@@ -44,15 +46,14 @@ class AuditLog:
     """Appends rows to the success and error CSVs in ``directory``."""
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_folder(directory)
         self.success_path = directory / SUCCESS_LOG
         self.error_path = directory / ERROR_LOG
         self._files: dict[Path, tuple[IO[str], Any]] = {}
 
     def _writer(self, path: Path) -> Any:
         if path not in self._files:
-            new = not path.exists() or path.stat().st_size == 0
-            handle = path.open("a", encoding="utf-8", newline="")
+            handle, new = append_private(path)  # 0600, never through a symlink planted in its place
             writer = csv.writer(handle)
             if new:
                 writer.writerow(COLUMNS)

@@ -21,6 +21,7 @@ from clocksync.cli.common import (
 )
 from clocksync.cli.group import cli
 from clocksync.errors import ConfirmationRequired
+from clocksync.files import write_private
 from clocksync.plan.file import load_plan
 from clocksync.render import render_apply_html
 
@@ -67,8 +68,7 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
     report = run_async(run())
     progress.close()
     if report_path is not None:
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        report_path.write_text(render_apply_html(loaded, report), encoding="utf-8")
+        write_private(report_path, render_apply_html(loaded, report))
     print_report(report)
     if report_path is not None:
         click.echo(f"Report: {report_path}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from clocksync import __version__
 from clocksync.config import SafetyConfig
 from clocksync.errors import PlanFileError
+from clocksync.files import write_private
 from clocksync.kinds import Action, AnyAction
 from clocksync.plan.diff import Diff
 from clocksync.plan.types import (
@@ -158,11 +158,10 @@ def build_plan(
 
 
 def save_plan(plan: Plan, path: Path) -> None:
-    """Write atomically (temp file, then rename), so a reader never sees half a plan."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Write the plan owner-only, atomically and never through a symlink (``files.write_private``).
+
+    Raises FileError."""
+    write_private(path, plan.model_dump_json(indent=2) + "\n")
 
 
 _PLAN = TypeAdapter(Plan)
