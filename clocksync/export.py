@@ -9,8 +9,10 @@ when given, else guessed and commented as guessed.
 A member with no manager, or with several, cannot be a plain row (a blank manager means "the
 fallback manager"): they get a blank manager and an ``ignore: [manager]`` exception in the config,
 so plans leave their manager, groups and manager roles as they are. On a workspace clocksync has
-converged, planning from the export changes nothing. What the CSV cannot express is returned as
-notes: those members, invited members, groups outside the model, PROJECT_MANAGER roles.
+converged, planning from the export changes nothing. A value a spreadsheet would run as a formula
+is written with a leading apostrophe, which the loader removes (``sanitize.export_cell``). What
+the CSV cannot express is returned as notes: those members, invited members, groups outside the
+model, PROJECT_MANAGER roles.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from clocksync.model import (
     name_key,
 )
 from clocksync.preflight import preflight
+from clocksync.sanitize import export_cell
 
 
 @dataclass
@@ -119,7 +122,8 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
     mapping = dict(config.field_mapping) if config else {}
     column_of = {name_key(f): column for column, f in mapping.items()}
     fields = sorted(state.fields.values(), key=lambda f: name_key(f.name))
-    field_columns = [(f, column_of.get(name_key(f.name), f.name)) for f in fields]
+    # A field named like a formula gets a column name a spreadsheet shows as text (config maps it back).
+    field_columns = [(f, column_of.get(name_key(f.name), export_cell(f.name))) for f in fields]
     existing = {name_key(f.name) for f in fields}
     # Mapped fields the workspace does not have yet: empty columns (a plan creates the field, sets nothing).
     field_columns += [(CustomField(id="", name=name), column) for column, name in mapping.items()
@@ -131,9 +135,7 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
     fallback_member = by_email.get(fallback.email.strip().lower()) if fallback.email else None
     notes: list[str] = []
     unexpressed: list[_Unexpressed] = []
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([cols.email_column, cols.manager_column, cols.hours_column, *(c for _, c in field_columns)])
+    table = [[cols.email_column, cols.manager_column, cols.hours_column, *(c for _, c in field_columns)]]
     rows = 0
     for member in sorted(state.members.values(), key=lambda m: m.key):
         if member.status is MemberStatus.PENDING:
@@ -155,13 +157,22 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
         profile = state.profiles.get(member.id)
         hours = weekly_hours(profile.capacity_seconds) if profile and profile.capacity_seconds is not None else ""
         values = profile.values if profile else {}
-        writer.writerow([member.email, manager, hours, *((values.get(f.id) or "") for f, _ in field_columns)])
+        cells = [member.email, manager, hours, *((values.get(f.id) or "") for f, _ in field_columns)]
+        table.append([export_cell(cell) for cell in cells])  # the loader reads each back unchanged
         rows += 1
     notes += [f"{u.email} has {u.reason}: a CSV row holds one manager; exported with a blank manager and an "
               "exception that leaves their manager, groups and manager roles as they are" for u in unexpressed]
     notes += _outside_the_model(state, direct, fallback)
     text = _config_text(state, config, mapping, fallback, field_columns, unexpressed)
-    return Export(buffer.getvalue(), text, rows, notes)
+    return Export(csv_text(table), text, rows, notes)
+
+
+def csv_text(table: list[list[str]]) -> str:
+    """Rows as CSV text, lines ending in CRLF (RFC 4180): a value holding a CR or LF is quoted, so
+    it reads back as one cell (with LF alone as the line end, a bare CR would split the row)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(table)
+    return buffer.getvalue()
 
 
 def _email(state: CurrentState, user_id: str) -> str:

@@ -28,6 +28,7 @@ from rich.text import Text
 from clocksync.clockify.client import ClockifyClient, RetryPolicy
 from clocksync.config import Config, load_config
 from clocksync.credentials import Connection, resolve_connection
+from clocksync.sanitize import visible_lines
 
 T = TypeVar("T")
 FORMATS = click.Choice(["text", "markdown", "json", "html"])
@@ -46,8 +47,15 @@ def style(text: str, role: str) -> str:
 
 
 def err(message: str, role: str = "warn") -> None:
+    """A message on stderr; text from the workspace or a file in it is shown, never acted on."""
+    message = visible_lines(message)
     styled = click.style(message, **STYLES.get(role, {})) if color_enabled(sys.stderr) else message
     click.echo(styled, err=True)
+
+
+def say(text: str, nl: bool = True) -> None:
+    """Text that may hold workspace values on stdout, line breaks kept, everything else visible."""
+    click.echo(visible_lines(text), nl=nl)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

@@ -11,6 +11,14 @@ import click
 from clocksync import __version__
 from clocksync.cli.common import err
 from clocksync.errors import ClocksyncError
+from clocksync.sanitize import visible_lines
+
+
+class _VisibleFormatter(logging.Formatter):
+    """Log lines carry server messages and names: shown, never acted on by the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible_lines(super().format(record))
 
 
 class _Group(click.Group):
@@ -37,7 +45,9 @@ def cli(verbose: int) -> None:
       clocksync apply plans/plan.json
     """
     level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=max(level, logging.DEBUG), handlers=[handler])
     if verbose < 2:
         logging.getLogger("httpx").setLevel(logging.WARNING)
 

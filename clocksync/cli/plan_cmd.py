@@ -18,6 +18,7 @@ from clocksync.cli.common import (
     explicit,
     make_client,
     run_async,
+    say,
     style,
 )
 from clocksync.cli.group import cli
@@ -107,7 +108,7 @@ def show(plan_file: Path, fmt: str, since: Path | None) -> None:
     """
     loaded = load_plan(plan_file)
     if since is not None:
-        click.echo(render_comparison(compare_plans(load_plan(since), loaded), str(since)), nl=False)
+        say(render_comparison(compare_plans(load_plan(since), loaded), str(since)), nl=False)
         return
     click.echo(render(loaded, fmt, style), nl=False)
 

@@ -17,18 +17,10 @@ from clocksync.config import Config
 from clocksync.durations import daily_seconds, parse_hours
 from clocksync.errors import CsvError
 from clocksync.model import DesiredState, UserSpec, email_key
+from clocksync.sanitize import looks_like_formula, read_cell
 
 _EMAIL = re.compile(r"^[^@\s,;<>\"'()]+@[^@\s,;<>\"'()]+\.[^@\s,;<>\"'()]+$")
-_FORMULA_START = ("=", "+", "@", "\t", "\r")
 MAX_CELL = 1000
-
-
-def _looks_like_formula(value: str) -> bool:
-    if value.startswith(_FORMULA_START):
-        return True
-    if value.startswith("-"):
-        return not re.fullmatch(r"-\d+([.,]\d+)?", value)
-    return False
 
 
 def _decode(path: Path, raw: bytes) -> str:
@@ -130,10 +122,10 @@ def load_desired(path: Path, config: Config) -> DesiredState:
             email = cell(cols.email_column)
             if not email:
                 bad(cols.email_column, "email is blank")
-            elif _looks_like_formula(email) or not _EMAIL.match(email):
+            elif looks_like_formula(email) or not _EMAIL.match(email):
                 bad(cols.email_column, f"not an email address: {email[:80]!r}")
             manager = cell(cols.manager_column)
-            if manager and (_looks_like_formula(manager) or not _EMAIL.match(manager)):
+            if manager and (looks_like_formula(manager) or not _EMAIL.match(manager)):
                 bad(cols.manager_column, f"not an email address: {manager[:80]!r}")
             hours_text = cell(cols.hours_column)
             capacity = None
@@ -156,8 +148,10 @@ def load_desired(path: Path, config: Config) -> DesiredState:
                 bad(cols.end_column, f"ends ({end}) before it starts ({start})")
             fields: dict[str, str] = {}
             for column, field_name in config.field_mapping.items():
-                value = cell(column)
-                if value and _looks_like_formula(value):
+                # A leading apostrophe marks a cell as text (export writes formulas that way): the
+                # value is what follows it, whatever it starts with.
+                value, marked = read_cell(cell(column))
+                if value and not marked and looks_like_formula(value):
                     bad(column, f"looks like a spreadsheet formula: {value[:40]!r}")
                 elif value:
                     fields[field_name] = value

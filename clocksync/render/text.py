@@ -1,4 +1,8 @@
-"""A plan as text for a terminal: grouped by user and group, marked +/~/-, Terraform-style summary."""
+"""A plan as text for a terminal: grouped by user and group, marked +/~/-, Terraform-style summary.
+
+Every line passes through ``sanitize.visible`` before it is styled: a value cannot move the
+cursor, erase lines, link, or reorder the text around it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Callable
 
 from clocksync.plan.file import Plan
 from clocksync.render.sections import ROLE_OF_SIGN, sections
+from clocksync.sanitize import visible
 
 Style = Callable[[str, str], str]  # (text, role) -> styled text; roles: add change remove warn bold dim
 
@@ -14,7 +19,13 @@ def plain(text: str, role: str) -> str:
     return text
 
 
+def safe_style(style: Style) -> Style:
+    """``style`` applied to the line's text made visible (our colours stay; a value's escapes do not)."""
+    return lambda text, role: style(visible(text), role)
+
+
 def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> str:
+    style = safe_style(style)
     out: list[str] = []
     laid = sections(plan)
     out.append(style(f"{plan.title} for workspace {plan.workspace_id}", "bold"))
