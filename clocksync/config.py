@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from clocksync.errors import ConfigError
+from clocksync.model import name_key
 
 
 class _Section(BaseModel):
@@ -47,7 +48,8 @@ class CsvConfig(_Section):
     end_column: str = "End Date"  # optional column: a user is a leaver after this day
     # Dates are ISO (2027-03-31); "day-first" also reads 31.03.2027 and 31/03/2027, "month-first" 03/31/2027.
     date_order: Literal["iso", "day-first", "month-first"] = "iso"
-    delimiter: str = "auto"  # "auto" sniffs "," or ";"
+    delimiter: str = "auto"  # "auto" sniffs "," or ";" (a first line "sep=;" written by Excel wins)
+    sheet: str = ""  # the worksheet of an .xlsx users file; "" is the first sheet
 
     @field_validator("delimiter")
     @classmethod
@@ -156,9 +158,9 @@ class Config(_Section):
         for column, name in value.items():
             if not str(column).strip() or not str(name).strip():
                 raise ValueError("column and field names must not be blank")
-            if name.strip().lower() in seen:
+            if name_key(name) in seen:
                 raise ValueError(f"custom field {name!r} is mapped twice")
-            seen.add(name.strip().lower())
+            seen.add(name_key(name))
         return {str(k).strip(): str(v).strip() for k, v in value.items()}
 
 
@@ -228,8 +230,6 @@ def load_config(path: Path | None, *, required: bool = False) -> Config:
 
 def _exception_problems(config: Config, document: Any) -> list[tuple[str, str, str]]:
     """An ignore entry must be a keyword or a mapped field's name (a typo would silently not hold)."""
-    from clocksync.model import name_key
-
     fields = {name_key(f): f for f in config.field_mapping.values()}
     problems = []
     for i, rule in enumerate(config.exceptions):

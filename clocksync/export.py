@@ -29,7 +29,7 @@ from types import MappingProxyType
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config, load_config
-from clocksync.durations import WORKING_DAYS_PER_WEEK
+from clocksync.durations import WORKING_DAYS_PER_WEEK, whole_minutes
 from clocksync.errors import InputError
 from clocksync.files import write_private
 from clocksync.load.current import load_current, load_profiles
@@ -39,6 +39,7 @@ from clocksync.model import (
     CurrentState,
     CustomField,
     MemberStatus,
+    email_key,
     name_key,
 )
 from clocksync.preflight import preflight
@@ -47,10 +48,17 @@ from clocksync.sanitize import export_cell
 
 @dataclass
 class Export:
-    csv_text: str
+    """``table``: the users file as rows of text cells, the header first; written as a CSV
+    (``csv_text``)."""
+
+    table: list[list[str]]
     config_text: str
     rows: int
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def csv_text(self) -> str:
+        return csv_text(self.table)
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,9 @@ class _Unexpressed:
 
 
 def weekly_hours(daily_seconds: int) -> str:
-    """Daily capacity -> the weekly-hours cell that reads back to exactly that capacity."""
-    hours = Decimal(daily_seconds * WORKING_DAYS_PER_WEEK) / Decimal(3600)
+    """Daily capacity -> the weekly-hours cell that reads back to that capacity in whole minutes
+    (the precision at which a plan compares capacities)."""
+    hours = Decimal(whole_minutes(daily_seconds) * WORKING_DAYS_PER_WEEK) / Decimal(3600)
     text = f"{hours:.6f}".rstrip("0").rstrip(".")
     return text or "0"
 
@@ -132,7 +141,7 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
         mapping.setdefault(column, f.name)
     fallback_group = next((g for g in state.groups.values() if name_key(g.name) == name_key(fallback.group)), None)
     by_email = state.member_by_key()
-    fallback_member = by_email.get(fallback.email.strip().lower()) if fallback.email else None
+    fallback_member = by_email.get(email_key(fallback.email)) if fallback.email else None
     notes: list[str] = []
     unexpressed: list[_Unexpressed] = []
     table = [[cols.email_column, cols.manager_column, cols.hours_column, *(c for _, c in field_columns)]]
@@ -164,7 +173,7 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
               "exception that leaves their manager, groups and manager roles as they are" for u in unexpressed]
     notes += _outside_the_model(state, direct, fallback)
     text = _config_text(state, config, mapping, fallback, field_columns, unexpressed)
-    return Export(csv_text(table), text, rows, notes)
+    return Export(table, text, rows, notes)
 
 
 def csv_text(table: list[list[str]]) -> str:
@@ -234,7 +243,7 @@ def _config_text(state: CurrentState, config: Config | None, mapping: dict[str, 
     ]
     if not mapping:
         lines[lines.index("field_mapping:  # CSV column -> Clockify USER custom field")] = "field_mapping: {}"
-    kept = [r for r in base.exceptions if r.email.strip().lower() not in {u.email.lower() for u in unexpressed}]
+    kept = [r for r in base.exceptions if email_key(r.email) not in {email_key(u.email) for u in unexpressed}]
     if kept or unexpressed:
         lines.append("exceptions:  # what plans leave alone, per user")
     for rule in kept:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from clocksync.config import Config
-from clocksync.durations import format_duration
+from clocksync.durations import format_duration, whole_minutes
 from clocksync.kinds.base import Action, Change
 from clocksync.kinds.custom_field import CreateCustomField
 from clocksync.kinds.group import CreateGroup, DeleteGroup
@@ -239,7 +239,10 @@ class _Differ:
             capacity = None
             unreadable = profile.capacity_text is not None and profile.capacity_seconds is None
             managed_capacity = spec.capacity_seconds is not None and not self.exceptions.ignores(spec.email, "capacity")
-            if managed_capacity and profile.capacity_seconds != spec.capacity_seconds and not unreadable:
+            # Compared in whole minutes, the precision of a desired capacity: a capacity set to the
+            # second elsewhere is not rewritten for a difference nobody sees.
+            live = None if profile.capacity_seconds is None else whole_minutes(profile.capacity_seconds)
+            if managed_capacity and live != spec.capacity_seconds and not unreadable:
                 capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds or 0))
             changes: dict[str, Change] = {}
             for name, value in spec.fields.items():

@@ -22,6 +22,7 @@ from clocksync.config import SafetyConfig
 from clocksync.errors import PlanFileError
 from clocksync.files import write_private
 from clocksync.kinds import Action, AnyAction
+from clocksync.model import CleanedCell
 from clocksync.plan.diff import Diff
 from clocksync.plan.types import (
     Frozen,
@@ -36,7 +37,7 @@ from clocksync.plan.types import (
 )
 
 FORMAT = "clocksync-plan"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class InputFingerprint(Frozen):
@@ -46,7 +47,7 @@ class InputFingerprint(Frozen):
 
 class Plan(Frozen):
     format: Literal["clocksync-plan"] = "clocksync-plan"
-    format_version: Literal[2] = 2
+    format_version: Literal[3] = 3
     tool_version: str = __version__
     created_at: str
     workspace_id: str
@@ -62,6 +63,7 @@ class Plan(Frozen):
     handovers: tuple[Handover, ...] = ()  # for each deactivation: what the leaver manages, and who inherits it
     protected_groups: tuple[ProtectedGroup, ...] = ()
     unmatched_users: tuple[str, ...] = ()
+    cleaned: tuple[CleanedCell, ...] = ()  # cells of the users file read differently from their bytes (what was removed)
     actions: tuple[AnyAction, ...] = ()
     checksum: str = ""
 
@@ -135,8 +137,10 @@ def build_plan(
     created_at: str,
     safety: SafetyConfig | None = None,
     purpose: Literal["sync", "undo"] = "sync",
+    cleaned: Sequence[CleanedCell] = (),
 ) -> Plan:
-    """Seal the differ's result into a plan."""
+    """Seal the differ's result into a plan; ``cleaned``: the cells of the users file that were
+    read differently from their bytes (``DesiredState.cleaned``)."""
     plan = Plan(
         safety=safety or SafetyConfig(),
         created_at=created_at,
@@ -152,6 +156,7 @@ def build_plan(
         handovers=tuple(found.handovers),
         protected_groups=tuple(found.protected),
         unmatched_users=tuple(found.unmatched),
+        cleaned=tuple(cleaned),
         actions=tuple(found.actions),
     )
     return plan.sealed()

@@ -55,6 +55,7 @@ async def make_plan(
         options=options,
         created_at=created_at or now_utc(),
         safety=config.safety,
+        cleaned=desired.cleaned,
     )
     check_thresholds(plan)
     return PlanOutcome(plan, report)

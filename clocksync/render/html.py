@@ -127,6 +127,7 @@ def _notes(plan: Plan) -> list[str]:
         _note_section("Exceptions held", [h.text() for h in plan.exceptions]),
         _note_section("Upcoming: not provisioned before their start date",
                       [f"{u.email} starts {u.start} (CSV row {u.row})" for u in plan.upcoming]),
+        _note_section("Cells read as a person sees them", [c.text() for c in plan.cleaned]),
         _note_section("Warnings", [n.message for n in plan.notices], "warn"),
         _note_section("Protected groups", [f"{p.name}: {', '.join(p.reasons)}" for p in plan.protected_groups]),
     ]

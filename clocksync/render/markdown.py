@@ -84,6 +84,7 @@ def _full(plan: Plan, collapse_over: int) -> str:
     section("Exceptions held", [f"- {md(h.text())}" for h in plan.exceptions])
     section("Upcoming: not provisioned before their start date",
             [f"- {md(u.email)} starts {u.start} (CSV row {u.row})" for u in plan.upcoming])
+    section("Cells read as a person sees them", [f"- {md(c.text())}" for c in plan.cleaned])
     section("Custom fields", [f"- `{a.sign}` {md(a.describe())}" for a in laid.fields])
     for title, entries in (("Users", laid.users), ("Groups", laid.groups)):
         section(title, [f"- `{a.sign}` **{md(e.heading)}**: {md(a.line())}"

@@ -12,6 +12,8 @@ from clocksync.plan.file import Plan
 from clocksync.render.sections import ROLE_OF_SIGN, sections
 from clocksync.sanitize import visible
 
+CLEANED_SHOWN = 50  # cleaned cells listed on a terminal; the plan file has them all
+
 Style = Callable[[str, str], str]  # (text, role) -> styled text; roles: add change remove warn bold dim
 
 
@@ -65,6 +67,13 @@ def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> st
     if plan.upcoming:
         out.append(style(f"Upcoming ({len(plan.upcoming)}): not provisioned before their start date", "bold"))
         out.extend(style(f"  > {u.email} starts {u.start} (CSV row {u.row})", "dim") for u in plan.upcoming)
+        out.append("")
+    if plan.cleaned:
+        out.append(style(f"Cells read as a person sees them ({len(plan.cleaned)}): what was removed or changed", "bold"))
+        out.extend(style(f"  ~ {cell.text()}", "dim") for cell in plan.cleaned[:CLEANED_SHOWN])
+        if len(plan.cleaned) > CLEANED_SHOWN:
+            out.append(style(f"  ... and {len(plan.cleaned) - CLEANED_SHOWN} more (every one: clocksync show PLAN "
+                             "--format json)", "dim"))
         out.append("")
     if plan.protected_groups:
         names = ", ".join(p.name for p in plan.protected_groups)
