@@ -49,7 +49,7 @@ from clocksync.sanitize import export_cell
 @dataclass
 class Export:
     """``table``: the users file as rows of text cells, the header first; written as a CSV
-    (``csv_text``)."""
+    (``csv_text``) or a workbook (``xlsx_bytes``)."""
 
     table: list[list[str]]
     config_text: str
@@ -59,6 +59,13 @@ class Export:
     @property
     def csv_text(self) -> str:
         return csv_text(self.table)
+
+    def xlsx_bytes(self, hours_column: str) -> bytes:
+        """The table as an .xlsx workbook: every cell a text cell (so no value becomes a formula and
+        an ID keeps its leading zeros), but the hours, which are numbers."""
+        from clocksync.export_xlsx import workbook_bytes  # openpyxl is imported only when asked for
+
+        return workbook_bytes(self.table, number_columns={hours_column})
 
 
 @dataclass(frozen=True)
@@ -255,13 +262,14 @@ def _config_text(state: CurrentState, config: Config | None, mapping: dict[str, 
     return "\n".join(lines) + "\n"
 
 
-def write_export(export: Export, out_dir: Path, *, force: bool) -> list[Path]:
-    """Write users.csv and config.yaml into ``out_dir``. Raises InputError for a non-empty folder."""
+def write_export(export: Export, out_dir: Path, *, force: bool, fmt: str = "csv") -> list[Path]:
+    """Write users.csv (``fmt`` "csv") or users.xlsx ("xlsx") and config.yaml into ``out_dir``.
+    Raises InputError for a non-empty folder."""
     check_out_dir(out_dir, force=force)
-    paths = [out_dir / "users.csv", out_dir / "config.yaml"]
+    paths = [out_dir / f"users.{fmt}", out_dir / "config.yaml"]
     # Owner-only and never through a symlink in the folder: --force replaces a planted link, it
     # does not write to where it points.
-    write_private(paths[0], export.csv_text)
+    write_private(paths[0], export.xlsx_bytes(export.table[0][2]) if fmt == "xlsx" else export.csv_text)
     write_private(paths[1], export.config_text)
     load_config(paths[1], required=True)  # what was written reads back
     return paths

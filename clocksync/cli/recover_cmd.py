@@ -72,8 +72,11 @@ def history(log_dir: Path, fmt: str) -> None:
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @config_option
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
-def export(out_dir: Path, config_path: Path, force: bool) -> None:
-    """Write the workspace as OUT_DIR/users.csv and OUT_DIR/config.yaml, to adopt clocksync on it. Reads only.
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True,
+              help="users.csv, or users.xlsx (an Excel workbook).")
+def export(out_dir: Path, config_path: Path, force: bool, fmt: str) -> None:
+    """Write the workspace as OUT_DIR/users.csv (or users.xlsx) and OUT_DIR/config.yaml, to adopt clocksync on it.
+    Reads only.
 
     On a workspace clocksync has converged, a plan from the export changes nothing. What the CSV
     cannot express is listed on stderr. Settings of --config (when it exists) are kept; the rest
@@ -82,6 +85,7 @@ def export(out_dir: Path, config_path: Path, force: bool) -> None:
     \b
     Example:
       clocksync export adopt/ && clocksync plan adopt/users.csv --config adopt/config.yaml
+      clocksync export adopt/ --format xlsx
     """
     check_out_dir(out_dir, force=force)
     config = config_of(config_path, explicit("config_path"))
@@ -93,7 +97,7 @@ def export(out_dir: Path, config_path: Path, force: bool) -> None:
             return await export_workspace(client, given)
 
     result = run_async(run())
-    paths = write_export(result, out_dir, force=force)
+    paths = write_export(result, out_dir, force=force, fmt=fmt)
     for note in result.notes:
         err(f"note: {note}")
     click.echo(f"Exported {result.rows} member(s): {paths[0]}, {paths[1]}")

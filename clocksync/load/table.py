@@ -45,6 +45,10 @@ class Table:
 
 def read_table(path: Path, raw: bytes, cols: CsvConfig) -> Table:
     """The file as a table. Raises CsvError naming the file for a format clocksync cannot read."""
+    if raw.startswith(ZIP_MAGIC) or path.suffix.lower() in XLSX_SUFFIXES:
+        from clocksync.load.xlsx import read_workbook  # openpyxl is imported only for workbooks
+
+        return read_workbook(path, raw, cols.sheet)
     if raw.startswith(OLE_MAGIC) or path.suffix.lower() == ".xls":
         raise CsvError(str(path), ["an Excel 97-2003 workbook (.xls): save it as .xlsx (Excel Workbook) or as "
                                    "CSV UTF-8"])
