@@ -27,12 +27,14 @@ from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 
+from clocksync.chars import reveal
 from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config, load_config
 from clocksync.durations import WORKING_DAYS_PER_WEEK, whole_minutes
 from clocksync.errors import InputError
 from clocksync.files import write_private
 from clocksync.load.current import load_current, load_profiles
+from clocksync.load.desired import reads_back
 from clocksync.model import (
     PROJECT_MANAGER,
     TEAM_MANAGER,
@@ -173,7 +175,16 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
         profile = state.profiles.get(member.id)
         hours = weekly_hours(profile.capacity_seconds) if profile and profile.capacity_seconds is not None else ""
         values = profile.values if profile else {}
-        cells = [member.email, manager, hours, *((values.get(f.id) or "") for f, _ in field_columns)]
+        fields = []
+        for f, column in field_columns:
+            value = values.get(f.id) or ""
+            if value and not reads_back(value):  # left blank (unmanaged), so a plan from the export changes nothing
+                notes.append(f"{member.email}: {f.name} holds {reveal(value[:60])}, which a users file cannot hold "
+                             f"as it is (invisible or control characters, or a value the loader refuses): column "
+                             f"{column!r} left blank, so plans leave it alone; correct it in the workspace")
+                value = ""
+            fields.append(value)
+        cells = [member.email, manager, hours, *fields]
         table.append([export_cell(cell) for cell in cells])  # the loader reads each back unchanged
         rows += 1
     notes += [f"{u.email} has {u.reason}: a CSV row holds one manager; exported with a blank manager and an "

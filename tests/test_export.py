@@ -80,3 +80,23 @@ def test_every_active_member_is_a_row_and_what_the_csv_cannot_express_is_listed(
     about_john = [a for a in plan["actions"] if "john.doe@example.com" in json.dumps(a)
                   and a["kind"] in ("grant_role", "revoke_role", "add_member", "remove_member")]
     assert about_john == [] and len(plan["exceptions"]) >= 2
+
+
+@pytest.mark.parametrize("value", ["Acme\u200bCorp", "Acme\x1b[31m", "Acme\u00a0Corp", "line one\nline two", "#N/A",
+                                   "9.00123E+11", "=HYPERLINK(\"http://x\")"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_value_a_users_file_cannot_hold_is_left_out_and_the_round_trip_holds(
+        harness: EmulatorHarness, workdir: Path, value: str, fmt: str) -> None:
+    assert run_cli(harness, "plan", "users.csv", "--deactivate-missing").exit_code == 0
+    assert run_cli(harness, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND").exit_code == 0
+    company = next(f for f in harness.state.ws.fields.values() if f.name == "Company")
+    john = harness.state.ws.users[harness.user_id("john.doe@example.com")]
+    john.custom_values[company.id] = value
+    result = run_cli(harness, "export", "adopt", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    formula = value.startswith("=")
+    assert ("john.doe@example.com: Company holds" in result.stderr) != formula, "a formula is written as text"
+    again = run_cli(harness, "plan", f"adopt/users.{fmt}", "--config", "adopt/config.yaml", "--detailed-exitcode",
+                    "--out", "plans/from-export.json")
+    assert again.exit_code == 0, again.output
+    assert john.custom_values[company.id] == value

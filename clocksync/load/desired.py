@@ -24,8 +24,8 @@ from clocksync.durations import daily_seconds, exact_daily_seconds, format_durat
 from clocksync.errors import CsvError
 from clocksync.load.cells import CellError, clean_email, clean_text
 from clocksync.load.table import Table, read_table
-from clocksync.model import CleanedCell, DesiredState, UserSpec, email_key, name_key
-from clocksync.sanitize import looks_like_formula, read_cell
+from clocksync.model import CleanedCell, DesiredState, UserSpec, email_key, name_key, value_text
+from clocksync.sanitize import export_cell, looks_like_formula, read_cell
 
 _E_NOTATION = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
 # What Excel shows (and writes to a CSV) in place of a value when a formula fails.
@@ -56,6 +56,22 @@ def parse_date(text: str, order: str) -> str:
         return datetime.date(year, month, day).isoformat()
     except ValueError:
         raise ValueError(f"not a date: {text[:40]!r} (no such day)") from None
+
+
+def reads_back(value: str) -> bool:
+    """Whether a custom field value, written to a users file by export (``sanitize.export_cell``),
+    is read back by this loader as the same value (what a plan compares). A value holding what a
+    person does not see, or what the loader refuses, is not (export leaves it out and says so)."""
+    cell = export_cell(value)
+    if cell.strip() in EXCEL_ERRORS:
+        return False
+    try:
+        text, marked = read_cell(clean_text(cell).text)
+    except CellError:
+        return False
+    if not marked and (_E_NOTATION.match(text) or looks_like_formula(text)):
+        return False
+    return value_text(text) == value_text(value)
 
 
 def read_columns(config: Config) -> list[str]:
