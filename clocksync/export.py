@@ -175,7 +175,7 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
         profile = state.profiles.get(member.id)
         hours = weekly_hours(profile.capacity_seconds) if profile and profile.capacity_seconds is not None else ""
         values = profile.values if profile else {}
-        fields = []
+        field_cells = []
         for f, column in field_columns:
             value = values.get(f.id) or ""
             if value and not reads_back(value):  # left blank (unmanaged), so a plan from the export changes nothing
@@ -183,8 +183,8 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
                              f"as it is (invisible or control characters, or a value the loader refuses): column "
                              f"{column!r} left blank, so plans leave it alone; correct it in the workspace")
                 value = ""
-            fields.append(value)
-        cells = [member.email, manager, hours, *fields]
+            field_cells.append(value)
+        cells = [member.email, manager, hours, *field_cells]
         table.append([export_cell(cell) for cell in cells])  # the loader reads each back unchanged
         rows += 1
     notes += [f"{u.email} has {u.reason}: a CSV row holds one manager; exported with a blank manager and an "
