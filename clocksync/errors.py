@@ -21,7 +21,7 @@ The tree (catch ``ClocksyncError`` once at the top; everything else is a bug)::
         │   ├── ForbiddenError     403
         │   ├── NotFoundError      404
         │   └── RateLimitedError   429 (after retries ran out)
-        ├── TransportError         no usable answer (connection refused, reset) after retries
+        ├── TransportError         no usable answer (refused, DNS, TLS, proxy, reset): names the URL
         ├── OutcomeUnknown         a write was sent, but whether it took effect is unknown
         └── ApiShapeError          an answer clocksync cannot interpret (names the field)
 
@@ -104,12 +104,13 @@ class ClockifyError(ClocksyncError):
     status: int | None = None
     code: int | None = None
     message: str = ""
+    url: str = ""  # the whole URL, for errors about where the request went (never holds the key)
 
     def __post_init__(self) -> None:
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        parts = [f"{self.method} {self.path}"]
+        parts = [f"{self.method} {self.url or self.path}"]
         if self.status is not None:
             parts.append(f"HTTP {self.status}")
         if self.code is not None:
@@ -139,7 +140,8 @@ class RateLimitedError(ApiStatusError):
 
 
 class TransportError(ClockifyError):
-    """No answer could be had (connection refused or reset) after retries."""
+    """No answer could be had: a connection that could not be made (refused, DNS, TLS verification,
+    a proxy's refusal) or was lost, after the retries its kind allows. Names the URL."""
 
 
 class OutcomeUnknown(ClockifyError):

@@ -66,19 +66,25 @@ def prompt_hidden(label: str, hidden: bool) -> str:
     return str(click.prompt(label, hide_input=hidden, err=True))
 
 
+def _root_obj() -> dict[str, Any]:
+    obj = click.get_current_context().find_root().obj
+    return obj if isinstance(obj, dict) else {}
+
+
 def connection(config: Config) -> Connection:
     prompt = prompt_hidden if sys.stdin.isatty() else None
-    return resolve_connection(config, prompt=prompt, warn=err)
+    dotenv = None if _root_obj().get("no_dotenv") else Path(".env")
+    return resolve_connection(config, prompt=prompt, warn=err, dotenv_path=dotenv)
 
 
 def make_client(conn: Connection, config: Config) -> ClockifyClient:
-    ctx = click.get_current_context()
-    transport: httpx.AsyncBaseTransport | None = (ctx.find_root().obj or {}).get("transport")
+    transport: httpx.AsyncBaseTransport | None = _root_obj().get("transport")
     return ClockifyClient(
         conn.api_key.reveal(), conn.workspace_id, base_url=conn.base_url,
         requests_per_second=conn.requests_per_second, concurrency=config.api.concurrency,
         page_size=config.api.page_size, timeout=config.api.timeout_seconds,
         retry=RetryPolicy(max_attempts=config.api.max_attempts), transport=transport,
+        allow_hosts=conn.allow_hosts, base_url_from=conn.base_url_from,
     )
 
 
