@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -198,10 +199,9 @@ def loopback_api() -> Iterator[tuple[str, list[dict[str, str]]]]:
     server.server_close()
 
 
-@pytest.fixture
-def listening_proxy() -> Iterator[tuple[str, list[bytes]]]:
-    """A 'proxy' that records what reaches it and answers nothing useful."""
-    received: list[bytes] = []
+@contextlib.contextmanager
+def tcp_server(handle: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A loopback TCP server calling ``handle`` with each connection; yields its port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen()
@@ -214,20 +214,32 @@ def listening_proxy() -> Iterator[tuple[str, list[bytes]]]:
                 conn, _ = sock.accept()
             except TimeoutError:
                 continue
-            with conn:
-                conn.settimeout(1)
-                try:
-                    received.append(conn.recv(65536))
-                    conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
-                except OSError:
-                    pass
+            # OSError includes ssl.SSLError: a handshake the client refused.
+            with conn, contextlib.suppress(OSError):
+                conn.settimeout(2)
+                handle(conn)
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", received
-    stop.set()
-    thread.join()
-    sock.close()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+
+
+@pytest.fixture
+def listening_proxy() -> Iterator[tuple[str, list[bytes]]]:
+    """A 'proxy' that records what reaches it and answers nothing useful."""
+    received: list[bytes] = []
+
+    def record(conn: socket.socket) -> None:
+        received.append(conn.recv(65536))
+        conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+    with tcp_server(record) as port:
+        yield f"http://127.0.0.1:{port}", received
 
 
 def test_a_proxy_in_the_environment_never_sees_loopback_traffic(
@@ -438,33 +450,15 @@ def self_signed_tls() -> Iterator[tuple[str, list[int]]]:
                    capture_output=True)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    sock.settimeout(0.1)
     accepted: list[int] = []
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except TimeoutError:
-                continue
-            accepted.append(1)
-            conn.settimeout(2)
-            try:
-                with context.wrap_socket(conn, server_side=True):
-                    pass
-            except (OSError, ssl.SSLError):
-                pass
+    def handshake(conn: socket.socket) -> None:
+        accepted.append(1)
+        with context.wrap_socket(conn, server_side=True):
+            pass
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{sock.getsockname()[1]}/api/v1", accepted
-    stop.set()
-    thread.join()
-    sock.close()
+    with tcp_server(handshake) as port:
+        yield f"https://127.0.0.1:{port}/api/v1", accepted
     shutil.rmtree(folder)
 
 
