@@ -97,6 +97,7 @@ class ApiConfig(_Section):
 class ApplyConfig(_Section):
     retry_budget_seconds: float = Field(900.0, gt=0)  # how long a run keeps settling transient failures
     consistency_window_seconds: float = Field(30.0, ge=0)  # refusals on objects created moments earlier
+    max_plan_age_hours: float = Field(72.0, gt=0)  # an older plan is refused unless --allow-old-plan
 
 
 class InviteConfig(_Section):

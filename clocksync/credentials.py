@@ -148,6 +148,15 @@ def resolve_connection(
     return Connection(Secret(api_key), workspace_id, base_url, rate, allow, origin)
 
 
+def find_api_key(*, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = Path(".env")) -> Secret | None:
+    """The API key from the environment or ``.env`` if there is one; never asks (``show`` uses it)."""
+    env = os.environ if environ is None else environ
+    value = env.get("CLOCKIFY_API_KEY", "").strip()
+    if not value and dotenv_path is not None and not dotenv_disabled(env):
+        value = read_dotenv(dotenv_path).get("CLOCKIFY_API_KEY", "").strip()
+    return Secret(value) if value else None
+
+
 def dotenv_disabled(environ: Mapping[str, str] | None = None) -> bool:
     """Whether ``CLOCKSYNC_NO_DOTENV`` (process environment) says not to read ``.env``."""
     value = (os.environ if environ is None else environ).get("CLOCKSYNC_NO_DOTENV", "")

@@ -6,12 +6,15 @@ The tree (catch ``ClocksyncError`` once at the top; everything else is a bug)::
     ├── InputError                 bad CSV, config, .env or plan file: names file, row/line, column/key
     │   ├── CsvError
     │   ├── ConfigError
-    │   └── PlanFileError          truncated, edited (checksum), wrong version
+    │   └── PlanFileError          truncated, edited (checksum, seal), wrong version
     ├── CredentialsError           no API key / workspace id and no terminal to ask on
     ├── SafetyError                the plan or apply is refused before any write
     │   ├── TooMuchChange          a mass-change threshold was crossed
     │   ├── ConfirmationRequired   destructive actions without "I UNDERSTAND"
     │   ├── WorkspaceMismatch      plan made for another workspace
+    │   ├── HostMismatch           plan made against another API host
+    │   ├── PlanTooOld             plan older than apply.max_plan_age_hours
+    │   ├── IdentityMismatch       an action's ids name other objects than the plan shows
     │   └── ApplyLocked            another apply holds the lock
     ├── PreflightError             the key cannot do what a sync needs
     ├── FileError                  a file clocksync writes cannot be written safely (names path and reason)
@@ -80,6 +83,18 @@ class ConfirmationRequired(SafetyError):
 
 class WorkspaceMismatch(SafetyError):
     """The plan targets another workspace than the one configured."""
+
+
+class HostMismatch(SafetyError):
+    """The plan was made against another API host than the one configured."""
+
+
+class PlanTooOld(SafetyError):
+    """The plan is older than ``apply.max_plan_age_hours`` (and ``--allow-old-plan`` was not given)."""
+
+
+class IdentityMismatch(SafetyError):
+    """An action's ids name other users or groups in the workspace than the plan shows by email or name."""
 
 
 class ApplyLocked(SafetyError):

@@ -27,7 +27,7 @@ from rich.text import Text
 
 from clocksync.clockify.client import ClockifyClient, RetryPolicy
 from clocksync.config import Config, load_config
-from clocksync.credentials import Connection, resolve_connection
+from clocksync.credentials import Connection, Secret, find_api_key, resolve_connection
 from clocksync.sanitize import visible_lines
 
 T = TypeVar("T")
@@ -75,6 +75,11 @@ def connection(config: Config) -> Connection:
     prompt = prompt_hidden if sys.stdin.isatty() else None
     dotenv = None if _root_obj().get("no_dotenv") else Path(".env")
     return resolve_connection(config, prompt=prompt, warn=err, dotenv_path=dotenv)
+
+
+def api_key_if_any() -> Secret | None:
+    """The API key when the environment or .env holds one; None otherwise (no prompt)."""
+    return find_api_key(dotenv_path=None if _root_obj().get("no_dotenv") else Path(".env"))
 
 
 def make_client(conn: Connection, config: Config) -> ClockifyClient:

@@ -90,6 +90,7 @@ from clocksync.errors import (
     TransportError,
     redact,
 )
+from clocksync.plan.seal import SealKey
 from clocksync.sanitize import visible
 
 logger = logging.getLogger(__name__)
@@ -263,6 +264,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def api_host(base_url: str) -> str:
+    """The host (and port, when the URL names one) a base URL points at: what a plan records."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{parts.port}" if parts.port else shown
+
+
 def is_clockify_host(host: str) -> bool:
     host = host.lower().rstrip(".")
     return host == CLOCKIFY_DOMAIN or host.endswith("." + CLOCKIFY_DOMAIN)
@@ -393,6 +402,7 @@ class ClockifyClient:
         self.workspace_id = workspace_id
         self.base_url = check_base_url(base_url, allowed_hosts() if allow_hosts is None else allow_hosts)
         self.loopback = is_loopback(urlsplit(self.base_url).hostname or "")
+        self.api_host = api_host(self.base_url)
         self.base_url_from = base_url_from
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self.retry = retry or RetryPolicy()
@@ -426,6 +436,10 @@ class ClockifyClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def seal_key(self) -> SealKey:
+        """The key that seals this client's plans (derived from the API key and workspace; not the key)."""
+        return SealKey.derive(self._api_key, self.workspace_id)
 
     def url(self, path: str) -> str:
         """The whole URL of ``path`` (for messages; it never holds the key)."""

@@ -92,6 +92,10 @@ class MembershipHandler(Handler[AddMember | RemoveMember]):
         group = _group(action, view)
         return (("group", group.id),) if group else (("group-name", name_key(action.group_name)),)
 
+    def misnamed(self, action: AddMember | RemoveMember, view: LiveView) -> list[str]:
+        found = (view.user_named(action.user_id, action.email), view.group_named(action.group_id, action.group_name))
+        return [p for p in found if p]
+
     def verdict(self, action: AddMember | RemoveMember, view: LiveView) -> Verdict:
         group = _group(action, view)
         adding = action.member_after

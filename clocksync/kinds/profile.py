@@ -121,6 +121,9 @@ class ProfileHandler(Handler[UpdateProfile]):
     def touches(self, action: UpdateProfile, view: LiveView) -> tuple[Ref, ...]:
         return (("profile", action.user_id),)
 
+    def misnamed(self, action: UpdateProfile, view: LiveView) -> list[str]:
+        return [p for p in (view.user_named(action.user_id, action.email),) if p]
+
     def profiles_to_reread(self, action: UpdateProfile) -> tuple[str, ...]:
         return (action.user_id,)
 
