@@ -18,6 +18,7 @@ from ruamel.yaml.error import YAMLError
 
 from clocksync.errors import ConfigError
 from clocksync.model import name_key
+from clocksync.sanitize import visible
 
 
 class _Section(BaseModel):
@@ -201,8 +202,10 @@ def load_config(path: Path | None, *, required: bool = False) -> Config:
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}:{where}: invalid YAML: {problem}") from None
+        problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["unreadable"])[0]
+        raise ConfigError(f"{path}:{where}: invalid YAML: {visible(str(problem))}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deep") from None
     if document is None:
         document = {}
     if not isinstance(document, dict):
@@ -221,9 +224,10 @@ def load_config(path: Path | None, *, required: bool = False) -> Config:
             line = _line_of(document, loc)
             where = f"line {line}, " if line else ""
             message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-            problems.append(f"{path}: {where}key {key}: {message}")
+            problems.append(f"{path}: {where}key {visible(key)}: {visible(message)}")
         raise ConfigError("\n".join(problems)) from None
-    problems = [f"{path}: {where}key {key}: {message}" for where, key, message in _exception_problems(config, document)]
+    problems = [f"{path}: {where}key {key}: {visible(message)}"
+                for where, key, message in _exception_problems(config, document)]
     if problems:
         raise ConfigError("\n".join(problems))
     return config.model_copy(update={"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()})

@@ -74,7 +74,8 @@ def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[s
     """KEY=VALUE lines of a .env file, read by python-dotenv (``export`` prefixes, quotes and
     comments allowed; no ``$VAR`` expansion, so a key holding a ``$`` is read as written).
 
-    Warns when other users of the machine can read the file.
+    Warns when other users of the machine can read the file. Raises CredentialsError for a file
+    that cannot be read or is not UTF-8.
     """
     if not path.is_file():
         return {}
@@ -84,7 +85,12 @@ def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[s
         if warn:
             warn(message)
         logger.warning("read_dotenv: %s", message)
-    values = dotenv_values(path, interpolate=False, encoding="utf-8-sig")
+    try:
+        values = dotenv_values(path, interpolate=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CredentialsError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise CredentialsError(f"{path}: cannot read: {exc.strerror}") from None
     return {key: value for key, value in values.items() if value is not None}
 
 
