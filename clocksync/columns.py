@@ -1,9 +1,9 @@
 """What a kind reads from each CSV row, without the loader knowing the kind.
 
 A kind subclasses ``RowValue``: it names the columns it reads (``columns``: from its config keys)
-and turns a row's cells into its value (``read``), raising ``CellError`` naming the column for a
+and turns a row's cells into its value (``read``), raising ``ColumnError`` naming the column for a
 cell it cannot read. The loader calls every registered ``RowValue`` on every row, reports each
-``CellError`` with file, row and column like its own, and keeps the values on ``UserSpec.values``,
+``ColumnError`` with file, row and column like its own, and keeps the values on ``UserSpec.values``,
 where the kind's rule finds them (``spec.value(Schedule)``). Every column is optional: a column
 that is absent reads as blank cells, and a blank cell leaves the value unmanaged.
 """
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 Cells = Callable[[str], str]  # column name -> the row's cell, stripped ("" when blank or absent)
 
 
-class CellError(ValueError):
+class ColumnError(ValueError):
     """A cell a kind cannot read: ``column`` and what is wrong with it."""
 
     def __init__(self, column: str, message: str) -> None:
@@ -46,4 +46,4 @@ class RowValue(ABC):
     @classmethod
     @abstractmethod
     def read(cls, cell: Cells, config: Config) -> RowValue | None:
-        """The row's value; None when every cell it reads is blank. Raises CellError."""
+        """The row's value; None when every cell it reads is blank. Raises ColumnError."""

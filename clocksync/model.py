@@ -2,13 +2,16 @@
 
 Identity is kept apart from value: users match by ``email_key`` (trimmed, lower-cased email);
 groups, custom fields, action identities and config lookups all use ``name_key`` (whitespace
-collapsed, case-folded), so "Jane  Smith" and "jane smith" are one name everywhere. All types
-are frozen.
+collapsed, case-folded), so "Jane  Smith" and "jane smith" are one name everywhere. Both keys, and
+the comparable text of custom field values (``value_text``), are in Unicode NFC without the
+characters shown as nothing, so text that looks the same is the same ("José" typed or composed,
+"Jane Smith" with a zero-width space). All types are frozen.
 """
 
 from __future__ import annotations
 
 import enum
+import unicodedata
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -16,6 +19,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+
+from clocksync.chars import without_invisible
 
 if TYPE_CHECKING:
     from clocksync.clockify.schemas import WireUser
@@ -32,13 +37,24 @@ TEAM_MANAGER = RoleName.TEAM_MANAGER
 PROJECT_MANAGER = RoleName.PROJECT_MANAGER
 
 
+def _nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def email_key(email: str) -> str:
-    return email.strip().lower()
+    """The key users match by: the address without surrounding whitespace or invisible characters,
+    in NFC, lower case (``Carol@Example.com\u200b`` is ``carol@example.com``)."""
+    if email.isascii():
+        return email.strip().lower()
+    return _nfc(unicodedata.normalize("NFD", without_invisible(email).strip()).lower())
 
 
 def name_key(name: str) -> str:
-    """The one key for names of groups and fields: whitespace collapsed, case-folded."""
-    return " ".join(name.split()).casefold()
+    """The one key for names of groups, fields and countries: whitespace of any kind collapsed,
+    invisible characters removed, case-folded, NFC (a canonical caseless match)."""
+    if name.isascii():
+        return " ".join(name.split()).casefold()
+    return _nfc(" ".join(unicodedata.normalize("NFD", without_invisible(name)).split()).casefold())
 
 
 def value_text(value: Any) -> str | None:
@@ -51,7 +67,7 @@ def value_text(value: Any) -> str | None:
         return ", ".join(str(v) for v in value) or None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value).strip()
+    text = _nfc(str(value).strip())
     return text or None
 
 
@@ -108,11 +124,32 @@ class UserSpec:
         return found if isinstance(found, kind) else None
 
 
+@dataclass(frozen=True, slots=True)
+class CleanedCell:
+    """A cell read differently from its bytes, as a person sees it: ``cell`` is the cell as stored
+    and ``read_as`` what clocksync read, both with invisible characters shown escaped
+    (``'carol@example.com\\u200b'``); ``changes`` says what was removed or changed."""
+
+    row: int
+    column: str
+    cell: str
+    read_as: str
+    changes: tuple[str, ...]
+
+    def text(self) -> str:
+        return f"row {self.row}, column {self.column!r}: {self.cell} read as {self.read_as} ({'; '.join(self.changes)})"
+
+
 @dataclass(frozen=True)
 class DesiredState:
+    """The users file as read. ``sheet``: the worksheet of a workbook; ``cleaned``: the cells
+    read differently from their bytes (what was removed), for the plan."""
+
     users: MappingProxyType[str, UserSpec]
     source: str
     sha256: str
+    sheet: str | None = None
+    cleaned: tuple[CleanedCell, ...] = ()
 
     @property
     def countries(self) -> frozenset[str]:

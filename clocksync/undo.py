@@ -27,6 +27,7 @@ from clocksync.kinds.base import KeyKind, UndoContext
 from clocksync.kinds.live import Ref, Snapshot, parse_snapshot
 from clocksync.plan.diff import Diff, link_needs
 from clocksync.plan.file import InputFingerprint, Plan, build_plan
+from clocksync.plan.seal import SealKey
 from clocksync.plan.types import Notice, PlanOptions
 
 UNDO_OPTIONS = PlanOptions(allow_mass_deactivation=True, allow_mass_group_deletion=True, allow_mass_removal=True,
@@ -48,26 +49,32 @@ def find_run(log_dir: Path, run_id: str | None) -> RunRecord:
     raise InputError(f"no run {run_id!r} in {log_dir}; the latest are: {known} (see clocksync history)")
 
 
-def _run_plan(run: RunRecord) -> Plan:
+def _run_plan(run: RunRecord, seal_key: SealKey) -> Plan:
     try:
         plan = TypeAdapter(Plan).validate_python(run.plan_data())
-    except (OSError, ValueError, ValidationError) as exc:
+    except (OSError, ValueError, RecursionError, ValidationError) as exc:
         raise InputError(f"{run.path / 'plan.json'}: unreadable ({exc.__class__.__name__}); "
                          "the run cannot be undone from its folder") from None
-    if plan.checksum != plan.body_checksum():
-        raise InputError(f"{run.path / 'plan.json'}: checksum mismatch: the run folder was edited")
+    if plan.checksum != plan.body_checksum() or not plan.seal_verifies(seal_key):
+        raise InputError(f"{run.path / 'plan.json'}: the seal does not match: the run folder was edited, or the run "
+                         "was made with another API key or workspace; undo it with the key that applied it")
     return plan
 
 
-def build_undo(run: RunRecord, *, created_at: str) -> Plan:
-    """The sealed plan that takes back what ``run`` did."""
-    applied = _run_plan(run)
-    saved, names = run.before()
-    objects: dict[Ref, Snapshot | None] = {}
-    for text, data in saved.items():
-        ref = Ref.parse(text)
-        if ref is not None:
-            objects[ref] = parse_snapshot(ref, data)
+def build_undo(run: RunRecord, *, created_at: str, seal_key: SealKey) -> Plan:
+    """The plan that takes back what ``run`` did, sealed with ``seal_key`` (the key of the run's own
+    plan must verify too). Raises InputError."""
+    applied = _run_plan(run, seal_key)
+    try:
+        saved, names = run.before()
+        objects: dict[Ref, Snapshot | None] = {}
+        for text, data in saved.items():
+            ref = Ref.parse(text)
+            if ref is not None:
+                objects[ref] = parse_snapshot(ref, data)
+    except (OSError, ValueError, RecursionError, AttributeError) as exc:  # ValidationError is a ValueError
+        raise InputError(f"{run.path / 'before.json'}: unreadable ({exc.__class__.__name__}); the run cannot be "
+                         "undone from its folder") from None
     wrote = [a for a in applied.actions if _may_have_written(run.outcomes.get(a.id, {}).get("state"))]
     created = {aid: str(e["created_id"]) for aid, e in run.outcomes.items() if e.get("created_id")}
     created_groups: dict[str, str | None] = {}
@@ -94,7 +101,7 @@ def build_undo(run: RunRecord, *, created_at: str) -> Plan:
     found = Diff(actions, [Notice(code="undo", message=n) for n in notes], [], [], applied.figures)
     return build_plan(found, workspace_id=applied.workspace_id, purpose="undo", options=UNDO_OPTIONS,
                       inputs={"run": InputFingerprint(path=run.run_id, sha256=applied.checksum)},
-                      created_at=created_at, safety=applied.safety)
+                      created_at=created_at, safety=applied.safety, api_host=applied.api_host, seal_key=seal_key)
 
 
 def _may_have_written(state: object) -> bool:

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clocksync.apply.admit import admit
 from clocksync.apply.audit import AuditLog, AuditRow
 from clocksync.apply.lock import workspace_lock
 from clocksync.apply.report import (
@@ -40,7 +41,7 @@ from clocksync.apply.runlog import RunLog
 from clocksync.apply.settle import Settler
 from clocksync.apply.verify import NOT_IN_EFFECT, Discrepancy, Finding, compare, describe_values
 from clocksync.clockify.client import ClockifyClient
-from clocksync.errors import ClockifyError, ConfirmationRequired, WorkspaceMismatch
+from clocksync.errors import ClockifyError, ConfirmationRequired, IdentityMismatch
 from clocksync.kinds import Action, handler_for
 from clocksync.kinds.base import PHASES, State
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
@@ -68,13 +69,15 @@ async def apply_plan(
 ) -> ApplyReport:
     """Apply ``plan`` (already loaded and checksum-verified by ``load_plan``).
 
-    Raises WorkspaceMismatch, TooMuchChange, ConfirmationRequired, PreflightError or ApplyLocked
-    before any write, and ClockifyError if the workspace cannot be read before the first write.
-    Per-action problems and verification problems are reported in the ApplyReport, not raised.
+    Raises, before any write: WorkspaceMismatch, PlanFileError (the seal), HostMismatch,
+    PlanTooOld (``admit``), TooMuchChange, ConfirmationRequired, PreflightError, ApplyLocked, and
+    IdentityMismatch (an action's ids name other users or groups than the plan shows); and
+    ClockifyError if the workspace cannot be read before the first write. Per-action problems and
+    verification problems are reported in the ApplyReport, not raised.
     """
-    if plan.workspace_id != client.workspace_id:
-        raise WorkspaceMismatch(f"the plan was made for workspace {plan.workspace_id}, but "
-                                f"CLOCKIFY_WORKSPACE_ID is {client.workspace_id}; nothing was applied")
+    settings = settings or ApplySettings()
+    admit(plan, workspace_id=client.workspace_id, api_host=client.api_host, seal_key=client.seal_key(),
+          settings=settings)
     check_thresholds(plan)
     destructive = plan.destructive_actions
     if destructive and confirm != CONFIRM_TEXT:
@@ -84,7 +87,7 @@ async def apply_plan(
         )
     report = await preflight(client)
     with workspace_lock(client.workspace_id):
-        executor = _Executor(client, plan, log_dir, report.user_id, settings or ApplySettings(), progress,
+        executor = _Executor(client, plan, log_dir, report.user_id, settings, progress,
                              sleep, clock, plan_file)
         return await executor.run()
 
@@ -116,6 +119,8 @@ class _Executor:
 
     async def run(self) -> ApplyReport:
         plan = self.plan
+        if plan.actions:
+            await self.read_workspace()  # before the run starts: a plan refused here leaves no run behind
         self.run_log = RunLog.start(
             self.log_dir, plan.model_dump_json(indent=1), checksum=plan.checksum, workspace_id=plan.workspace_id,
             plan_file=str(self.plan_file) if self.plan_file else None, purpose=plan.purpose)
@@ -144,12 +149,28 @@ class _Executor:
             requests=self.client.stats.requests - self.requests_at_start,
             writes=self.client.stats.writes - self.writes_at_start, rate=self.client.limiter.rate)
 
-    async def apply_all(self) -> None:
+    async def read_workspace(self) -> None:
+        """Read the live view, and refuse the whole plan when an action's ids are other users or groups
+        than its emails and names say (IdentityMismatch, before any write).
+
+        Whole plan, not the action alone: such a plan does not say what it would do (it was altered
+        by someone holding the key, or identities moved since it was made), and its other actions
+        were reviewed together with this one (a handover before a deactivation). Make a new plan.
+        """
         actions = self.plan.actions
         profile_ids = {uid for a in actions for uid in handler_for(a).profiles_to_reread(a)}
         state = await load_current(self.client, profile_ids=profile_ids, self_id=self.self_id)
         self.view = LiveView.from_state(state, self.extra_protected)
         self.settler.view = self.view
+        wrong = [f"{a.id}: {problem}" for a in actions for problem in handler_for(a).misnamed(a, self.view)]
+        if wrong:
+            shown = "; ".join(wrong[:10]) + (f"; and {len(wrong) - 10} more" if len(wrong) > 10 else "")
+            raise IdentityMismatch(f"{len(wrong)} id(s) in the plan name other users or groups than the plan shows: "
+                                   f"{shown}. The plan does not say what it would do (it was altered, or emails and "
+                                   "names moved since it was made); nothing was applied; make a new plan")
+
+    async def apply_all(self) -> None:
+        actions = self.plan.actions
         refs = [ref for a in actions for ref in handler_for(a).touches(a, self.view)]
         self.before = self.view.snapshots(refs)
         self.run_log.save_before({ref.text(): snap.model_dump(mode="json") if snap else None

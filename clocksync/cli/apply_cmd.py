@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from clocksync.apply.admit import admit
 from clocksync.apply.executor import CONFIRM_TEXT, apply_plan
 from clocksync.apply.report import ApplyReport, ApplySettings, Outcome
 from clocksync.cli.common import (
@@ -20,8 +21,11 @@ from clocksync.cli.common import (
     run_async,
 )
 from clocksync.cli.group import cli
+from clocksync.clockify.client import api_host
 from clocksync.errors import ConfirmationRequired
+from clocksync.files import write_private
 from clocksync.plan.file import Plan, load_plan
+from clocksync.plan.seal import SealKey
 from clocksync.render import render_apply_html
 
 
@@ -33,7 +37,10 @@ from clocksync.render import render_apply_html
               help="Where sync_success_log.csv and sync_error_log.csv are written.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write an HTML report of the run (each action's outcome; searchable).")
-def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path, report_path: Path | None) -> None:
+@click.option("--allow-old-plan", is_flag=True,
+              help="Apply a plan older than apply.max_plan_age_hours (default 72) all the same.")
+def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path, report_path: Path | None,
+          allow_old_plan: bool) -> None:
     """Apply an approved PLAN_FILE: exactly its actions, each checked against the live workspace.
 
     \b
@@ -44,6 +51,12 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
     loaded = load_plan(plan_file)
     config = config_of(config_path, explicit("config_path"))
     conn = connection(config)
+    settings = ApplySettings(retry_budget=config.apply.retry_budget_seconds,
+                             consistency_window=config.apply.consistency_window_seconds,
+                             max_plan_age_hours=config.apply.max_plan_age_hours, allow_old_plan=allow_old_plan)
+    # Seal, workspace, host and age before the operator is asked anything (apply_plan checks them again).
+    admit(loaded, workspace_id=conn.workspace_id, api_host=api_host(conn.base_url),
+          seal_key=SealKey.derive(conn.api_key.reveal(), conn.workspace_id), settings=settings)
     destructive = loaded.destructive_actions
     if destructive and confirm is None:
         if not sys.stdin.isatty():
@@ -56,9 +69,6 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
         confirm = click.prompt(f"Type {CONFIRM_TEXT} to continue", default="", show_default=False, err=True)
     progress = Progress("applying")
 
-    settings = ApplySettings(retry_budget=config.apply.retry_budget_seconds,
-                             consistency_window=config.apply.consistency_window_seconds)
-
     async def run() -> ApplyReport:
         async with make_client(conn, config) as client:
             return await apply_plan(client, loaded, confirm=confirm, log_dir=log_dir, plan_file=plan_file,
@@ -67,8 +77,7 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
     report = run_async(run())
     progress.close()
     if report_path is not None:
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        report_path.write_text(render_apply_html(loaded, report), encoding="utf-8")
+        write_private(report_path, render_apply_html(loaded, report))
     print_report(report, loaded)
     if report_path is not None:
         click.echo(f"Report: {report_path}")

@@ -14,6 +14,7 @@ from clocksync.cli.common import (
     explicit,
     make_client,
     run_async,
+    say,
 )
 from clocksync.cli.group import cli
 from clocksync.emulator.variants import VARIANTS, Answers
@@ -49,7 +50,7 @@ def preflight_command(config_path: Path) -> None:
             return list((await preflight(client)).checks)
 
     for line in run_async(run()):
-        click.echo(f"ok: {line}")
+        say(f"ok: {line}")
 
 
 @cli.command()

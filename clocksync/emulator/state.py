@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from clocksync.durations import parse_duration
 from clocksync.emulator.variants import Answers
+from clocksync.files import write_private
 
 DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 ROLES = {"WORKSPACE_ADMIN", "TEAM_MANAGER", "PROJECT_MANAGER"}
@@ -154,10 +154,9 @@ class WorkspaceState:
         return cls(ws)
 
     def save(self, path: Path) -> None:
-        """Write atomically: a crash mid-save never leaves a half-written state file."""
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        """Write atomically and owner-only (the state holds API keys): a crash mid-save never
+        leaves a half-written state file (``files.write_private``)."""
+        write_private(path, json.dumps(self.to_json(), indent=1, sort_keys=True))
         self.dirty = False
 
     @classmethod

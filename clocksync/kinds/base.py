@@ -383,6 +383,12 @@ class Handler(Generic[A]):
         """The workspace objects the action changes (saved before the run, verified after)."""
         raise NotImplementedError
 
+    def misnamed(self, action: A, view: LiveView) -> list[str]:
+        """Where an id of the action is another user or group in the workspace than the email or name
+        the plan shows for it (checked for every action before any write: a plan whose ids and names
+        disagree does not say what it would do)."""
+        return []
+
     def verdict(self, action: A, view: LiveView) -> Verdict:
         raise NotImplementedError
 

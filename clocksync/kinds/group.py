@@ -222,6 +222,9 @@ class DeleteGroupHandler(Handler[DeleteGroup]):
         group = view.group_for(action.group_id, action.group_name)
         return (Ref(ObjectKind.GROUP, group.id),) if group else (Ref(ObjectKind.GROUP_NAME, name_key(action.group_name)),)
 
+    def misnamed(self, action: DeleteGroup, view: LiveView) -> list[str]:
+        return [p for p in (view.group_named(action.group_id, action.group_name),) if p]
+
     def verdict(self, action: DeleteGroup, view: LiveView) -> Verdict:
         group = view.group_for(action.group_id, action.group_name)
         if group is None:

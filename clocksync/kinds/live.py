@@ -184,6 +184,22 @@ class LiveView:
         gid = self.group_ids_by_key.get(name_key(name))
         return self.groups.get(gid) if gid else None
 
+    def user_named(self, user_id: str, email: str) -> str | None:
+        """What is wrong when ``user_id`` is a member with another email than ``email`` (None when it is
+        that member, or no member at all: a verdict judges a user who left)."""
+        member = self.members.get(user_id)
+        if member is None or member.key == email_key(email):
+            return None
+        return f"user id {user_id} is {member.email} in the workspace, the plan names {email}"
+
+    def group_named(self, group_id: str | None, name: str) -> str | None:
+        """What is wrong when ``group_id`` is a group with another name than ``name`` (None when it is that
+        group, no group at all, or the plan names the group by name only)."""
+        group = self.groups.get(group_id) if group_id is not None else None
+        if group is None or name_key(group.name) == name_key(name):
+            return None
+        return f"group id {group_id} is {group.name!r} in the workspace, the plan names {name!r}"
+
     def member_status(self, user_id: str) -> MemberStatus | None:
         member = self.members.get(user_id)
         return member.status if member else None

@@ -148,6 +148,10 @@ class MembershipHandler(Handler[AddMember | RemoveMember]):
         group = _group(action, view)
         return (Ref(ObjectKind.GROUP, group.id),) if group else (Ref(ObjectKind.GROUP_NAME, name_key(action.group_name)),)
 
+    def misnamed(self, action: AddMember | RemoveMember, view: LiveView) -> list[str]:
+        found = (view.user_named(action.user_id, action.email), view.group_named(action.group_id, action.group_name))
+        return [p for p in found if p]
+
     def verdict(self, action: AddMember | RemoveMember, view: LiveView) -> Verdict:
         group = _group(action, view)
         adding = action.member_after

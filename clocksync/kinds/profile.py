@@ -16,7 +16,7 @@ from pydantic import Field
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.clockify.schemas import WireProfile
-from clocksync.durations import format_duration, parse_duration
+from clocksync.durations import format_duration, parse_duration, whole_minutes
 from clocksync.kinds.base import (
     HIDDEN,
     READY,
@@ -193,7 +193,10 @@ def profiles(ctx: PlanContext, out: Emit) -> None:
         capacity = None
         unreadable = profile.capacity_text is not None and profile.capacity_seconds is None
         managed_capacity = spec.capacity_seconds is not None and not ignores(spec.email, "capacity")
-        if managed_capacity and profile.capacity_seconds != spec.capacity_seconds and not unreadable:
+        # Compared in whole minutes, the precision of a desired capacity: a capacity set to the
+        # second elsewhere is not rewritten for a difference nobody sees.
+        live = None if profile.capacity_seconds is None else whole_minutes(profile.capacity_seconds)
+        if managed_capacity and live != spec.capacity_seconds and not unreadable:
             capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds or 0))
         changes: dict[str, Change] = {}
         for name, value in spec.fields.items():
@@ -226,6 +229,9 @@ class ProfileHandler(Handler[UpdateProfile]):
 
     def touches(self, action: UpdateProfile, view: LiveView) -> tuple[Ref, ...]:
         return (Ref(ObjectKind.PROFILE, action.user_id),)
+
+    def misnamed(self, action: UpdateProfile, view: LiveView) -> list[str]:
+        return [p for p in (view.user_named(action.user_id, action.email),) if p]
 
     def profiles_to_reread(self, action: UpdateProfile) -> tuple[str, ...]:
         return (action.user_id,)

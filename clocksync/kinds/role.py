@@ -323,6 +323,15 @@ class RoleHandler(Handler[GrantRole | RevokeRole]):
             refs.append(Ref(ObjectKind.PROJECT, action.entity_id))
         return tuple(refs)
 
+    def misnamed(self, action: GrantRole | RevokeRole, view: LiveView) -> list[str]:
+        found = [view.user_named(action.holder_id, action.holder_email)]
+        if action.entity_kind == "user" and action.entity_id is not None:
+            found.append(view.user_named(action.entity_id, action.entity_name))
+        elif action.entity_kind == "group":
+            found.append(view.group_named(action.entity_id, action.entity_name))
+        # A project is named by its id in the plan: nothing else to check it against.
+        return [p for p in found if p]
+
     def verdict(self, action: GrantRole | RevokeRole, view: LiveView) -> Verdict:
         if action.entity_kind == "group":
             group = view.group_for(action.entity_id, action.entity_name)

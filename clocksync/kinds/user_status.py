@@ -207,6 +207,9 @@ class StatusHandler(Handler[DeactivateUser | ActivateUser]):
     def touches(self, action: DeactivateUser | ActivateUser, view: LiveView) -> tuple[Ref, ...]:
         return (Ref(ObjectKind.USER, action.user_id),)
 
+    def misnamed(self, action: DeactivateUser | ActivateUser, view: LiveView) -> list[str]:
+        return [p for p in (view.user_named(action.user_id, action.email),) if p]
+
     def verdict(self, action: DeactivateUser | ActivateUser, view: LiveView) -> Verdict:
         if action.user_id in view.untouchable:
             return stale("refused: the owner and the key's own user are never deactivated or reactivated")

@@ -4,7 +4,8 @@ One file, no external resources, a strict Content-Security-Policy that allows ex
 own script (by its SHA-256 hash) and nothing else. Per-user and per-group sections start
 collapsed past ``COLLAPSE_OVER`` entries; a search over emails and group names and filters by kind
 and by change (or, for an apply, outcome) narrow the page, and the counts follow the filter
-(``assets.py``). Every text is escaped.
+(``assets.py``). Every text passes through ``sanitize.html``: escaped, and every control,
+bidi or invisible character shown as its escape.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Mapping
-from html import escape
 
 from clocksync.apply.report import ActionResult, ApplyReport, Outcome
 from clocksync.kinds import Action
@@ -20,6 +20,7 @@ from clocksync.kinds.base import Shown, Sign
 from clocksync.plan.file import Plan
 from clocksync.render.assets import SCRIPT, STYLE
 from clocksync.render.sections import Entry, sections
+from clocksync.sanitize import html as safe
 
 COLLAPSE_OVER = 50  # sections with more entries than this start collapsed
 CHANGES = tuple(sign.role for sign in Sign)
@@ -33,7 +34,7 @@ def _csp() -> str:
 
 
 def _attr(text: str) -> str:
-    return escape(text, quote=True)
+    return safe(text)
 
 
 def _item(action: Action, result: ActionResult | None, line: Callable[[Action], str]) -> str:
@@ -42,11 +43,11 @@ def _item(action: Action, result: ActionResult | None, line: Callable[[Action], 
     extra = ""
     if result is not None:
         outcome = OUTCOMES[result.outcome.value]
-        extra = f'<span class="outcome {outcome}">{escape(result.outcome.value)}</span>'
+        extra = f'<span class="outcome {outcome}">{safe(result.outcome.value)}</span>'
         if result.message:
-            extra += f'<span class="msg">{escape(result.message)}</span>'
+            extra += f'<span class="msg">{safe(result.message)}</span>'
     return (f'<li class="{change}" data-kind="{_attr(action.kind_name)}" data-change="{change}" '
-            f'data-outcome="{outcome}"><span class="sign">{escape(action.sign)}</span>{escape(line(action))}'
+            f'data-outcome="{outcome}"><span class="sign">{safe(action.sign)}</span>{safe(line(action))}'
             f"{extra}</li>")
 
 
@@ -59,11 +60,11 @@ def _entries(title: str, key: str, entries: list[Entry], results: Mapping[str, A
     if not entries:
         return ""
     opened = " open" if len(entries) <= COLLAPSE_OVER else ""
-    parts = [f'<section data-section="{key}"><h2>{escape(title)} (<span class="count">{len(entries)}</span>)</h2>']
+    parts = [f'<section data-section="{key}"><h2>{safe(title)} (<span class="count">{len(entries)}</span>)</h2>']
     for entry in entries:
         items = "".join(_item(a, results.get(a.id), lambda a: a.line(shown)) for a in entry.actions)
         parts.append(f'<details data-entry data-search="{_attr(_search_text(entry.heading, entry.actions))}"{opened}>'
-                     f"<summary>{escape(entry.sign)} {escape(entry.heading)} <small>({len(entry.actions)})</small>"
+                     f"<summary>{safe(entry.sign)} {safe(entry.heading)} <small>({len(entry.actions)})</small>"
                      f"</summary><ul>{items}</ul></details>")
     parts.append("</section>")
     return "".join(parts)
@@ -78,12 +79,12 @@ def _flat(title: str, key: str, actions: list[Action], results: Mapping[str, Act
     rows = "".join(f'<div data-entry data-search="{_attr(_search_text(a.target, [a]))}"><ul>'
                    f"{_item(a, results.get(a.id), lambda a: a.describe(shown))}</ul>{after(a)}</div>" for a in actions)
     box = f'<div class="{css}">{rows}</div>' if css else rows
-    return f'<section data-section="{key}"><h2>{escape(title)} (<span class="count">{len(actions)}</span>)</h2>{box}</section>'
+    return f'<section data-section="{key}"><h2>{safe(title)} (<span class="count">{len(actions)}</span>)</h2>{box}</section>'
 
 
 def _controls(plan: Plan, changes: tuple[str, ...]) -> str:
     kinds = sorted({a.kind_name for a in plan.actions})
-    kind_options = "".join(f'<option value="{_attr(k)}">{escape(k.replace("_", " "))}</option>' for k in kinds)
+    kind_options = "".join(f'<option value="{_attr(k)}">{safe(k.replace("_", " "))}</option>' for k in kinds)
     change_options = "".join(f'<option value="{c}">{c}</option>' for c in changes)
     return ('<div class="controls"><input id="q" type="search" placeholder="Search an email or a group" '
             'aria-label="Search an email or a group">'
@@ -94,7 +95,7 @@ def _controls(plan: Plan, changes: tuple[str, ...]) -> str:
 
 def _cards(counts: list[tuple[str, int, str]]) -> str:
     return '<div class="cards">' + "".join(
-        f'<div class="card {cls}" data-card="{cls}"><b>{value}</b>{escape(label)}</div>' for label, value, cls in counts
+        f'<div class="card {cls}" data-card="{cls}"><b>{value}</b>{safe(label)}</div>' for label, value, cls in counts
     ) + "</div>"
 
 
@@ -103,7 +104,7 @@ def _handover(plan: Plan) -> Callable[[Action], str]:
         handover = plan.handover_of(action.target)
         if handover is None:
             return ""
-        lines = "".join(f"<li>{escape(line)}</li>" for line in handover.lines())
+        lines = "".join(f"<li>{safe(line)}</li>" for line in handover.lines())
         return f'<ul class="handover"><li><b>hands over</b></li>{lines}</ul>'
     return block
 
@@ -115,8 +116,8 @@ def _note_section(title: str, lines: list[str], css: str = "") -> str:
     if not lines:
         return ""
     opened = " open" if len(lines) <= NOTES_OPEN_UP_TO else ""
-    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return (f'<h2>{escape(title)} ({len(lines)})</h2><details{opened} class="{css}"><summary>'
+    items = "".join(f"<li>{safe(line)}</li>" for line in lines)
+    return (f'<h2>{safe(title)} ({len(lines)})</h2><details{opened} class="{css}"><summary>'
             f"{len(lines)} line{'' if len(lines) == 1 else 's'}</summary><ul>{items}</ul></details>")
 
 
@@ -125,6 +126,7 @@ def _notes(plan: Plan) -> list[str]:
         _note_section("Exceptions held", [h.text() for h in plan.exceptions]),
         _note_section("Upcoming: not provisioned before their start date",
                       [f"{u.email} starts {u.start} (CSV row {u.row})" for u in plan.upcoming]),
+        _note_section("Cells read as a person sees them", [c.text() for c in plan.cleaned]),
         _note_section("Warnings", [n.message for n in plan.notices], "warn"),
         _note_section("Protected groups", [f"{p.name}: {', '.join(p.reasons)}" for p in plan.protected_groups]),
     ]
@@ -134,7 +136,7 @@ def _page(title: str, body: list[str]) -> str:
     return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_csp()}\">"
-            f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+            f"<title>{safe(title)}</title><style>{STYLE}</style></head>"
             f"<body>{''.join(body)}<script>{SCRIPT}</script></body></html>\n")
 
 
@@ -152,11 +154,11 @@ def _actions_body(plan: Plan, results: Mapping[str, ActionResult], shown: Shown)
 def render_html(plan: Plan, shown: Shown | None = None) -> str:
     """The plan as a page: cards, the filter bar, destructive actions, fields, users, groups, notes."""
     s = plan.summary
-    facts = "".join(f"; <b>{escape(f)}</b>" for f in plan.header_facts)
+    facts = "".join(f"; <b>{safe(f)}</b>" for f in plan.header_facts)
     body = [
-        f"<h1>{escape(plan.title)}: workspace {escape(plan.workspace_id)}</h1>",
-        f'<p class="meta">Made {escape(plan.created_at)} from {escape(plan.source)}; checksum '
-        f"{escape(plan.short_checksum)}{facts}; {s.destructive} destructive</p>",
+        f"<h1>{safe(plan.title)}: workspace {safe(plan.workspace_id)}</h1>",
+        f'<p class="meta">Made {safe(plan.created_at)} from {safe(plan.source)}; checksum '
+        f"{safe(plan.short_checksum)}{facts}; {s.destructive} destructive</p>",
         _cards([("to add", s.add, "add"), ("to change", s.change, "change"), ("to remove", s.remove, "remove")]),
         _controls(plan, CHANGES),
     ]
@@ -174,9 +176,9 @@ def render_apply_html(plan: Plan, report: ApplyReport) -> str:
               for label, slug in OUTCOMES.items()]
     state = "every action applied or already in place" if report.ok else "NOT everything is in place"
     body = [
-        f"<h1>clocksync apply: workspace {escape(plan.workspace_id)}</h1>",
-        f'<p class="meta">Run {escape(report.run_id)} of plan {escape(plan.short_checksum)} (made '
-        f"{escape(plan.created_at)} from {escape(plan.source)}): <b>{escape(state)}</b>; {report.writes} write(s), "
+        f"<h1>clocksync apply: workspace {safe(plan.workspace_id)}</h1>",
+        f'<p class="meta">Run {safe(report.run_id)} of plan {safe(plan.short_checksum)} (made '
+        f"{safe(plan.created_at)} from {safe(plan.source)}): <b>{safe(state)}</b>; {report.writes} write(s), "
         f"{report.requests} request(s); {report.verified} object(s) verified whole</p>",
         _cards([(label, value, slug) for label, value, slug in counts]),
         _controls(plan, CHANGES + tuple(OUTCOMES.values())),
@@ -184,7 +186,7 @@ def render_apply_html(plan: Plan, report: ApplyReport) -> str:
     if report.verification:
         rows = "".join(
             f'<div data-entry data-search="{_attr(p.description)}"><ul><li class="failed" data-kind="verify" '
-            f'data-change="change" data-outcome="failed"><span class="sign">!</span>{escape(p.message)}</li></ul></div>'
+            f'data-change="change" data-outcome="failed"><span class="sign">!</span>{safe(p.message)}</li></ul></div>'
             for p in report.verification)
         body.append(f'<section data-section="verification"><h2>Verification problems (<span class="count">'
                     f'{len(report.verification)}</span>)</h2><div class="danger">{rows}</div></section>')

@@ -2,6 +2,8 @@
 
 GitHub refuses comments over 65,536 characters; a plan whose markdown would be longer is
 summarised (counts by kind, the destructive actions, the warnings) with a pointer to the artefact.
+Every foreign text passes through ``sanitize.markdown`` (or ``markdown_code``): shown as written,
+no markup, no live @mention, #reference or link.
 """
 
 from __future__ import annotations
@@ -9,14 +11,8 @@ from __future__ import annotations
 from clocksync.kinds.base import Shown
 from clocksync.plan.file import Plan
 from clocksync.render.sections import sections
-
-
-def md_escape(text: str) -> str:
-    """Escape what would turn a table cell or list item into markup."""
-    for char in "\\`*_[]<>|":
-        text = text.replace(char, "\\" + char)
-    return text
-
+from clocksync.sanitize import markdown as md
+from clocksync.sanitize import markdown_code as code
 
 GITHUB_COMMENT_LIMIT = 65_536
 
@@ -32,11 +28,11 @@ def render_markdown(plan: Plan, shown: Shown | None = None, *, collapse_over: in
 def _head(plan: Plan) -> list[str]:
     s = plan.summary
     return [
-        f"### {plan.title}: workspace `{plan.workspace_id}`",
+        f"### {plan.title}: workspace {code(plan.workspace_id)}",
         "",
         f"**{s.add}** to add, **{s.change}** to change, **{s.remove}** to remove, "
-        f"**{s.destructive}** destructive. Made {plan.created_at} from `{plan.source}`; "
-        f"checksum `{plan.short_checksum}`." + "".join(f" {md_escape(f[0].upper() + f[1:])}." for f in plan.header_facts),
+        f"**{s.destructive}** destructive. Made {md(plan.created_at)} from {code(plan.source)}; "
+        f"checksum {code(plan.short_checksum)}." + "".join(f" {md(f[0].upper() + f[1:])}." for f in plan.header_facts),
         "",
     ]
 
@@ -51,8 +47,8 @@ def _summary(plan: Plan, shown: Shown, size: int, limit: int) -> str:
         *(f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in plan.summary.by_kind.items()),
         "",
     ]
-    tail = [f"- `!` {md_escape(a.describe(shown))}" for a in plan.destructive_actions]
-    tail += [f"- {md_escape(n.message)}" for n in plan.notices]
+    tail = [f"- `!` {md(a.describe(shown))}" for a in plan.destructive_actions]
+    tail += [f"- {md(n.message)}" for n in plan.notices]
     budget = limit - len("\n".join(out)) - 200
     kept: list[str] = []
     for line in tail:
@@ -83,20 +79,21 @@ def _full(plan: Plan, shown: Shown, collapse_over: int) -> str:
     if laid.destructive:
         lines = []
         for action in laid.destructive:
-            lines.append(f"- `!` {md_escape(action.describe(shown))}")
+            lines.append(f"- `!` {md(action.describe(shown))}")
             handover = plan.handover_of(action.target)
             if handover is not None:
-                lines += [f"  - hands over {md_escape(line)}" for line in handover.lines()]
+                lines += [f"  - hands over {md(line)}" for line in handover.lines()]
         section(":warning: Destructive (apply asks for confirmation)", lines)
-    section("Exceptions held", [f"- {md_escape(h.text())}" for h in plan.exceptions])
+    section("Exceptions held", [f"- {md(h.text())}" for h in plan.exceptions])
     section("Upcoming: not provisioned before their start date",
-            [f"- {md_escape(u.email)} starts {u.start} (CSV row {u.row})" for u in plan.upcoming])
-    section("Custom fields", [f"- `{a.sign}` {md_escape(a.describe(shown))}" for a in laid.fields])
+            [f"- {md(u.email)} starts {u.start} (CSV row {u.row})" for u in plan.upcoming])
+    section("Cells read as a person sees them", [f"- {md(c.text())}" for c in plan.cleaned])
+    section("Custom fields", [f"- `{a.sign}` {md(a.describe(shown))}" for a in laid.fields])
     for title, entries in (("Users", laid.users), ("Groups", laid.groups)):
-        section(title, [f"- `{a.sign}` **{md_escape(e.heading)}**: {md_escape(a.line(shown))}"
+        section(title, [f"- `{a.sign}` **{md(e.heading)}**: {md(a.line(shown))}"
                         for e in entries for a in e.actions])
-    section("Warnings", [f"- {md_escape(n.message)}" for n in plan.notices])
+    section("Warnings", [f"- {md(n.message)}" for n in plan.notices])
     if plan.protected_groups:
-        section("Protected groups", [f"- {md_escape(p.name)} ({md_escape(', '.join(p.reasons))})"
+        section("Protected groups", [f"- {md(p.name)} ({md(', '.join(p.reasons))})"
                                      for p in plan.protected_groups])
     return "\n".join(out).rstrip() + "\n"
