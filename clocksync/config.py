@@ -124,10 +124,11 @@ def exception_keyword(word: str) -> str:
 
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 @dataclass(frozen=True)
-class ConfigKey(Generic[T]):
+class ConfigKey(Generic[T_co]):
     """A config key a kind declares: ``csv.<name>`` (``section="csv"``) or top-level ``<name>``.
 
     ``annotation`` is what pydantic validates the value as (a model, an Annotated type); the key
@@ -136,7 +137,7 @@ class ConfigKey(Generic[T]):
 
     name: str
     annotation: Any
-    default: T
+    default: T_co
     section: Literal["csv"] | None = None
 
 

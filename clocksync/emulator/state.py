@@ -405,6 +405,10 @@ class WorkspaceState:
             days = body["workingDays"]
             if not isinstance(days, list) or any(d not in DAYS for d in days):
                 raise _bad("workingDays must be an array of day names")
+            if len(set(days)) != len(days):
+                raise _bad("workingDays must not name a day twice")
+            if not days:
+                raise _bad("workingDays must name at least one day")
         if "weekStart" in body and body["weekStart"] not in DAYS:
             raise _bad("weekStart must be a day name")
         updates = body.get("userCustomFields") or []

@@ -1,21 +1,31 @@
-"""Member profiles: work capacity and USER custom-field values, one PATCH per user.
+"""Member profiles: work capacity, working days, week start and USER custom-field values, one PATCH per user.
 
 The PATCH sends complete values: every USER custom-field value the user has (read at apply,
 raw, so values clocksync does not manage go back unchanged) merged with the planned changes,
-and the capacity, working days and week start as read. Whether Clockify merges the list it is
-sent or replaces the profile with it is unverified (API-NOTES 4); with complete values both end
-in the same state. The PATCH answers with the whole profile, which is kept for verification.
+and the capacity, working days and week start (planned, else as read). Whether Clockify merges
+the list it is sent or replaces the profile with it is unverified (API-NOTES 4); with complete
+values both end in the same state. The PATCH answers with the whole profile, kept for verification.
+
+Working days and week start come from the optional columns ``csv.working_days_column`` and
+``csv.week_start_column`` (``weekdays.py`` reads them); a blank cell leaves the value unmanaged,
+and the exception keyword ``schedule`` leaves both alone. ``sensitive_fields`` names the custom
+fields whose values reports do not show.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.clockify.schemas import WireProfile
+from clocksync.columns import Cells, ColumnError, RowValue
+from clocksync.config import Config, ConfigKey, config_key, exception_keyword
 from clocksync.durations import format_duration, parse_duration, whole_minutes
 from clocksync.kinds.base import (
     HIDDEN,
@@ -23,6 +33,7 @@ from clocksync.kinds.base import (
     Action,
     Answer,
     Change,
+    ExportColumns,
     Handler,
     Key,
     KeyKind,
@@ -37,15 +48,83 @@ from clocksync.kinds.base import (
     stale,
 )
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
-from clocksync.model import Profile, UserSpec, name_key, value_text
+from clocksync.model import CurrentState, Member, Profile, UserSpec, name_key, value_text
+from clocksync.weekdays import Day, format_days, in_week_order, parse_day, parse_days
 
 if TYPE_CHECKING:
     from clocksync.plan.context import Emit, PlanContext
 
+WORKING_DAYS_COLUMN = config_key("working_days_column", str, "Working Days", section="csv")
+WEEK_START_COLUMN = config_key("week_start_column", str, "Week Start", section="csv")
+SENSITIVE_FIELDS: ConfigKey[tuple[str, ...]] = config_key("sensitive_fields", tuple[str, ...], ())
+SCHEDULE = exception_keyword("schedule")  # exceptions: leave someone's working days and week start alone
+
+
+@dataclass(frozen=True)
+class Schedule(RowValue):
+    """A row's working days and week start (None: the cell is blank, the value unmanaged)."""
+
+    working_days: tuple[Day, ...] | None
+    week_start: Day | None
+
+    @classmethod
+    def columns(cls, config: Config) -> tuple[str, ...]:
+        return (config.value(WORKING_DAYS_COLUMN), config.value(WEEK_START_COLUMN))
+
+    @classmethod
+    def read(cls, cell: Cells, config: Config) -> Schedule | None:
+        days_column, start_column = cls.columns(config)
+        days_text, start_text = cell(days_column), cell(start_column)
+        if not days_text and not start_text:
+            return None
+        try:
+            days = parse_days(days_text) if days_text else None
+        except ValueError as exc:
+            raise ColumnError(days_column, str(exc)) from None
+        try:
+            start = parse_day(start_text) if start_text else None
+        except ValueError as exc:
+            raise ColumnError(start_column, f"{exc} (expected one of Monday ... Sunday)") from None
+        return cls(days, start)
+
 
 def reads_profile(spec: UserSpec) -> bool:
     """Whether planning this row needs the member's profile (one request per user: the cost model's C)."""
-    return spec.capacity_seconds is not None or bool(spec.fields)
+    return spec.capacity_seconds is not None or bool(spec.fields) or spec.value(Schedule) is not None
+
+
+class ScheduleColumns(ExportColumns):
+    """``clocksync export`` writes each member's working days (``Mon-Fri``) and week start (``Monday``)."""
+
+    @classmethod
+    def columns(cls, state: CurrentState, config: Config) -> list[tuple[str, Callable[[Member], str]]]:
+        def days(member: Member) -> str:
+            profile = state.profiles.get(member.id)
+            return format_days(profile.working_days) if profile and profile.working_days else ""
+
+        def start(member: Member) -> str:
+            profile = state.profiles.get(member.id)
+            return profile.week_start.title() if profile and profile.week_start else ""
+
+        return [(config.value(WORKING_DAYS_COLUMN), days), (config.value(WEEK_START_COLUMN), start)]
+
+    @classmethod
+    def csv_lines(cls, config: Config) -> list[str]:
+        return [f"  working_days_column: {json.dumps(config.value(WORKING_DAYS_COLUMN), ensure_ascii=False)}",
+                f"  week_start_column: {json.dumps(config.value(WEEK_START_COLUMN), ensure_ascii=False)}"]
+
+    @classmethod
+    def top_lines(cls, config: Config, state: CurrentState) -> list[str]:
+        names = list(config.value(SENSITIVE_FIELDS))
+        return [f"sensitive_fields: {json.dumps(names, ensure_ascii=False)}"] if names else []
+
+
+class DaysChange(BaseModel):
+    """Working days the plan expects to find (None: none set) and the ones it sets, Monday first."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    before: tuple[str, ...] | None
+    after: tuple[str, ...]
 
 
 def read_profile(wire: WireProfile) -> tuple[Profile, str | None]:
@@ -106,6 +185,25 @@ def _unset(text: str | None) -> str:
     return repr(text) if text is not None else "(unset)"
 
 
+def _days(days: tuple[str, ...] | None) -> str:
+    return format_days(days) if days else "(unset)"
+
+
+def _day(day: str | None) -> str:
+    return day.title() if day else "(unset)"
+
+
+def _week_order(days: tuple[str, ...]) -> tuple[str, ...]:
+    """Days Monday first (names the API may send that are not days are kept, at the end)."""
+    known = in_week_order(Day(d) for d in days if d in Day.__members__)
+    return (*known, *sorted(d for d in set(days) if d not in Day.__members__))
+
+
+def _same_days(live: tuple[str, ...] | None, days: tuple[str, ...] | None) -> bool:
+    """Working days compare as sets: the API's order is not the plan's."""
+    return (live is None and days is None) or (live is not None and days is not None and set(live) == set(days))
+
+
 class UpdateProfile(UserAction):
     kind: Literal["update_profile"] = "update_profile"
     step: ClassVar[int] = 1
@@ -113,6 +211,8 @@ class UpdateProfile(UserAction):
     sign: ClassVar[Sign] = Sign.CHANGE
     user_id: str
     capacity: Change | None = None
+    working_days: DaysChange | None = None
+    week_start: Change | None = None
     fields: dict[str, Change] = Field(default_factory=dict)  # custom field name -> change
 
     @property
@@ -126,6 +226,10 @@ class UpdateProfile(UserAction):
         parts = []
         if self.capacity:
             parts.append(f"work capacity {self.capacity.before or '(unset)'} -> {self.capacity.after or '(unset)'}")
+        if self.working_days:
+            parts.append(f"working days {_days(self.working_days.before)} -> {_days(self.working_days.after)}")
+        if self.week_start:
+            parts.append(f"week start {_day(self.week_start.before)} -> {_day(self.week_start.after)}")
         for name, change in sorted(self.fields.items()):
             if shown.hides(name):
                 parts.append(f"{name} changes (value hidden)")
@@ -142,6 +246,12 @@ class UpdateProfile(UserAction):
         if self.capacity:
             before.append(f"capacity={self.capacity.before or '(unset)'}")
             after.append(f"capacity={self.capacity.after or '(unset)'}")
+        if self.working_days:
+            before.append(f"working days={_days(self.working_days.before)}")
+            after.append(f"working days={_days(self.working_days.after)}")
+        if self.week_start:
+            before.append(f"week start={_day(self.week_start.before)}")
+            after.append(f"week start={_day(self.week_start.after)}")
         for name, change in sorted(self.fields.items()):
             before.append(f"{name}={change.before if change.before is not None else '(unset)'}")
             after.append(f"{name}={change.after if change.after is not None else '(unset)'}")
@@ -163,23 +273,45 @@ class UpdateProfile(UserAction):
                              f"{self.capacity.after}")
             else:
                 capacity = Change(before=self.capacity.after, after=format_duration(seconds))
+        days = None
+        if self.working_days is not None:
+            if before.working_days:
+                days = DaysChange(before=self.working_days.after, after=_week_order(before.working_days))
+            else:
+                notes.append(f"{self.email}: working days were unset before the run and cannot be unset; they stay "
+                             f"{_days(self.working_days.after)}")
+        start = None
+        if self.week_start is not None:
+            if before.week_start:
+                start = Change(before=self.week_start.after, after=before.week_start)
+            else:
+                notes.append(f"{self.email}: the week start was unset before the run and cannot be unset; it stays "
+                             f"{_day(self.week_start.after)}")
         fields = {name: Change(before=change.after, after=value_text(before.fields.get(name)))
                   for name, change in self.fields.items()}
-        if capacity is None and not fields:
+        if capacity is None and days is None and start is None and not fields:
             return [], notes
-        undo = UpdateProfile(user_id=self.user_id, email=self.email, capacity=capacity, fields=fields,
+        undo = UpdateProfile(user_id=self.user_id, email=self.email, capacity=capacity, working_days=days,
+                             week_start=start, fields=fields,
                              reason=f"undo: restore {self.email}'s profile as it was before the run")
         return [undo], notes
 
     def value_changes(self) -> tuple[ValueChange, ...]:
         changes = [ValueChange("capacity", self.capacity.before, self.capacity.after)] if self.capacity else []
+        if self.working_days:
+            before = _days(self.working_days.before) if self.working_days.before else None
+            changes.append(ValueChange("working days", before, _days(self.working_days.after)))
+        if self.week_start:
+            changes.append(ValueChange("week start", self.week_start.before, self.week_start.after))
         changes += [ValueChange(name, c.before, c.after) for name, c in sorted(self.fields.items())]
         return tuple(changes)
 
 
 @rule(order=3)
 def profiles(ctx: PlanContext, out: Emit) -> None:
-    """Rule 1: each managed user's capacity and mapped custom fields equal the CSV (exceptions aside)."""
+    """Rule 1: each managed user's capacity, working days, week start and mapped custom fields equal the
+    CSV (exceptions aside)."""
+    out.hide_values_of(ctx.config.value(SENSITIVE_FIELDS))
     fields = ctx.current.fields_by_key
     field_ids = {name: fields[name_key(name)].id for name in ctx.config.field_mapping.values()
                  if name_key(name) in fields}
@@ -206,9 +338,26 @@ def profiles(ctx: PlanContext, out: Emit) -> None:
             current_value = profile.values.get(field_id) if field_id else None
             if current_value != value:
                 changes[name] = Change(before=current_value, after=value)
-        if capacity or changes:
-            out.action(UpdateProfile(user_id=user_id, email=member.email, capacity=capacity, fields=changes,
-                                     reason=f"CSV row {spec.row}"))
+        days, start = _schedule(spec, profile, ignores(spec.email, SCHEDULE))
+        if capacity or days or start or changes:
+            out.action(UpdateProfile(user_id=user_id, email=member.email, capacity=capacity, working_days=days,
+                                     week_start=start, fields=changes, reason=f"CSV row {spec.row}"))
+
+
+def _schedule(spec: UserSpec, profile: Profile, ignored: bool) -> tuple[DaysChange | None, Change | None]:
+    """The planned working days and week start of one row (None: unmanaged, or already so)."""
+    schedule = spec.value(Schedule)
+    if schedule is None or ignored:
+        return None, None
+    days = start = None
+    if schedule.working_days is not None:
+        wanted = tuple(schedule.working_days)
+        if not _same_days(profile.working_days, wanted):
+            before = _week_order(profile.working_days) if profile.working_days is not None else None
+            days = DaysChange(before=before, after=wanted)
+    if schedule.week_start is not None and profile.week_start != schedule.week_start:
+        start = Change(before=profile.week_start, after=schedule.week_start.value)
+    return days, start
 
 
 def _empty(value: Any) -> bool:
@@ -253,6 +402,24 @@ class ProfileHandler(Handler[UpdateProfile]):
             else:
                 problems.append(f"work capacity is now {profile.capacity_text or '(unset)'}, "
                                 f"the plan expected {action.capacity.before or '(unset)'}")
+        if action.working_days is not None:
+            days = action.working_days
+            if _same_days(profile.working_days, days.after):
+                pass
+            elif _same_days(profile.working_days, days.before):
+                todo = True
+            else:
+                problems.append(f"working days are now {_days(profile.working_days)}, the plan expected "
+                                f"{_days(days.before)}")
+        if action.week_start is not None:
+            start = action.week_start
+            if profile.week_start == start.after:
+                pass
+            elif profile.week_start == start.before:
+                todo = True
+            else:
+                problems.append(f"the week start is now {_day(profile.week_start)}, the plan expected "
+                                f"{_day(start.before)}")
         values = profile.values
         for name, change in sorted(action.fields.items()):
             field_id = view.fields.get(name_key(name))
@@ -279,8 +446,9 @@ class ProfileHandler(Handler[UpdateProfile]):
         capacity_text, seconds = profile.capacity_text, profile.capacity_seconds
         if action.capacity is not None and action.capacity.after is not None:
             capacity_text, seconds = action.capacity.after, parse_duration(action.capacity.after)
-        return Profile(seconds, capacity_text, MappingProxyType(raw), working_days=profile.working_days,
-                       week_start=profile.week_start)
+        days = action.working_days.after if action.working_days is not None else profile.working_days
+        start = action.week_start.after if action.week_start is not None else profile.week_start
+        return Profile(seconds, capacity_text, MappingProxyType(raw), working_days=days, week_start=start)
 
     async def write(self, action: UpdateProfile, view: LiveView, client: ClockifyClient) -> Answer:
         target = self.expected(action, view)
