@@ -38,7 +38,8 @@ def test_plan_from_the_export_of_a_converged_workspace_changes_nothing(harness: 
                for k in set(harness.transport.operations) - set(operations))
     header = Path("adopt/users.csv").read_text().splitlines()[0]
     if with_config:
-        assert header == "NTID email,Manager NTID email,Weekly Working Hours,Company (Label),Country (Label),Global Id"
+        assert header == ("NTID email,Manager NTID email,Weekly Working Hours,Company (Label),Country (Label),Global Id,"
+                          "Working Days,Week Start")
         assert "guessed" not in Path("adopt/config.yaml").read_text()
     else:
         assert "# guessed" in Path("adopt/config.yaml").read_text()
