@@ -32,6 +32,8 @@ OPERATIONS: list[tuple[str, str]] = [
     ("get", "/v1/workspaces/{workspaceId}/users"),
     ("post", "/v1/workspaces/{workspaceId}/users"),
     ("put", "/v1/workspaces/{workspaceId}/users/{userId}"),
+    ("put", "/v1/workspaces/{workspaceId}/users/{userId}/hourly-rate"),
+    ("put", "/v1/workspaces/{workspaceId}/users/{userId}/cost-rate"),
     ("post", "/v1/workspaces/{workspaceId}/users/info"),
     ("post", "/v1/workspaces/{workspaceId}/users/{userId}/roles"),
     ("delete", "/v1/workspaces/{workspaceId}/users/{userId}/roles"),

@@ -38,6 +38,8 @@ def test_every_client_call_matches_the_spec(harness: EmulatorHarness) -> None:
             await client.list_holidays()
             await client.list_time_off_policies()
             await client.add_user("someone.new@example.com", send_email=False)
+            await client.set_member_rate(uid, "hourly-rate", 8550, since="2026-01-01T00:00:00Z")
+            await client.set_member_rate(uid, "cost-rate", 4000)
             await client.set_user_status(uid, "INACTIVE")
 
     asyncio.run(run())

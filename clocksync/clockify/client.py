@@ -716,6 +716,16 @@ class ClockifyClient:
     async def set_user_status(self, user_id: str, status: str) -> None:
         await self._json("PUT", f"{self._ws}/users/{user_id}", json={"status": status})
 
+    async def set_member_rate(self, user_id: str, rate: str, amount: int, *,
+                              since: str | None = None) -> None:
+        """Set a member's billable (``hourly-rate``) or cost rate (``cost-rate``): ``amount`` in
+        hundredths, ``since`` the time it applies from (yyyy-MM-ddThh:mm:ssZ). setHourlyRateForUser,
+        setCostRateForUser; the answer is the workspace (not read)."""
+        body: dict[str, Any] = {"amount": amount}
+        if since is not None:
+            body["since"] = since
+        await self._json("PUT", f"{self._ws}/users/{user_id}/{rate}", json=body)
+
     # ------------------------------------------------------------------ roles
 
     @staticmethod

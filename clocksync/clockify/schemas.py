@@ -21,11 +21,20 @@ class Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
+class WireRate(Wire):
+    """A rate (MembershipDtoV1.hourlyRate / costRate): an amount in hundredths, and a currency label."""
+
+    amount: int
+    currency: str | None = None
+
+
 class WireMembership(Wire):
     user_id: str | None = Field(default=None, alias="userId")
     target_id: str | None = Field(default=None, alias="targetId")
     membership_type: str | None = Field(default=None, alias="membershipType")
     membership_status: str | None = Field(default=None, alias="membershipStatus")
+    hourly_rate: WireRate | None = Field(default=None, alias="hourlyRate")
+    cost_rate: WireRate | None = Field(default=None, alias="costRate")
 
 
 class WireRoleEntity(Wire):

@@ -250,6 +250,8 @@ class Emulator:
             r("POST", ws + "/users/info", self._users_info),
             r("PUT", ws + "/users/{userId}", self._set_status, write=True),
             r("GET", ws + "/users/{userId}/managers", self._managers),
+            r("PUT", ws + "/users/{userId}/hourly-rate", self._set_rate("hourly-rate"), write=True),
+            r("PUT", ws + "/users/{userId}/cost-rate", self._set_rate("cost-rate"), write=True),
             r("POST", ws + "/users/{userId}/roles", self._grant, write=True, ok=201),
             r("DELETE", ws + "/users/{userId}/roles", self._revoke, write=True, ok=204),
             r("GET", ws + "/member-profile/{userId}", self._profile),
@@ -361,6 +363,12 @@ class Emulator:
         body = await self._body(request)
         state.set_status(caller.id, request.path_params["userId"], str(body.get("status")))
         return state.render_workspace()
+
+    def _set_rate(self, rate: str) -> Handler:
+        async def handler(request: Request, state: WorkspaceState, caller: User) -> Any:
+            body = await self._body(request)
+            return state.set_rate(request.path_params["userId"], rate, body)
+        return handler
 
     async def _managers(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         chunk, headers = _page(request, state.managers_of(request.path_params["userId"]), cap=state.answers.page_cap)

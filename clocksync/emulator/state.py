@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +28,9 @@ FIELD_TYPES = {"TXT", "NUMBER", "DROPDOWN_SINGLE", "DROPDOWN_MULTIPLE", "CHECKBO
 FIELD_STATUSES = {"INACTIVE", "VISIBLE", "INVISIBLE"}
 DEFAULT_FEATURES = ["CUSTOM_FIELDS", "USER_CUSTOM_FIELDS", "MANAGER_ROLE", "EDIT_MEMBER_PROFILE",
                     "TIME_OFF", "APPROVAL"]
+
+
+_RATE_SINCE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
 class EmulatorError(Exception):
@@ -52,6 +56,9 @@ class User:
     working_days: list[str] = field(default_factory=lambda: DAYS[:5])
     week_start: str = "MONDAY"
     custom_values: dict[str, Any] = field(default_factory=dict)  # field id -> value
+    hourly_rate: int | None = None  # hundredths of the workspace currency; None: not set for the member
+    cost_rate: int | None = None
+    rates_since: dict[str, str] = field(default_factory=dict)  # "hourly-rate" | "cost-rate" -> since, as sent
 
 
 @dataclass
@@ -106,6 +113,7 @@ class Workspace:
     api_keys: dict[str, str] = field(default_factory=dict)
     admin_ids: list[str] = field(default_factory=list)
     paid: bool = True
+    currency: str = "USD"
     features: list[str] = field(default_factory=lambda: list(DEFAULT_FEATURES))
     users: dict[str, User] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
@@ -221,8 +229,12 @@ class WorkspaceState:
             "memberships": [],
         }
         if memberships in ("WORKSPACE", "ALL"):
-            out["memberships"].append({"userId": user.id, "targetId": self.ws.id, "membershipType": "WORKSPACE",
-                                       "membershipStatus": user.membership_status})
+            membership: dict[str, Any] = {"userId": user.id, "targetId": self.ws.id, "membershipType": "WORKSPACE",
+                                          "membershipStatus": user.membership_status}
+            for key, amount in (("hourlyRate", user.hourly_rate), ("costRate", user.cost_rate)):
+                if amount is not None:  # MembershipDtoV1: {amount, currency}; left out when not set
+                    membership[key] = {"amount": amount, "currency": self.ws.currency}
+            out["memberships"].append(membership)
         if memberships in ("USERGROUP", "ALL"):
             for group in self.ws.groups.values():
                 if user.id in group.user_ids:
@@ -262,7 +274,8 @@ class WorkspaceState:
     def render_workspace(self) -> dict[str, Any]:
         return {"id": self.ws.id, "name": self.ws.name, "features": list(self.ws.features),
                 "featureSubscriptionType": "PRO" if self.ws.paid else "FREE",
-                "hourlyRate": {"amount": 0, "currency": "USD"}, "costRate": {"amount": 0, "currency": "USD"},
+                "hourlyRate": {"amount": 0, "currency": self.ws.currency},
+                "costRate": {"amount": 0, "currency": self.ws.currency},
                 "imageUrl": "", "memberships": []}
 
     def render_profile(self, user: User) -> dict[str, Any]:
@@ -331,6 +344,25 @@ class WorkspaceState:
             raise EmulatorError(403, 403, "The workspace owner cannot be deactivated")
         user.membership_status = status
         self._changed()
+
+    def set_rate(self, user_id: str, rate: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A member's hourly or cost rate (setHourlyRateForUser / setCostRateForUser): ``amount`` an
+        integer of hundredths, 0 to 2^31-1; ``since`` optional, yyyy-MM-ddThh:mm:ssZ. Answers the workspace."""
+        user = self.user(user_id)
+        amount = body.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= 2**31 - 1:
+            raise _bad("amount must be a whole number of at least 0")
+        since = body.get("since")
+        if since is not None and (not isinstance(since, str) or not _RATE_SINCE.match(since)):
+            raise _bad("since must be a date and time in yyyy-MM-ddThh:mm:ssZ format")
+        if rate == "hourly-rate":
+            user.hourly_rate = amount
+        else:
+            user.cost_rate = amount
+        if since is not None:
+            user.rates_since[rate] = since
+        self._changed()
+        return self.render_workspace()
 
     def managers_of(self, user_id: str) -> list[dict[str, Any]]:
         self.user(user_id)
