@@ -37,6 +37,7 @@ class _Membership(Action):
     group_name: str
     user_id: str
     email: str
+    into_protected: bool = False  # a protected group an into_protected group rule may add to and move from
 
     @property
     def target(self) -> str:
@@ -75,7 +76,8 @@ class AddMember(_Membership):
         if name_key(self.group_name) in run.created_groups:
             return [], []  # the run created the group: undoing that deletes it, members and all
         return [RemoveMember(group_name=self.group_name, group_id=run.group_id(self.group_id), user_id=self.user_id,
-                             email=self.email, reason=f"undo: the run added {self.email}")], []
+                             email=self.email, into_protected=self.into_protected,
+                             reason=f"undo: the run added {self.email}")], []
 
 
 class RemoveMember(_Membership):
@@ -106,7 +108,8 @@ class RemoveMember(_Membership):
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return [AddMember(group_name=self.group_name, group_id=run.group_id(self.group_id), user_id=self.user_id,
-                          email=self.email, reason=f"undo: the run removed {self.email}")], []
+                          email=self.email, into_protected=self.into_protected,
+                          reason=f"undo: the run removed {self.email}")], []
 
 
 @rule(order=4)
@@ -120,15 +123,16 @@ def memberships(ctx: PlanContext, out: Emit) -> None:
         name = group.name if group is not None else desired.name
         for uid in sorted(desired.member_ids - present, key=email_of):
             out.action(AddMember(group_name=name, group_id=group.id if group else None, user_id=uid,
-                                 email=email_of(uid), reason=desired.why_in))
+                                 email=email_of(uid), into_protected=desired.into_protected, reason=desired.why_in))
         if group is not None:
             for uid in sorted(group.member_ids - desired.member_ids - desired.keep, key=email_of):
                 out.action(RemoveMember(group_name=group.name, group_id=group.id, user_id=uid, email=email_of(uid),
-                                        reason=desired.why_out))
-    for group in ctx.groups.retired:
+                                        into_protected=desired.into_protected, reason=desired.why_out))
+    for retired in ctx.groups.retired:
+        group = retired.group
         for uid in sorted(group.member_ids - ctx.frozen, key=email_of):
             out.action(RemoveMember(group_name=group.name, group_id=group.id, user_id=uid, email=email_of(uid),
-                                    reason="manager group no longer desired"))
+                                    reason=retired.reason))
     deleted = {g.id for g in ctx.groups.deleted}  # their members need no removal
     for leaver in ctx.leavers:
         for group in ctx.current.groups_of.get(leaver.id, ()):
@@ -157,7 +161,7 @@ class MembershipHandler(Handler[AddMember | RemoveMember]):
         adding = action.member_after
         if group is None:
             return stale("the group does not exist") if adding else in_place("the group no longer exists")
-        if group.id in view.protected:
+        if group.id in view.protected and not action.into_protected:
             return stale("the group is now protected")
         if name_key(group.name) != name_key(action.group_name):
             return stale(f"the group was renamed to {group.name!r}")

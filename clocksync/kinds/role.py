@@ -174,10 +174,11 @@ def manager_roles(ctx: PlanContext, out: Emit) -> None:
             out.action(RevokeRole(holder_id=holder, holder_email=email_of(holder), entity_kind=EntityKind.GROUP,
                                   entity_id=group.id, entity_name=group.name,
                                   reason=f"the group's manager is {manager.email}"))
-    for group in ctx.groups.retired:
-        for holder in sorted(ctx.current.group_managers.get(group.id, frozenset())):
+    for retired in ctx.groups.retired:
+        group = retired.group
+        for holder in sorted(ctx.current.group_managers.get(group.id, frozenset()) if retired.revoke_managers else ()):
             out.action(RevokeRole(holder_id=holder, holder_email=email_of(holder), entity_kind=EntityKind.GROUP,
-                                  entity_id=group.id, entity_name=group.name, reason="manager group no longer desired"))
+                                  entity_id=group.id, entity_name=group.name, reason=retired.reason))
     _direct_roles(ctx, out)
     for leaver in ctx.leavers:
         handing = hand_over(ctx, leaver)

@@ -107,8 +107,10 @@ def plan_context(desired: DesiredState, current: CurrentState, config: Config, o
                      f"{member.status_text or member.status.value} in the workspace: left as it is")
     protected = _protected(desired, current, config)
     manager_of = _managers(managed, frozenset(frozen), frozenset(ended), by_key, out)
-    groups = plan_groups(current, config, protected=protected, manager_of=manager_of, fallback=fallback,
-                         frozen=frozenset(frozen), delete_unmanaged=options.delete_unmanaged_groups)
+    protected_names = desired.countries | {name_key(n) for n in config.workspace.protected_groups}
+    groups = plan_groups(current, config, protected=protected, managed=managed, manager_of=manager_of,
+                         fallback=fallback, frozen=frozenset(frozen), delete_unmanaged=options.delete_unmanaged_groups,
+                         protected_names=frozenset(protected_names))
     out.notices += groups.notices
     leavers = _leavers(desired, current, config, options, fallback, frozenset(ended), exceptions, out)
     return PlanContext(

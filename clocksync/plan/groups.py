@@ -5,8 +5,13 @@
   the fallback group for users without a usable manager. Each is matched to the workspace's group
   of that name (not a protected one; of duplicates, the one its manager manages). One whose name
   is a protected group's is left unmanaged, with a warning.
+  Then the groups of ``group_rules`` (``kinds/group_rule.py``): one per distinct value of a rule's
+  column, its members exactly the managed users with that value; a name a manager group or an
+  earlier rule already has is left to it, with a warning; a protected group of that name only
+  under ``into_protected`` (add and move CSV users, nothing else).
 - **Retired groups**: groups clocksync made earlier (a group its TEAM_MANAGER's display name names,
-  or the fallback group's name) that are no longer desired: they lose their members and managers.
+  the fallback group's name, a rule's name for a value no row has) that are no longer desired: they
+  lose their members (and managers, except a rule's without a configured manager).
 - **Deleted groups**: neither managed nor protected, with ``--delete-unmanaged-groups``.
 """
 
@@ -19,7 +24,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from clocksync.config import Config
-from clocksync.model import CurrentState, Group, Member, name_key
+from clocksync.kinds.group_rule import GROUP_RULES, GroupRule, RuleValues
+from clocksync.model import CurrentState, Group, Member, UserSpec, email_key, name_key
 from clocksync.plan.types import Notice
 
 _Note = Callable[[str, str], None]
@@ -28,6 +34,7 @@ _Note = Callable[[str, str], None]
 class GroupOrigin(enum.StrEnum):
     MANAGER = "manager"  # the group of a manager in the CSV
     FALLBACK = "fallback"  # workspace.fallback_group_name, under the fallback manager
+    RULE = "rule"  # a group of group_rules
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class DesiredGroup:
     why_in: str  # why a member belongs, as the plan says it
     why_out: str  # why anyone else leaves
     keep: frozenset[str] = frozenset()
+    into_protected: bool = False  # a protected group an into_protected rule fills: add and move only
 
     @property
     def key(self) -> str:
@@ -53,9 +61,19 @@ class DesiredGroup:
 
 
 @dataclass(frozen=True)
+class RetiredGroup:
+    """A group clocksync made earlier that is no longer desired: its members leave, and its managers
+    when ``revoke_managers``."""
+
+    group: Group
+    reason: str
+    revoke_managers: bool = True
+
+
+@dataclass(frozen=True)
 class GroupPlan:
     desired: tuple[DesiredGroup, ...]
-    retired: tuple[Group, ...]  # made by clocksync earlier, no longer desired: emptied
+    retired: tuple[RetiredGroup, ...]  # made by clocksync earlier, no longer desired: emptied
     deleted: tuple[Group, ...]  # unmanaged, and --delete-unmanaged-groups
     managed_ids: frozenset[str]  # current groups the plan manages (desired or retired)
     manager_email: Mapping[str, str]  # managed current group id -> email of its desired manager
@@ -78,8 +96,9 @@ class _Wanted:
 
 
 def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str, tuple[str, ...]],
-                manager_of: Mapping[str, Member | None], fallback: Member | None, frozen: frozenset[str],
-                delete_unmanaged: bool) -> GroupPlan:
+                managed: Mapping[str, tuple[UserSpec, Member]], manager_of: Mapping[str, Member | None],
+                fallback: Member | None, frozen: frozenset[str], delete_unmanaged: bool,
+                protected_names: frozenset[str] = frozenset()) -> GroupPlan:
     """Resolve the desired, retired and deleted groups (see the module doc)."""
     notices: list[Notice] = []
 
@@ -87,13 +106,13 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
         notices.append(Notice(code=code, message=message))
 
     wanted = _manager_groups(config, manager_of, fallback, note)
-    protected_names = {current.groups[g].key: current.groups[g].name for g in protected if g in current.groups}
+    protected_by_key = {current.groups[g].key: current.groups[g].name for g in protected if g in current.groups}
     desired: list[DesiredGroup] = []
     for key in sorted(wanted):
         want = wanted[key]
-        if key in protected_names:
+        if key in protected_by_key:
             note("protected_collision", f"manager group {want.name!r} (manager {want.manager.email}) has the name "
-                 f"of protected group {protected_names[key]!r}: its members and roles are not managed; rename the "
+                 f"of protected group {protected_by_key[key]!r}: its members and roles are not managed; rename the "
                  "manager or the protected group")
             continue
         existing = _pick(current, want.name, want.manager, protected, note)
@@ -101,22 +120,84 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
             name=want.name, origin=want.origin, manager=want.manager, member_ids=frozenset(want.member_ids),
             existing=existing, why_in=f"reports to {want.manager.email}",
             why_out=f"does not report to {want.manager.email}", keep=frozen))
-    managed = {d.existing.id for d in desired if d.existing is not None}
+    taken = set(wanted) | {name_key(config.workspace.fallback_group_name)}
+    rules = config.value(GROUP_RULES)
+    for index, rule in enumerate(rules):
+        desired += _rule_groups(current, rule, index, managed, protected, protected_names, taken, note)
+    in_use = {d.existing.id for d in desired if d.existing is not None}
     manager_email = {d.existing.id: d.manager.email for d in desired if d.existing is not None and d.manager}
     desired_keys = {d.key for d in desired}
-    retired: list[Group] = []
+    retired: list[RetiredGroup] = []
     deleted: list[Group] = []
     for group in sorted(current.groups.values(), key=lambda g: (g.key, g.id)):
-        if group.id in protected or group.id in managed:
+        if group.id in protected or group.id in in_use:
             continue
         if _made_by_clocksync(current, config, group):
-            managed.add(group.id)
+            in_use.add(group.id)
             if group.key not in desired_keys:  # else a duplicate of a desired group, noted in _pick
-                retired.append(group)
+                retired.append(RetiredGroup(group, "manager group no longer desired"))
+            continue
+        made_by = next((r for r in rules if r.value_of(group.name)), None)
+        if made_by is not None:
+            in_use.add(group.id)
+            if group.key not in desired_keys:
+                retired.append(RetiredGroup(group, f"no row has this {made_by.column} any more",
+                                            revoke_managers=made_by.manager is not None))
         elif delete_unmanaged:
             deleted.append(group)
-    return GroupPlan(tuple(desired), tuple(retired), tuple(deleted), frozenset(managed),
+    return GroupPlan(tuple(desired), tuple(retired), tuple(deleted), frozenset(in_use),
                      MappingProxyType(manager_email), tuple(notices))
+
+
+def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Mapping[str, tuple[UserSpec, Member]],
+                 protected: Mapping[str, tuple[str, ...]], protected_names: frozenset[str], taken: set[str],
+                 note: _Note) -> list[DesiredGroup]:
+    """The groups of one rule: one per distinct value (NFC, any case) of its column among the managed users."""
+    by_value: dict[str, tuple[str, set[str]]] = {}  # value key -> (first row's spelling, user ids)
+    value_of: dict[str, str] = {}  # user id -> value key
+    for user_id, (spec, _) in managed.items():
+        cells = spec.value(RuleValues)
+        value = cells.values[index] if cells is not None and index < len(cells.values) else None
+        if value:
+            key = name_key(value)
+            by_value.setdefault(key, (value, set()))[1].add(user_id)
+            value_of[user_id] = key
+    manager = None
+    if rule.manager:
+        manager = current.members_by_key.get(email_key(rule.manager))
+        if manager is None or not manager.active:
+            note("rule_manager", f"group rule on {rule.column!r}: manager {rule.manager} is not an active member; "
+                 "its groups are kept without a manager")
+            manager = None
+    groups: list[DesiredGroup] = []
+    for key, (value, members) in sorted(by_value.items()):
+        name = rule.group_name(value)
+        group_key = name_key(name)
+        why_in, why_out = f"{rule.column} is {value}", f"{rule.column} is not {value}"
+        if group_key in taken:
+            note("group_name_collision", f"group rule on {rule.column!r}: a group named {name!r} is already "
+                 "wanted (a manager group, the fallback group or an earlier rule); this rule leaves it")
+            continue
+        taken.add(group_key)
+        candidates = current.groups_by_key.get(group_key, ())
+        open_groups = [g for g in candidates if g.id not in protected]
+        target = next((g for g in candidates if g.id in protected), None) if not open_groups else None
+        if target is not None or (not candidates and group_key in protected_names):
+            if not rule.into_protected:
+                note("protected_collision", f"group rule on {rule.column!r}: group {name!r} is protected (a holiday "
+                     "or time-off group, a CSV country, or listed in config): its members are not managed; add "
+                     "into_protected: true to the rule to put CSV users into it")
+                continue
+            movable = {uid for uid in (target.member_ids if target else ()) if value_of.get(uid, key) != key}
+            groups.append(DesiredGroup(
+                name=target.name if target else name, origin=GroupOrigin.RULE, manager=None,
+                member_ids=frozenset(members), existing=target, why_in=why_in, why_out=why_out,
+                keep=(target.member_ids - movable) if target else frozenset(), into_protected=True))
+            continue
+        existing = _pick(current, name, manager, protected, note) if open_groups else None
+        groups.append(DesiredGroup(name=name, origin=GroupOrigin.RULE, manager=manager,
+                                   member_ids=frozenset(members), existing=existing, why_in=why_in, why_out=why_out))
+    return groups
 
 
 def _manager_groups(config: Config, manager_of: Mapping[str, Member | None], fallback: Member | None,
@@ -145,13 +226,13 @@ def _manager_groups(config: Config, manager_of: Mapping[str, Member | None], fal
     return groups
 
 
-def _pick(current: CurrentState, name: str, manager: Member, protected: Mapping[str, tuple[str, ...]],
+def _pick(current: CurrentState, name: str, manager: Member | None, protected: Mapping[str, tuple[str, ...]],
           note: _Note) -> Group | None:
     """The workspace group a desired group manages: of several with its name, the one its manager manages."""
     candidates = [g for g in current.groups_by_key.get(name_key(name), ()) if g.id not in protected]
     if len(candidates) > 1:
         note("duplicate_group", f"{len(candidates)} groups are named {name!r}; managing {candidates[0].id}")
-        managed = [g for g in candidates if manager.id in current.group_managers.get(g.id, ())]
+        managed = [g for g in candidates if manager and manager.id in current.group_managers.get(g.id, ())]
         return (managed or candidates)[0]
     return candidates[0] if candidates else None
 
