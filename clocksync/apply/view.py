@@ -60,6 +60,8 @@ class LiveView:
     untouchable: set[str]  # owner, the key's own user
     roles_unknown: set[str] = field(default_factory=set)
     created: set[str] = field(default_factory=set)  # ids of objects this run created
+    field_types: dict[str, str] = field(default_factory=dict)  # field id -> type (TXT, NUMBER, ...)
+    limited: dict[str, str] = field(default_factory=dict)  # limited member id -> name (never managed)
 
     @classmethod
     def from_state(cls, state: CurrentState, extra_protected: Iterable[str] = ()) -> LiveView:
@@ -99,6 +101,8 @@ class LiveView:
             protected=set(state.protected) | set(extra_protected),
             untouchable=set(state.owner_ids) | {state.self_id},
             roles_unknown=set(state.roles_unknown),
+            field_types={f.id: f.type for f in state.fields.values()},
+            limited={m.id: m.display_name for m in state.limited.values()},
         )
 
     # ------------------------------------------------------------------ resolution
@@ -126,13 +130,17 @@ class LiveView:
             return None
         return f"group id {group_id} is {group.name!r} in the workspace, the plan names {name!r}"
 
+    def field_type(self, field_id: str) -> str:
+        """A field's type; a field this run created is TXT (what clocksync creates)."""
+        return self.field_types.get(field_id, "TXT")
+
     def member_status(self, user_id: str) -> MemberStatus | None:
         member = self.members.get(user_id)
         return member.status if member else None
 
     def email_of(self, user_id: str) -> str:
         member = self.members.get(user_id)
-        return member.email if member else user_id
+        return member.email if member else self.limited.get(user_id, user_id)
 
     # ------------------------------------------------------------------ whole objects
 
@@ -202,7 +210,7 @@ class LiveView:
             if snap:
                 ids.update(snap.get("members", ()), snap.get("managers", ()), snap.get("ids", ()))
                 ids.update(role["id"] for role in snap.get("roles", ()))
-        names = {i: self.members[i].email for i in ids if i in self.members}
+        names = {i: self.email_of(i) for i in ids if i in self.members or i in self.limited}
         names.update({i: self.groups[i].name for i in ids if i in self.groups})
         return dict(sorted(names.items()))
 

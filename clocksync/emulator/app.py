@@ -123,6 +123,20 @@ def _bool(value: str | None, name: str, default: bool | None = None) -> bool:
     return value.lower() == "true"
 
 
+ACCOUNT_STATUSES = {"ACTIVE", "PENDING_EMAIL_VERIFICATION", "DELETED", "NOT_REGISTERED", "LIMITED", "LIMITED_DELETED"}
+
+
+def _account_statuses(value: str | None) -> set[str] | None:
+    """The ``account-statuses`` filter: one status or several separated by commas; None: the default."""
+    if value is None:
+        return None
+    wanted = {v.strip().upper() for v in value.split(",") if v.strip()}
+    unknown = wanted - ACCOUNT_STATUSES
+    if not wanted or unknown:
+        raise EmulatorError(400, 3001, f"account-statuses must be among {', '.join(sorted(ACCOUNT_STATUSES))}")
+    return wanted
+
+
 def _page(request: Request, items: list[Any], max_size: int = MAX_PAGE_SIZE,
           cap: int | None = None) -> tuple[list[Any], dict[str, str]]:
     """One page of ``items`` and its Last-Page header; ``cap`` silently lowers the page size."""
@@ -333,7 +347,8 @@ class Emulator:
         memberships = q.get("memberships", "NONE")
         if memberships not in ("ALL", "NONE", "WORKSPACE", "PROJECT", "USERGROUP"):
             raise EmulatorError(400, 3001, "invalid memberships")
-        users = state.list_users(status=status, email=q.get("email"), name=q.get("name"))
+        users = state.list_users(status=status, email=q.get("email"), name=q.get("name"),
+                                 account_statuses=_account_statuses(q.get("account-statuses")))
         chunk, headers = _page(request, users, cap=state.answers.page_cap)
         roles = state.role_index() if include_roles else None
         body = [state.render_user(u, memberships=memberships, roles=roles) for u in chunk]
@@ -342,8 +357,10 @@ class Emulator:
     async def _users_info(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         body = await self._body(request)
         ids = state.users_with_roles(body["roles"]) if body.get("roles") else None
+        statuses = body.get("accountStatuses")
         users = state.list_users(status=body.get("status", "ALL"), email=body.get("email"),
-                                 name=body.get("name"), user_ids=ids)
+                                 name=body.get("name"), user_ids=ids,
+                                 account_statuses=_account_statuses(",".join(statuses)) if statuses else None)
         page, size = int(body.get("page", 1)), int(body.get("pageSize", 50))
         if size > MAX_PAGE_SIZE:
             raise EmulatorError(400, 501, f"Page size cannot be larger than {MAX_PAGE_SIZE:,}.")

@@ -42,13 +42,22 @@ class Change(BaseModel):
     after: str | None
 
 
+class FieldChange(BaseModel):
+    """A custom field's value an action changes, as the JSON the API holds for the field's type
+    (``fieldvalues.FieldValue``: text, a number, a boolean, a list of dropdown values; None: unset)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    before: str | bool | int | float | list[str] | None
+    after: str | bool | int | float | list[str] | None
+
+
 @dataclass(frozen=True)
 class ValueChange:
     """A field of a user that an action overwrites (for the mass field-change guard)."""
 
     field: str
-    before: str | None
-    after: str | None
+    before: Any
+    after: Any
 
 
 class Action(BaseModel):

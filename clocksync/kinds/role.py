@@ -106,8 +106,8 @@ def _entity_id(action: GrantRole | RevokeRole, view: LiveView) -> str | None:
     if action.entity_kind == "group":
         group = view.group_for(action.entity_id, action.entity_name)
         return group.id if group else None
-    if action.entity_kind == "user" and action.entity_id not in view.members:
-        return None
+    if action.entity_kind == "user" and action.entity_id not in view.members and action.entity_id not in view.limited:
+        return None  # a role over a limited member (a leaver's handover) is over someone the view knows
     return action.entity_id
 
 
