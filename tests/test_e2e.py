@@ -231,7 +231,7 @@ def test_the_51st_user_field_is_refused_and_what_needs_it_is_skipped(workdir: Pa
     assert result.exit_code == 1
     errors = Path("sync_error_log.csv").read_text()
     assert "refused by the API" in errors and "code 4033" in errors
-    assert "skipped" in errors and "depends on create_custom_field" in errors
+    assert "skipped" in errors and "waits for create USER custom field 'Global ID'" in errors
     assert not [f for f in h.state.ws.fields.values() if f.name == "Global ID"]
     assert h.transport.violations == []
 

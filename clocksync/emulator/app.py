@@ -47,6 +47,7 @@ class EmulatorOptions:
     storm_every: float = 0.0  # seconds between 429 storms; 0: no storms
     storm_length: float = 0.0  # seconds each storm answers every request with 429
     seed: int = 0
+    refuse_creates: frozenset[str] = frozenset()  # names of groups / custom fields whose create is refused (400)
     answers: Answers = field(default_factory=Answers)  # answers where the live API is unverified
 
 
@@ -407,8 +408,16 @@ class Emulator:
         q = request.query_params  # not paginated: page parameters are ignored, no Last-Page
         return state.list_fields(q.get("entity-type"), q.get("status"), q.get("name"))
 
+    def _refused(self, body: dict[str, Any]) -> None:
+        """An injected fault: the API refusing one create (a definite 400, nothing created)."""
+        name = body.get("name")
+        if isinstance(name, str) and name.strip().casefold() in {n.strip().casefold() for n in self.options.refuse_creates}:
+            self.stats.injected_faults += 1
+            raise EmulatorError(400, 501, f"Creating {name.strip()!r} was refused (emulator --refuse-create)")
+
     async def _create_field(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         body = await self._body(request)
+        self._refused(body)
         return state.create_field(body)
 
     async def _field_value(self, request: Request, state: WorkspaceState, caller: User) -> Any:
@@ -425,6 +434,7 @@ class Emulator:
 
     async def _create_group(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         body = await self._body(request)
+        self._refused(body)
         created = state.create_group(body)
         self._created_at[created["id"]] = time.monotonic()
         return created

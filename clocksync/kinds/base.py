@@ -134,6 +134,19 @@ class Action(BaseModel):
         """Keys of what this action deletes (``group-id:<id>``), for undo."""
         return ()
 
+    def gives(self) -> tuple[str, ...]:
+        """Keys of what this action secures, which actions that ``take`` the same key wait for: an
+        addition gives a user their new group or manager (``user:<id>``) or a group or project its
+        new manager (``managers:<kind>:<id or new|name>``); a removal from a group gives that the
+        group's manager role no longer has to cover the member (``managers:group:<id>``)."""
+        return ()
+
+    def takes(self) -> tuple[str, ...]:
+        """Keys (as ``gives``) of whom this subtractive action takes something from. It runs only
+        after every action that gives the same key succeeded (make before break, even when a step
+        fails: ``plan.diff.link_needs``)."""
+        return ()
+
     def value_changes(self) -> tuple[ValueChange, ...]:
         return ()
 

@@ -62,6 +62,13 @@ class _RoleAction(Action):
             return (f"group:{name_key(self.entity_name)}",)
         return ()
 
+    @property
+    def entity_key(self) -> str:
+        """Whom the role is over: ``user:<id>``, or ``managers:<kind>:<id>`` for a group or project."""
+        if self.entity_kind == "user":
+            return f"user:{self.entity_id}"
+        return f"managers:{self.entity_kind}:{self.entity_id or 'new|' + name_key(self.entity_name)}"
+
     def inverse(self, run: UndoContext, kind: type[_RoleAction], why: str) -> tuple[list[Action], list[str]]:
         entity_id = run.group_id(self.entity_id) if self.entity_kind == "group" else self.entity_id
         data = self.model_dump(include={"role", "holder_id", "holder_email", "entity_kind", "entity_name"})
@@ -76,6 +83,9 @@ class GrantRole(_RoleAction):
 
     def describe(self) -> str:
         return f"grant {self.holder_email} {self.role} over {self.entity_kind} {self.entity_name}"
+
+    def gives(self) -> tuple[str, ...]:
+        return (self.entity_key,)
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return self.inverse(run, RevokeRole, f"the run granted {self.holder_email} this role")
@@ -94,6 +104,9 @@ class RevokeRole(_RoleAction):
 
     def describe(self) -> str:
         return f"revoke {self.holder_email}'s {self.role} over {self.entity_kind} {self.entity_name}"
+
+    def takes(self) -> tuple[str, ...]:
+        return (self.entity_key,)
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return self.inverse(run, GrantRole, f"the run revoked this role of {self.holder_email}")

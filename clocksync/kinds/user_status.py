@@ -51,6 +51,9 @@ class DeactivateUser(_StatusAction):
     destructive: ClassVar[bool] = True
     counts_as: ClassVar[str | None] = "deactivation"
 
+    def takes(self) -> tuple[str, ...]:
+        return (f"user:{self.user_id}",)
+
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return [ActivateUser(user_id=self.user_id, email=self.email, reason="undo: the run deactivated them")], []
 

@@ -558,12 +558,21 @@ class _Differ:
 
 
 def link_needs(actions: Iterable[Action]) -> list[Action]:
-    """The actions, each naming what must be applied before it: the creates it ``needs``."""
+    """The actions, each naming what must be applied before it: the creates it ``needs``, and for a
+    subtractive action (leaving a group, losing a manager, a deactivation) every additive action
+    that gives the same user (or group, or project) what replaces it. Failure containment: when an
+    addition fails or is skipped, what it was to replace is not taken away, so nobody is left
+    without a group or a manager half-way (``takes`` / ``gives``)."""
     actions = list(actions)
     providers = {key: a.id for a in actions for key in a.provides()}
+    givers: dict[str, list[str]] = defaultdict(list)
+    for action in actions:
+        for key in action.gives():
+            givers[key].append(action.id)
     linked = []
     for action in actions:
         needs = set(action.depends_on) | {providers[key] for key in action.needs() if key in providers}
+        needs |= {giver for key in action.takes() for giver in givers.get(key, ()) if giver != action.id}
         linked.append(action if needs == set(action.depends_on)
                       else action.model_copy(update={"depends_on": tuple(sorted(needs))}))
     return linked
