@@ -55,10 +55,11 @@ class FieldType(enum.StrEnum):
     @classmethod
     def of(cls, text: str | None) -> FieldType | None:
         """The type named by the API, or None for a type clocksync does not know (compared as text)."""
-        try:
-            return cls(str(text or "TXT").upper())
-        except ValueError:
-            return None
+        found = _BY_NAME.get(text or "TXT")  # a dict lookup: this runs for every cell of a large CSV
+        return found if found is not None else _BY_NAME.get(str(text).upper())
+
+
+_BY_NAME: dict[str, FieldType] = {t.value: t for t in FieldType}
 
 
 class CellError(ValueError):
@@ -164,7 +165,12 @@ def comparable(field_type: str | None, value: Any) -> Hashable:
     Lenient about what the API holds (a number sent as text, a list for a single dropdown): a
     value that does not fit the type compares as its text, so it differs from every typed value.
     """
-    kind = FieldType.of(field_type)
+    return _comparable(FieldType.of(field_type), value)
+
+
+def _comparable(kind: FieldType | None, value: Any) -> Hashable:
+    if kind is FieldType.TXT or kind is FieldType.LINK:
+        return value_text(value)
     if kind is FieldType.CHECKBOX:
         if value is None or value == "":
             return False  # a switch never set is off
@@ -200,7 +206,10 @@ def comparable(field_type: str | None, value: Any) -> Hashable:
 
 def same(field_type: str | None, a: Any, b: Any) -> bool:
     """Whether two values mean the same for a field of ``field_type``."""
-    return comparable(field_type, a) == comparable(field_type, b)
+    if a == b and type(a) is type(b):
+        return True  # the common case of a large plan: nothing changed
+    kind = FieldType.of(field_type)
+    return _comparable(kind, a) == _comparable(kind, b)
 
 
 def is_unset(value: Any) -> bool:

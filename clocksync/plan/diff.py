@@ -256,6 +256,9 @@ class _Differ:
             self.add(CreateCustomField(field_name=name, field_type=NEW_FIELD_TYPE, field_status=NEW_FIELD_STATUS,
                                        reason="mapped in field_mapping"))
         readonly: dict[str, list[str]] = defaultdict(list)
+        # Each mapped field's id (None: created by this plan) and type, once rather than per user.
+        where = {name: (f.id if f is not None else None, mapped.type_of(name)) for name, f in mapped.fields.items()}
+        no_values: dict[str, object] = {}
         for user_id, (spec, member) in sorted(self.managed.items(), key=lambda kv: kv[1][0].row):
             profile = self.current.profiles.get(user_id)
             if profile is None:
@@ -271,12 +274,11 @@ class _Differ:
             if managed_capacity and live != spec.capacity_seconds and not unreadable:
                 capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds or 0))
             changes: dict[str, FieldChange] = {}
-            for name, value in mapped.values.get(spec.key, {}).items():
-                if self.exceptions.ignores(spec.email, name):
-                    continue
-                found = mapped.fields.get(name)
-                current_value = profile.shown.get(found.id) if found is not None else None
-                if not same(mapped.type_of(name), current_value, value):
+            shown = profile.shown
+            for name, value in mapped.values.get(spec.key, no_values).items():
+                field_id, kind = where[name]
+                current_value = shown.get(field_id) if field_id is not None else None
+                if not same(kind, current_value, value) and not self.exceptions.ignores(spec.email, name):
                     changes[name] = FieldChange(before=current_value, after=value)
             if capacity or changes:
                 self.add(UpdateProfile(user_id=user_id, email=member.email, capacity=capacity, fields=changes,

@@ -86,23 +86,27 @@ def mapped_fields(desired: DesiredState, current: CurrentState, config: Config) 
     problems: list[str] = []
     leading_zeros: dict[str, list[int]] = defaultdict(list)
     values: dict[str, MappingProxyType[str, FieldValue]] = {}
+    # (name, type as named, type, allowed values) of each field whose values are planned, once.
+    typed_fields = [(name, f.type if f is not None else NEW_FIELD_TYPE,
+                     FieldType.of(f.type if f is not None else NEW_FIELD_TYPE), f.allowed_values if f is not None else ())
+                    for name, f in fields.items() if name not in inactive]
     for spec in sorted(desired.users.values(), key=lambda s: s.row):
         typed: dict[str, FieldValue] = {}
-        for name, found in fields.items():
-            if name in inactive:
-                continue
-            kind = found.type if found is not None else NEW_FIELD_TYPE
+        for name, type_name, kind, allowed in typed_fields:
             cell = spec.fields.get(name)
-            if cell is None and FieldType.of(kind) is FieldType.CHECKBOX:
+            if cell is None and kind is FieldType.CHECKBOX:
                 cell = ""  # x/blank: a blank checkbox cell is "off"
             if cell is None:
                 continue
-            try:
-                typed[name] = from_cell(kind, cell, found.allowed_values if found is not None else ())
-            except CellError as exc:
-                problems.append(f"row {spec.row}, column {column_of[name]!r}: {exc} (field {name!r} is {kind})")
+            if kind is FieldType.TXT:
+                typed[name] = cell  # text is the cell: no conversion to fail
                 continue
-            if FieldType.of(kind) is FieldType.NUMBER and _LEADING_ZERO.match(cell.strip()):
+            try:
+                typed[name] = from_cell(type_name, cell, allowed)
+            except CellError as exc:
+                problems.append(f"row {spec.row}, column {column_of[name]!r}: {exc} (field {name!r} is {type_name})")
+                continue
+            if kind is FieldType.NUMBER and _LEADING_ZERO.match(cell.strip()):
                 leading_zeros[name].append(spec.row)
         values[spec.key] = MappingProxyType(typed)
     if problems:
