@@ -145,8 +145,12 @@ def from_cell(field_type: str | None, cell: str, allowed: Sequence[str] = ()) ->
         unknown = [p for p in parts if _key(p) not in spelling]
         if unknown:
             shown = ", ".join(repr(p) for p in unknown)
+            hint = ""
+            if kind is FieldType.DROPDOWN_MULTIPLE and any(
+                    "," in p and all(_key(q) in spelling for q in p.split(",") if q.strip()) for p in unknown):
+                hint = f" (separate several values with {MULTI_SEPARATOR!r}, not ',')"
             raise CellError(f"{shown} {'is' if len(unknown) == 1 else 'are'} not allowed; allowed values: "
-                            f"{allowed_text(allowed)}")
+                            f"{allowed_text(allowed)}{hint}")
         if kind is FieldType.DROPDOWN_SINGLE:
             return spelling[_key(parts[0])]
         chosen = {_key(p) for p in parts}

@@ -19,6 +19,7 @@ import unicodedata
 
 GROUP_NAME_LIMIT = 100
 ELLIPSIS = "…"
+_JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, variation selectors: parts of one symbol
 MIN_KEPT = 10  # below this many characters of the name, a suffix is replaced by a short digest
 
 
@@ -38,8 +39,10 @@ def _cut(text: str, units: int) -> str:
             break
         kept.append(char)
         used += size
-    while kept and len(kept) < len(text) and unicodedata.combining(text[len(kept)]):
-        kept.pop()  # the next character combines with the last kept one: drop both
+    while kept and len(kept) < len(text) and (unicodedata.combining(text[len(kept)]) or text[len(kept)] in _JOINERS):
+        kept.pop()  # the next character joins the last kept one (an accent, a ZWJ emoji part): drop both
+    while kept and kept[-1] in _JOINERS:
+        kept.pop()  # never end on a joiner
     return "".join(kept).rstrip()
 
 

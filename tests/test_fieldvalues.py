@@ -79,6 +79,7 @@ REFUSED: list[tuple[str, str, tuple[str, ...], str]] = [
     ("DROPDOWN_SINGLE", "Sales", (), "(none: the field lists no allowed values)"),
     ("DROPDOWN_MULTIPLE", "Python; Rust; COBOL", SKILLS, "'Rust', 'COBOL' are not allowed; allowed values: Python, SQL, Go"),
     ("DROPDOWN_MULTIPLE", ";;", SKILLS, "no value between"),
+    ("DROPDOWN_MULTIPLE", "Python, SQL", SKILLS, "separate several values with ';', not ','"),
     ("LINK", "wiki.example.com/jane", (), "not a link"),
     ("LINK", "javascript:alert(1)", (), "not a link"),
     ("LINK", "ftp://files.example.com", (), "not a link"),
@@ -136,3 +137,30 @@ def test_values_compare_by_what_they_mean(kind: str, a: Any, b: Any, equal: bool
                                              (["Python", "SQL"], "'Python; SQL'"), ([], "(unset)")])
 def test_a_value_is_shown_as_a_reviewer_reads_it(value: Any, text: str) -> None:
     assert shown(value) == text
+
+
+NAMES = [
+    ("Jane Smith", "", "Jane Smith"),
+    ("x" * 100, "", "x" * 100),
+    ("x" * 101, "", "x" * 99 + "…"),
+    ("Ana " * 30, " (ana@example.com)", ("Ana " * 30)[:81].rstrip() + "… (ana@example.com)"),
+    ("🙂" * 60, "", "🙂" * 49 + "…"),  # two UTF-16 units each: 98 + 1
+    ("e\u0301" * 60, "", "e\u0301" * 49 + "…"),  # never cut between a letter and its accent
+    ("👨\u200d👩\u200d👧" * 20, "", None),  # never end on a joiner
+    ("Zoë", " (" + "a" * 95 + "@example.com)", None),  # a suffix too long: a digest instead
+]
+
+
+@pytest.mark.parametrize(("name", "suffix", "expected"), NAMES, ids=range(len(NAMES)))
+def test_a_generated_group_name_fits_the_api_and_is_stable(name: str, suffix: str, expected: str | None) -> None:
+    from clocksync.names import GROUP_NAME_LIMIT, api_length, fit_name
+
+    fitted = fit_name(name, suffix)
+    assert api_length(fitted) <= GROUP_NAME_LIMIT and fitted == fit_name(name, suffix), "fits, and is the same twice"
+    assert not fitted.rstrip("…").endswith(("\u200d", "\ufe0f")), fitted
+    if expected is not None:
+        assert fitted == expected
+    if api_length(name + suffix) > GROUP_NAME_LIMIT:
+        assert "…" in fitted or "#" in fitted, "a shortened name shows that it was shortened"
+    else:
+        assert fitted == name + suffix
