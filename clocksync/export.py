@@ -32,6 +32,7 @@ from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config, load_config
 from clocksync.durations import WORKING_DAYS_PER_WEEK, whole_minutes
 from clocksync.errors import InputError
+from clocksync.fieldvalues import reads_back as typed_reads_back
 from clocksync.fieldvalues import to_cell
 from clocksync.files import write_private
 from clocksync.load.current import load_current, load_profiles
@@ -180,7 +181,13 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
         values = profile.shown if profile else {}
         field_cells = []
         for f, column in field_columns:
-            value = to_cell(f.type, values.get(f.id))
+            held = values.get(f.id)
+            value = to_cell(f.type, held)
+            if value and not typed_reads_back(f.type, held, f.allowed_values):
+                notes.append(f"{member.email}: {f.name} holds {reveal(value[:60])}, which is not a value of its type "
+                             f"{f.type}{' (allowed: ' + ', '.join(f.allowed_values) + ')' if f.allowed_values else ''}"
+                             f": column {column!r} left blank, so plans leave it alone; correct it in the workspace")
+                value = ""
             if value and not reads_back(value):  # left blank (unmanaged), so a plan from the export changes nothing
                 notes.append(f"{member.email}: {f.name} holds {reveal(value[:60])}, which a users file cannot hold "
                              f"as it is (invisible or control characters, or a value the loader refuses): column "

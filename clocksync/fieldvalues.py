@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 from collections.abc import Hashable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -67,8 +66,9 @@ class CellError(ValueError):
 
 
 def _key(text: str) -> str:
-    """A dropdown value as it is matched: NFC, whitespace collapsed, case-folded."""
-    return name_key(unicodedata.normalize("NFC", text))
+    """A dropdown value as it is matched: NFC, whitespace collapsed, invisible characters removed,
+    case-folded (``model.name_key``)."""
+    return name_key(text)
 
 
 def allowed_text(allowed: Sequence[str]) -> str:
@@ -264,3 +264,15 @@ def to_cell(field_type: str | None, value: Any) -> str:
     if isinstance(value, list):
         return f"{MULTI_SEPARATOR} ".join(str(v) for v in value)
     return str(value)
+
+
+def reads_back(field_type: str | None, value: Any, allowed: Sequence[str] = ()) -> bool:
+    """Whether ``to_cell(value)`` is a cell ``from_cell`` reads as the same value for this field (a
+    dropdown value no longer allowed, or text in a NUMBER field, is not)."""
+    cell = to_cell(field_type, value)
+    if not cell and FieldType.of(field_type) is not FieldType.CHECKBOX:
+        return True  # a blank cell: the value is unset, and a blank cell leaves it so
+    try:
+        return same(field_type, from_cell(field_type, cell, allowed), value)
+    except CellError:
+        return False

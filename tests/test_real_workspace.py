@@ -96,7 +96,7 @@ def test_typed_cells_are_planned_by_value_and_written_as_the_api_types_them(type
 @pytest.mark.parametrize(("cells", "message"), [
     ({"Department": "Eng."}, "row 2, column 'Department': 'Eng.' is not allowed; allowed values: Engineering, Sales"),
     ({"Global Id": "10,004"}, "row 2, column 'Global Id': '10,004' is ambiguous"),
-    ({"Global Id": "9.00123E+11"}, "row 2, column 'Global Id': '9.00123E+11' is in E-notation"),
+    ({"Global Id": "9.00123E+11"}, "row 2, column 'Global Id': 9.00123E+11 is a number in E-notation"),
     ({"Part-time": "maybe"}, "row 2, column 'Part-time': 'maybe' is not a checkbox value"),
 ])
 def test_a_cell_the_field_cannot_hold_stops_the_plan_naming_file_row_and_column(typed: EmulatorHarness,
@@ -298,3 +298,29 @@ def test_a_state_file_from_before_typed_fields_still_loads(tmp_path: Path) -> No
         f.pop("allowed_values"), f.pop("required")
     loaded = WorkspaceState.from_json(data)
     assert all(f.allowed_values == [] and not f.required for f in loaded.ws.fields.values() if f.type == "TXT")
+
+
+def test_a_workbook_types_its_cells_like_a_csv_and_refusals_name_the_sheet(typed: EmulatorHarness) -> None:
+    """Excel hands a number as a number and a checkbox as TRUE/FALSE; both are the values a CSV gives."""
+    import openpyxl
+
+    def book(rows: list[list[Any]]) -> None:
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        assert sheet is not None
+        sheet.title = "People"
+        for row in [HEADER, *rows]:
+            sheet.append(row)
+        workbook.save("users.xlsx")
+
+    book([["jane.smith@example.com", "ops@example.com", 40, 10004.0, True, "ENGINEERING"]])
+    result = run_cli(typed, "plan", "users.xlsx", "--detailed-exitcode")
+    assert result.exit_code == 2, result.output
+    data = json.loads(Path("plans/plan.json").read_text())
+    assert [a["fields"] for a in data["actions"] if a["kind"] == "update_profile"] == [
+        {"Part-time": {"before": False, "after": True}}]
+    book([["jane.smith@example.com", "ops@example.com", 40, 10004, False, "Marketing"]])
+    refused = run_cli(typed, "plan", "users.xlsx")
+    assert refused.exit_code == 1
+    assert "sheet 'People', row 2, column 'Department': 'Marketing' is not allowed; allowed values: Engineering, " \
+           "Sales" in refused.output

@@ -84,6 +84,7 @@ def mapped_fields(desired: DesiredState, current: CurrentState, config: Config) 
             f"custom field {name!r} (column {column_of[name]!r}) is INACTIVE in Clockify: its values are not "
             "planned; activate the field to manage them, or remove it from field_mapping")))
     problems: list[str] = []
+    sheet = f"sheet {desired.sheet!r}, " if desired.sheet else ""  # where, as the loader says it
     leading_zeros: dict[str, list[int]] = defaultdict(list)
     values: dict[str, MappingProxyType[str, FieldValue]] = {}
     # (name, type as named, type, allowed values) of each field whose values are planned, once.
@@ -104,7 +105,8 @@ def mapped_fields(desired: DesiredState, current: CurrentState, config: Config) 
             try:
                 typed[name] = from_cell(type_name, cell, allowed)
             except CellError as exc:
-                problems.append(f"row {spec.row}, column {column_of[name]!r}: {exc} (field {name!r} is {type_name})")
+                problems.append(f"{sheet}row {spec.row}, column {column_of[name]!r}: {exc} (field {name!r} is "
+                                f"{type_name})")
                 continue
             if kind is FieldType.NUMBER and _LEADING_ZERO.match(cell.strip()):
                 leading_zeros[name].append(spec.row)
