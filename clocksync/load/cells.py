@@ -193,13 +193,18 @@ def _unwrap(text: str, changes: list[str]) -> str:
     return text
 
 
+def plain_email(text: str) -> bool:
+    """Whether ``text`` is a plain ASCII address with nothing to clean (most cells)."""
+    return len(text) <= 254 and _PLAIN_EMAIL.fullmatch(text) is not None
+
+
 def clean_email(raw: str) -> Cell:
     """An email cell as the address a person sees (see the module docstring). An empty cell is
     ``Cell("")``. Raises CellError when the cell is not one address or would be seen otherwise."""
     changes: list[str] = []
     if raw.isascii() and raw.isprintable():
         text = raw.strip(" ")
-        if not text or (_PLAIN_EMAIL.fullmatch(text) and len(text) <= 254):
+        if not text or plain_email(text):
             return Cell(text)
     else:
         _refuse_unreadable(raw)

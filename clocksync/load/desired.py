@@ -22,7 +22,7 @@ from clocksync.chars import reveal
 from clocksync.config import Config
 from clocksync.durations import daily_seconds, exact_daily_seconds, format_duration, parse_hours
 from clocksync.errors import CsvError
-from clocksync.load.cells import CellError, clean_email, clean_text
+from clocksync.load.cells import CellError, clean_email, clean_text, plain_email
 from clocksync.load.table import Table, read_table
 from clocksync.model import CleanedCell, DesiredState, UserSpec, email_key, name_key, value_text
 from clocksync.sanitize import export_cell, looks_like_formula, read_cell
@@ -114,11 +114,6 @@ class _Header:
                 self.problems.append(f"{table.where(1)}: missing required column {column!r} (found: {shown})")
 
 
-def _plain(raw: str) -> bool:
-    """A cell with nothing to clean: printable ASCII, no space at either end, not Excel's ="..."."""
-    return raw.isascii() and raw.isprintable() and raw[:1] != " " and raw[-1:] != " " and raw[:2] != '="'
-
-
 class _Rows:
     """Reads the user rows: cleans each cell clocksync reads, validates it, gathers problems."""
 
@@ -151,8 +146,9 @@ class _Rows:
                                              "spreadsheet")
                 refused = True
                 continue
-            if not is_email and _plain(raw):  # nothing to clean (most cells): no call
-                text = texts[column] = raw
+            if raw.isascii() and raw.isprintable() and raw[:1] != " " and raw[-1:] != " " and raw[:2] != '="' \
+                    and (not is_email or plain_email(raw)):
+                text = texts[column] = raw  # nothing to clean (most cells): no call
             else:
                 try:
                     cell = clean_email(raw) if is_email else clean_text(raw)
