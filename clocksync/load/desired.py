@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 
@@ -114,6 +115,16 @@ class _Header:
                 self.problems.append(f"{table.where(1)}: missing required column {column!r} (found: {shown})")
 
 
+def _clock(seconds: Decimal) -> str:
+    """``7 h 27 min 36 s``: a daily capacity as a person reads it (seconds to 2 decimals at most)."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    shown = f"{secs.quantize(Decimal('0.01')):f}".rstrip("0").rstrip(".")
+    parts = [f"{int(hours)} h"] if hours else []
+    parts += [f"{int(minutes)} min"] if minutes else []
+    return " ".join(parts + [f"{shown} s"])
+
+
 class _Rows:
     """Reads the user rows: cleans each cell clocksync reads, validates it, gathers problems."""
 
@@ -183,9 +194,8 @@ class _Rows:
         seconds = daily_seconds(weekly)
         exact = exact_daily_seconds(weekly)
         if exact != seconds:
-            shown = f"{exact:f}".rstrip("0").rstrip(".")
             self.cleaned.append(CleanedCell(row_number, self.cols.hours_column, reveal(text), format_duration(seconds),
-                                            (f"{text} h a week is {shown} s a day: rounded to whole minutes",)))
+                                            (f"{text} h a week is {_clock(exact)} a day: rounded to whole minutes",)))
         return seconds
 
     def dates(self, row_number: int, texts: dict[str, str]) -> tuple[str | None, str | None]:
