@@ -150,8 +150,14 @@ class _Rows:
         texts: dict[str, str] = {}
         refused = False
         size = len(row)
+        merged = self.table.merged
         for column, i, is_email in self.columns:
             raw = row[i] if i < size else ""
+            if merged and (row_number, i) in merged:
+                self.bad(row_number, column, f"is part of the merged cells {merged[(row_number, i)]}, read as empty: "
+                                             "unmerge them and give each row its own value")
+                refused = True
+                continue
             if "#" in raw and raw.strip() in EXCEL_ERRORS:
                 self.bad(row_number, column, f"shows the spreadsheet error {raw.strip()}: fix the formula in the "
                                              "spreadsheet")
