@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from clocksync.chars import reveal
 from clocksync.config import Config
-from clocksync.durations import daily_seconds, exact_daily_seconds, format_duration, parse_hours
+from clocksync.durations import exact_daily_seconds, format_duration, parse_hours, whole_minutes
 from clocksync.errors import CsvError
 from clocksync.load.cells import CellError, clean_email, clean_text, plain_email
 from clocksync.load.table import Table, read_table
@@ -140,6 +140,7 @@ class _Rows:
         self.cleaned: list[CleanedCell] = []
         self.users: dict[str, UserSpec] = {}
         self.first_row: dict[str, int] = {}
+        self.capacities: dict[str, tuple[int, Decimal]] = {}  # hours cell -> (daily seconds, unrounded)
 
     def bad(self, row: int, column: str, message: str) -> None:
         self.problems.append(f"{self.table.where(row, column)}: {message}")
@@ -192,13 +193,15 @@ class _Rows:
         """Weekly hours -> daily seconds in whole minutes; a rounding is recorded for the plan."""
         if not text:
             return None
-        try:
-            weekly = parse_hours(text)
-        except ValueError as exc:
-            self.bad(row_number, self.cols.hours_column, str(exc))
-            return None
-        seconds = daily_seconds(weekly)
-        exact = exact_daily_seconds(weekly)
+        known = self.capacities.get(text)  # a file holds few distinct hours: each is read once
+        if known is None:
+            try:
+                exact = exact_daily_seconds(parse_hours(text))
+            except ValueError as exc:
+                self.bad(row_number, self.cols.hours_column, str(exc))
+                return None
+            known = self.capacities[text] = (whole_minutes(exact), exact)
+        seconds, exact = known
         if exact != seconds:
             self.cleaned.append(CleanedCell(row_number, self.cols.hours_column, reveal(text), format_duration(seconds),
                                             (f"{text} h a week is {_clock(exact)} a day: rounded to whole minutes",)))
