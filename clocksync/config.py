@@ -25,6 +25,7 @@ from ruamel.yaml.error import YAMLError
 
 from clocksync.errors import ConfigError
 from clocksync.model import name_key
+from clocksync.names import GROUP_NAME_LIMIT, api_length
 from clocksync.sanitize import visible
 
 
@@ -44,6 +45,17 @@ class WorkspaceConfig(_Section):
         value = value.strip()
         if value and "@" not in value:
             raise ValueError("must be an email address")
+        return value
+
+    @field_validator("fallback_group_name")
+    @classmethod
+    def _group_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        if api_length(value) > GROUP_NAME_LIMIT:
+            raise ValueError(f"is {api_length(value)} characters long; Clockify's group names hold at most "
+                             f"{GROUP_NAME_LIMIT}")
         return value
 
 

@@ -48,6 +48,7 @@ def format_duration(seconds: int) -> str:
 
 
 _HOURS = re.compile(r"^[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)$")
+_EXPONENT = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)[eE][+-]?[0-9]+")
 
 
 def parse_hours(text: str) -> Decimal:
@@ -55,9 +56,9 @@ def parse_hours(text: str) -> Decimal:
     written in digits (exponent notation such as ``4E1``, what Excel shows for a narrow column, is
     refused)."""
     cleaned = text.strip().replace(" ", "")
-    if re.fullmatch(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)[eE][+-]?[0-9]+", cleaned):
-        raise ValueError(f"hours in exponent notation: {text!r}; write the hours as a plain number (40, 37.5)")
     if not _HOURS.match(cleaned):
+        if _EXPONENT.fullmatch(cleaned):
+            raise ValueError(f"hours in exponent notation: {text!r}; write the hours as a plain number (40, 37.5)")
         raise ValueError(f"not a number: {text!r}")
     value = Decimal(cleaned.replace(",", "."))
     if value < 0:

@@ -15,6 +15,7 @@ The tree (catch ``ClocksyncError`` once at the top; everything else is a bug)::
     │   ├── HostMismatch           plan made against another API host
     │   ├── PlanTooOld             plan older than apply.max_plan_age_hours
     │   ├── IdentityMismatch       an action's ids name other objects than the plan shows
+    │   ├── LimitExceeded          the plan needs more than the API allows (the active-field cap)
     │   └── ApplyLocked            another apply holds the lock
     ├── PreflightError             the key cannot do what a sync needs
     ├── FileError                  a file clocksync writes cannot be written safely (names path and reason)
@@ -75,6 +76,10 @@ class SafetyError(ClocksyncError):
 
 class TooMuchChange(SafetyError):
     """A plan would change more than the configured share of the workspace."""
+
+
+class LimitExceeded(SafetyError):
+    """The plan would need a write the API refuses for a workspace limit (the numbers are in the message)."""
 
 
 class ConfirmationRequired(SafetyError):

@@ -31,6 +31,8 @@ from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config, load_config
 from clocksync.durations import WORKING_DAYS_PER_WEEK, whole_minutes
 from clocksync.errors import InputError
+from clocksync.fieldvalues import reads_back as typed_reads_back
+from clocksync.fieldvalues import to_cell
 from clocksync.files import write_private
 from clocksync.kinds.base import ExportColumns
 from clocksync.load.current import load_current, load_profiles
@@ -129,12 +131,14 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
     cols = (config or Config()).csv
     direct = state.direct_managers
     fallback = _fallback(state, config)
-    mapping = dict(config.field_mapping) if config else {}
+    inactive_keys = {name_key(f.name) for f in state.fields.values() if f.status == "INACTIVE"}
+    mapping = {c: f for c, f in config.field_mapping.items() if name_key(f) not in inactive_keys} if config else {}
     column_of = {name_key(f): column for column, f in mapping.items()}
-    fields = sorted(state.fields.values(), key=lambda f: name_key(f.name))
+    # INACTIVE fields stay out: a plan does not manage their values (it would only warn about them).
+    fields = sorted((f for f in state.fields.values() if f.status != "INACTIVE"), key=lambda f: name_key(f.name))
     # A field named like a formula gets a column name a spreadsheet shows as text (config maps it back).
     field_columns = [(f, column_of.get(name_key(f.name), export_cell(f.name))) for f in fields]
-    existing = {name_key(f.name) for f in fields}
+    existing = {name_key(f.name) for f in state.fields.values()}
     # Mapped fields the workspace does not have yet: empty columns (a plan creates the field, sets nothing).
     field_columns += [(CustomField(id="", name=name), column) for column, name in mapping.items()
                       if name_key(name) not in existing]
@@ -168,10 +172,16 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
             manager = ""  # blank: the fallback group under the fallback manager
         profile = state.profiles.get(member.id)
         hours = weekly_hours(profile.capacity_seconds) if profile and profile.capacity_seconds is not None else ""
-        values = profile.values if profile else {}
+        values = profile.shown if profile else {}
         field_cells = []
         for f, column in field_columns:
-            value = values.get(f.id) or ""
+            held = values.get(f.id)
+            value = to_cell(f.type, held)
+            if value and not typed_reads_back(f.type, held, f.allowed_values):
+                notes.append(f"{member.email}: {f.name} holds {reveal(value[:60])}, which is not a value of its type "
+                             f"{f.type}{' (allowed: ' + ', '.join(f.allowed_values) + ')' if f.allowed_values else ''}"
+                             f": column {column!r} left blank, so plans leave it alone; correct it in the workspace")
+                value = ""
             if value and not reads_back(value):  # left blank (unmanaged), so a plan from the export changes nothing
                 notes.append(f"{member.email}: {f.name} holds {reveal(value[:60])}, which a users file cannot hold "
                              f"as it is (invisible or control characters, or a value the loader refuses): column "
@@ -184,6 +194,13 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
     notes += [f"{u.email} has {u.reason}: a CSV row holds one manager; exported with a blank manager and an "
               "exception that leaves their manager, groups and manager roles as they are" for u in unexpressed]
     notes += _outside_the_model(state, fallback)
+    inactive = sorted(f.name for f in state.fields.values() if f.status == "INACTIVE")
+    if inactive:
+        notes.append(f"USER field(s) {', '.join(map(repr, inactive))} are INACTIVE: not exported (plans do not "
+                     "manage an inactive field's values)")
+    if state.limited:
+        notes.append(f"{len(state.limited)} limited member(s) (no email) cannot be CSV rows: not exported; plans "
+                     "leave them as they are")
     text = _config_text(state, config, mapping, fallback, field_columns, unexpressed)
     return Export(table, text, rows, notes)
 

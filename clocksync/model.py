@@ -213,10 +213,34 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class CustomField:
+    """A USER custom field: its type (``fieldvalues.FieldType``), status (VISIBLE, INVISIBLE or
+    INACTIVE), the values a dropdown allows, and whether a value is required."""
+
     id: str
     name: str
     type: str = "TXT"
     status: str = "VISIBLE"
+    allowed_values: tuple[str, ...] = ()
+    required: bool = False
+
+    @property
+    def active(self) -> bool:
+        """VISIBLE: counts against the workspace's cap of active fields (docs/live-api.md)."""
+        return self.status == "VISIBLE"
+
+
+@dataclass(frozen=True, slots=True)
+class LimitedMember:
+    """A limited member (a kiosk user: no email, account status LIMITED). Outside clocksync's
+    management: never matched, moved, verified against or deactivated; listed to be counted,
+    named, and told apart from ids clocksync cannot place."""
+
+    id: str
+    name: str
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name.strip() or self.id} (limited member)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,19 +253,15 @@ class Profile:
     capacity_seconds: int | None
     capacity_text: str | None
     raw: MappingProxyType[str, Any]  # custom field id -> value as sent by the API (USER-sourced only)
-    # Comparable text per field id: what the user sees (workspace defaults included). Derived from
-    # ``raw`` when not given.
-    shown: MappingProxyType[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    # What the user sees per field id, as the API sent it (workspace defaults included): what the
+    # plan compares by value (``fieldvalues.same``). ``raw`` when not given.
+    shown: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     working_days: tuple[str, ...] | None = None
     week_start: str | None = None
 
     def __post_init__(self) -> None:
         if not self.shown and self.raw:
-            object.__setattr__(self, "shown", MappingProxyType({fid: value_text(v) for fid, v in self.raw.items()}))
-
-    @property
-    def values(self) -> MappingProxyType[str, str | None]:
-        return self.shown
+            object.__setattr__(self, "shown", self.raw)
 
 
 class StatePart(ABC):
@@ -272,8 +292,10 @@ class CurrentState:
     """The workspace as read. ``protected`` maps a group id to why it is protected.
 
     ``roles_unknown`` holds the ids of members whose roles could not be read in a shape clocksync
-    understands: what they manage is not known, so they are never deactivated. ``parts`` holds what
-    a kind reads of the workspace for itself (member rates), by its class: ``state.part(MemberRates)``.
+    understands: what they manage is not known, so they are never deactivated. ``limited`` holds
+    the limited members (no email), apart from ``members``: clocksync never manages them. ``parts``
+    holds what a kind reads of the workspace for itself (member rates), by its class:
+    ``state.part(MemberRates)``.
 
     The indexes below are built once, on first use, and read by the differ, the live view and export.
     """
@@ -290,6 +312,7 @@ class CurrentState:
     warnings: tuple[str, ...] = ()
     roles_unknown: frozenset[str] = frozenset()
     parts: Mapping[type[StatePart], StatePart] = field(default_factory=lambda: MappingProxyType({}))
+    limited: MappingProxyType[str, LimitedMember] = field(default_factory=lambda: MappingProxyType({}))
 
     def part(self, kind: type[P]) -> P | None:
         found = self.parts.get(kind)

@@ -14,7 +14,9 @@ from clocksync.config import Config
 from clocksync.errors import CsvError
 from clocksync.load.cells import CellError, clean_email, clean_text
 from clocksync.load.desired import load_desired
-from clocksync.model import email_key, name_key, value_text
+from clocksync.model import CustomField, email_key, name_key, value_text
+from clocksync.plan.diff import diff
+from tests.factories import config, current, desired, group, member, profile, spec, tm
 
 BOB = "bob@example.com"
 
@@ -259,3 +261,27 @@ def test_a_refused_field_cell_names_row_and_column(tmp_path: Path, cell: str, me
     with pytest.raises(CsvError) as info:
         load_desired(users_file(tmp_path, [["carol@example.com", "", "40", cell]]), CONFIG)
     assert info.value.problems[0].startswith("row 2, column 'Company (Label)': ") and message in info.value.problems[0]
+
+
+# ---------------------------------------------------------------------- the differ compares in NFC
+
+
+def test_the_differ_sees_text_that_looks_the_same_as_the_same() -> None:
+    """Display names, group names, field values, country and protected-group names: the workspace
+    holds them decomposed or with invisible characters, the CSV composed; nothing changes."""
+    ops, jose, ana = "ops@example.com", "jose@example.com", "ana@example.com"
+    fields = [CustomField("f1", "Compan\u0303i\u0301a")]
+    state = current(
+        [member(ops, "Ops"), member(jose, "Jose\u0301 Garci\u0301a"), member(ana, "Ana")],
+        groups=[group("g1", "Jose\u0301\u00a0Garci\u0301a\u200b", ana), group("g2", "Other functions", jose),
+                group("g3", "Espan\u0303a", ana, jose), group("g4", "Comite\u0301", ana)],
+        roles={tm(jose, "g1", True), tm(jose, ana), tm(ops, "g2", True), tm(ops, jose)},
+        fields=fields, profiles={"u-ana": profile(f1="Jos\u00e9 & Hijos"), "u-jose": profile(f1="Jose\u0301 & Hijos")},
+        owner=ops, self_email=ops,
+    )
+    wanted = desired(spec(jose, None, 28800, row=2, country="Espa\u00f1a", **{"Compa\u00f1\u00eda": "Jos\u00e9 & Hijos"}),
+                     spec(ana, jose, 28800, row=3, country="Espa\u00f1a", **{"Compa\u00f1\u00eda": "Jos\u00e9 & Hijos"}))
+    found = diff(wanted, state, config(field_mapping={"Company": "Compa\u00f1\u00eda"},
+                                       workspace={"fallback_manager_email": ops, "protected_groups": ["Comit\u00e9"]}))
+    assert found.actions == []
+    assert {p.id for p in found.protected} == {"g3", "g4"}, "España and Comité are protected by their look"

@@ -188,3 +188,24 @@ def test_export_cells_are_text_never_formulas_or_errors(tmp_path: Path) -> None:
     assert cells[0] == [("a@example.com", "s"), (40, "n"), ("00123", "s"), ("=HYPERLINK(\"http://x\")", "s")]
     assert cells[1] == [("b@example.com", "s"), (37.333333, "n"), ("#N/A", "s"), ("@SUM(A1)", "s")]
     assert cells[2][1][0] is None and cells[2][3] == ("+1", "s")
+
+
+def test_merged_cells_in_a_column_clocksync_reads_are_refused(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Users"
+    for row in [HEADER[:3] + ["Notes"], ["a@example.com", "jane@example.com", 40, "merged note"],
+                ["b@example.com", None, 40, None], ["c@example.com", None, 40, None]]:
+        sheet.append(row)
+    sheet.merge_cells("D2:D4")  # a column clocksync does not read: fine
+    path = tmp_path / "users.xlsx"
+    book.save(path)
+    assert set(load_desired(path, Config()).users) == {"a@example.com", "b@example.com", "c@example.com"}
+    sheet.merge_cells("B2:B4")  # one manager for three rows, as people lay it out
+    book.save(path)
+    with pytest.raises(CsvError) as info:
+        load_desired(path, Config())
+    assert info.value.problems == [
+        f"sheet 'Users', row {r}, column 'Manager NTID email': is part of the merged cells B2:B4, read as empty: "
+        "unmerge them and give each row its own value" for r in (3, 4)]

@@ -43,7 +43,7 @@ from clocksync.apply.verify import NOT_IN_EFFECT, Discrepancy, Finding, compare,
 from clocksync.clockify.client import ClockifyClient
 from clocksync.errors import ClockifyError, ConfirmationRequired, IdentityMismatch
 from clocksync.kinds import Action, handler_for
-from clocksync.kinds.base import PHASES, State
+from clocksync.kinds.base import PHASES, Sign, State
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
 from clocksync.load.current import load_current
 from clocksync.plan.file import Plan
@@ -161,6 +161,7 @@ class _Executor:
         profile_ids = {uid for a in actions for uid in handler_for(a).profiles_to_reread(a)}
         state = await load_current(self.client, profile_ids=profile_ids, self_id=self.self_id)
         self.view = LiveView.from_state(state, self.extra_protected)
+        self.view.sensitive = self.plan.shown().fields  # messages do not show these fields' values
         self.settler.view = self.view
         wrong = [f"{a.id}: {problem}" for a in actions for problem in handler_for(a).misnamed(a, self.view)]
         if wrong:
@@ -222,12 +223,34 @@ class _Executor:
             plan=self.plan.short_checksum, action_id=action_id, kind=kind, target=target, before=before,
             after=after, outcome=outcome, http_status=status, message=message), success=success)
 
-    async def decide(self, action: Action) -> ActionResult:
+    def blocker(self, action: Action) -> str | None:
+        """Why ``action`` cannot run: the first action it depends on that did not succeed, traced back
+        through skipped ones to the one that failed (or was stale), as a reviewer reads it."""
         for dep in action.depends_on:
             done = self.results.get(dep)
-            if done is None or not done.outcome.ok:
-                state = done.outcome.value if done else "not run"
-                return ActionResult(action, Outcome.SKIPPED, f"depends on {dep}, which is {state}")
+            if done is not None and done.outcome.ok:
+                continue
+            if done is None:
+                return f"it waits for {dep}, which did not run"
+            cause = done
+            seen = {dep}
+            while cause.outcome is Outcome.SKIPPED:
+                upstream = next((d for d in cause.action.depends_on if d not in seen and d in self.results
+                                 and not self.results[d].outcome.ok), None)
+                if upstream is None:
+                    break
+                seen.add(upstream)
+                cause = self.results[upstream]
+            via = "" if cause is done else f" (through {done.action.describe()}, skipped)"
+            ended = {Outcome.FAILED: "failed", Outcome.STALE: "was stale"}.get(cause.outcome, "was skipped")
+            return f"it waits for {cause.action.describe()} [{cause.action.id}], which {ended}{via}"
+        return None
+
+    async def decide(self, action: Action) -> ActionResult:
+        blocked = self.blocker(action)
+        if blocked is not None:
+            kept = " nothing is taken away before what replaces it is in place;" if action.sign is Sign.REMOVE else ""
+            return ActionResult(action, Outcome.SKIPPED, f"not applied:{kept} {blocked}")
         handler = handler_for(action)
         verdict = handler.verdict(action, self.view)
         if verdict.state is State.IN_PLACE:

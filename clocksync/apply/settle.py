@@ -141,6 +141,7 @@ class Settler:
         fresh = LiveView.from_state(await self.fresh_lists(ticket), self.protected)
         fresh.profiles = ChainMap({}, self.view.profiles)
         fresh.created = self.view.created
+        fresh.sensitive = self.view.sensitive
         return fresh
 
     async def fresh_lists(self, ticket: int) -> CurrentState:

@@ -692,12 +692,19 @@ class ClockifyClient:
 
     # ------------------------------------------------------------------ users
 
-    async def list_users(self, *, status: str = "ALL", include_roles: bool = True) -> list[WireUser]:
+    async def list_users(self, *, status: str = "ALL", include_roles: bool = True,
+                         account_status: str | None = None) -> list[WireUser]:
+        """Members, in every membership status. Without ``account_status`` the API lists accounts that
+        are ACTIVE, PENDING_EMAIL_VERIFICATION or NOT_REGISTERED (the spec), so limited members are
+        not in the answer; ``account_status="LIMITED"`` lists only them (the spec's own example value:
+        one value, so the unverified form of a list of them is never relied on)."""
         params = {
             "status": status,
             "memberships": "WORKSPACE",
             "include-roles": "true" if include_roles else "false",
         }
+        if account_status is not None:
+            params["account-statuses"] = account_status
         return await self.paginate(f"{self._ws}/users", params, model=WireUser)
 
     async def find_owners(self) -> list[WireUser]:

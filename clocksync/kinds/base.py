@@ -82,6 +82,12 @@ class KeyKind(enum.StrEnum):
     GROUP_ID = "group-id"  # a group a plan deletes, by id
     TAKEN_FROM = "taken-from"  # a user loses a group membership or a role, by user id
     ACTIVE = "active"  # a user is reactivated (an undo), by user id: what is given back to them waits
+    # Failure containment (make before break even when a step fails): what takes a group or manager
+    # from a user waits for what gives them their new one (USER, by user id); a group's or project's
+    # old manager loses the role after the new one has it and its leaving members have left
+    # (MANAGERS, by "group:<id>", "group:new|<name key>" or "project:<id>").
+    USER = "user"
+    MANAGERS = "managers"
 
 
 class Key(NamedTuple):
@@ -97,14 +103,23 @@ class Change(BaseModel):
     after: str | None
 
 
+class FieldChange(BaseModel):
+    """A custom field's value an action changes, as the JSON the API holds for the field's type
+    (``fieldvalues.FieldValue``: text, a number, a boolean, a list of dropdown values; None: unset)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    before: str | bool | int | float | list[str] | None
+    after: str | bool | int | float | list[str] | None
+
+
 @dataclass(frozen=True)
 class ValueChange:
     """A value of a user that an action overwrites (for the mass field-change guard). ``sensitive``:
     always hidden in reports (a rate); a custom field is hidden when ``sensitive_fields`` names it."""
 
     field: str
-    before: str | None
-    after: str | None
+    before: Any
+    after: Any
     sensitive: bool = False
 
 
@@ -200,7 +215,8 @@ class Action(BaseModel):
         return ()
 
     def needs(self) -> tuple[Key, ...]:
-        """Keys of what must be done before this action can run: it depends on every action providing one."""
+        """Keys of what must be done before this action can run: it depends on every action providing
+        one, and is skipped when one of them does not succeed (``KeyKind`` says what each key means)."""
         return ()
 
     def removes(self) -> tuple[Key, ...]:

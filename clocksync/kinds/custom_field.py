@@ -1,4 +1,5 @@
-"""USER custom fields: created when a mapped field does not exist (TXT, VISIBLE)."""
+"""USER custom fields: created when a mapped field does not exist (TXT, VISIBLE), within the
+workspace's caps (checked when the plan is made: ``plan.fields``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from clocksync.kinds.base import (
 )
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
 from clocksync.model import name_key
+from clocksync.plan.fields import NEW_FIELD_STATUS, NEW_FIELD_TYPE
 
 if TYPE_CHECKING:
     from clocksync.plan.context import Emit, PlanContext
@@ -55,10 +57,11 @@ class CreateCustomField(Action):
 
 @rule(order=0)
 def mapped_fields(ctx: PlanContext, out: Emit) -> None:
-    """Rule 1: a mapped USER custom field that does not exist is created."""
-    for name in sorted(set(ctx.config.field_mapping.values()), key=str.casefold):
-        if name_key(name) not in ctx.current.fields_by_key:
-            out.action(CreateCustomField(field_name=name, reason="mapped in field_mapping"))
+    """Rule 1: a mapped USER custom field that does not exist is created (TXT, VISIBLE), within the
+    workspace's caps (``plan.fields`` checked them when it resolved the mapped fields)."""
+    for name in ctx.mapped.creates:
+        out.action(CreateCustomField(field_name=name, field_type=NEW_FIELD_TYPE, field_status=NEW_FIELD_STATUS,
+                                     reason="mapped in field_mapping"))
 
 
 class FieldSnapshot(Snapshot):
@@ -96,6 +99,7 @@ class CustomFieldHandler(Handler[CreateCustomField]):
             return
         view.fields[name_key(action.field_name)] = created_id
         view.field_names[created_id] = action.field_name
+        view.field_types[created_id] = action.field_type
         view.created.add(created_id)
 
     def created_in(self, action: CreateCustomField, view: LiveView) -> str | None:

@@ -149,6 +149,9 @@ class LiveView:
     untouchable: set[str]  # owner, the key's own user
     parts: dict[type[StatePart], StatePart] = field(default_factory=dict)  # kinds' own (CurrentState.parts)
     created: set[str] = field(default_factory=set)  # ids of objects this run created
+    field_types: dict[str, str] = field(default_factory=dict)  # field id -> type (TXT, NUMBER, ...)
+    sensitive: frozenset[str] = frozenset()  # name keys of fields whose values messages do not show
+    limited: dict[str, str] = field(default_factory=dict)  # limited member id -> name (never managed)
 
     @classmethod
     def from_state(cls, state: CurrentState, extra_protected: Iterable[str] = ()) -> LiveView:
@@ -168,6 +171,8 @@ class LiveView:
             protected=set(state.protected) | set(extra_protected),
             untouchable=set(state.owner_ids) | {state.self_id},
             parts={kind: part.copy() for kind, part in state.parts.items()},
+            field_types={f.id: f.type for f in state.fields.values()},
+            limited={m.id: m.display_name for m in state.limited.values()},
         )
 
     def part(self, kind: type[P]) -> P | None:
@@ -200,18 +205,23 @@ class LiveView:
             return None
         return f"group id {group_id} is {group.name!r} in the workspace, the plan names {name!r}"
 
+    def field_type(self, field_id: str) -> str:
+        """A field's type; a field this run created is TXT (what clocksync creates)."""
+        return self.field_types.get(field_id, "TXT")
+
     def member_status(self, user_id: str) -> MemberStatus | None:
         member = self.members.get(user_id)
         return member.status if member else None
 
     def email_of(self, user_id: str) -> str:
         member = self.members.get(user_id)
-        return member.email if member else user_id
+        return member.email if member else self.limited.get(user_id, user_id)
 
     def name_of(self, ident: str) -> str:
-        """An id as a reviewer recognises it: a member's email, a group's name, else the id."""
-        if ident in self.members:
-            return self.members[ident].email
+        """An id as a reviewer recognises it: a member's email (a limited member's name), a group's
+        name, else the id."""
+        if ident in self.members or ident in self.limited:
+            return self.email_of(ident)
         group = self.groups.get(ident)
         return group.name if group else ident
 
@@ -236,7 +246,7 @@ class LiveView:
         for snap in snapshots.values():
             if snap is not None:
                 ids.update(snap.mentions())
-        names = {i: self.members[i].email for i in ids if i in self.members}
+        names = {i: self.email_of(i) for i in ids if i in self.members or i in self.limited}
         names.update({i: self.groups[i].name for i in ids if i in self.groups})
         return dict(sorted(names.items()))
 

@@ -72,6 +72,9 @@ class AddMember(_Membership):
         group = (Key(KeyKind.GROUP, name_key(self.group_name)),) if self.group_id is None else ()
         return (*group, Key(KeyKind.ACTIVE, self.user_id))
 
+    def provides(self) -> tuple[Key, ...]:
+        return (Key(KeyKind.USER, self.user_id),)  # the user's new group: their removal elsewhere waits for it
+
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         if name_key(self.group_name) in run.created_groups:
             return [], []  # the run created the group: undoing that deletes it, members and all
@@ -101,10 +104,13 @@ class RemoveMember(_Membership):
         return f"{self.email} in group", f"{self.email} not in group"
 
     def provides(self) -> tuple[Key, ...]:
-        return (Key(KeyKind.TAKEN_FROM, self.user_id),)
+        # Taken from the user (their deactivation waits); the group's manager role is revoked only
+        # once the members leaving it have left.
+        group = (Key(KeyKind.MANAGERS, f"group:{self.group_id}"),) if self.group_id else ()
+        return (Key(KeyKind.TAKEN_FROM, self.user_id), *group)
 
     def needs(self) -> tuple[Key, ...]:
-        return (Key(KeyKind.ACTIVE, self.user_id),)
+        return (Key(KeyKind.ACTIVE, self.user_id), Key(KeyKind.USER, self.user_id))
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return [AddMember(group_name=self.group_name, group_id=run.group_id(self.group_id), user_id=self.user_id,
@@ -130,7 +136,7 @@ def memberships(ctx: PlanContext, out: Emit) -> None:
                                         into_protected=desired.into_protected, reason=desired.why_out))
     for retired in ctx.groups.retired:
         group = retired.group
-        for uid in sorted(group.member_ids - ctx.frozen, key=email_of):
+        for uid in sorted(group.member_ids - ctx.frozen - ctx.unplaced, key=email_of):
             out.action(RemoveMember(group_name=group.name, group_id=group.id, user_id=uid, email=email_of(uid),
                                     reason=retired.reason))
     deleted = {g.id for g in ctx.groups.deleted}  # their members need no removal

@@ -27,6 +27,8 @@ from clocksync.clockify.schemas import WireProfile
 from clocksync.columns import Cells, ColumnError, RowValue
 from clocksync.config import Config, ConfigKey, config_key, exception_keyword
 from clocksync.durations import format_duration, parse_duration, whole_minutes
+from clocksync.fieldvalues import audit_text, same
+from clocksync.fieldvalues import shown as shown_value
 from clocksync.kinds.base import (
     HIDDEN,
     READY,
@@ -34,6 +36,7 @@ from clocksync.kinds.base import (
     Answer,
     Change,
     ExportColumns,
+    FieldChange,
     Handler,
     Key,
     KeyKind,
@@ -48,7 +51,7 @@ from clocksync.kinds.base import (
     stale,
 )
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
-from clocksync.model import CurrentState, Member, Profile, UserSpec, name_key, value_text
+from clocksync.model import CurrentState, Member, MemberStatus, Profile, UserSpec, name_key
 from clocksync.weekdays import Day, format_days, in_week_order, parse_day, parse_days
 
 if TYPE_CHECKING:
@@ -143,8 +146,8 @@ def read_profile(wire: WireProfile) -> tuple[Profile, str | None]:
             warning = f"unreadable work capacity {wire.work_capacity!r}; capacity is left as it is"
     raw = {v.custom_field_id: v.value for v in wire.values
            if v.custom_field_id and (v.source_type or "USER") == "USER"}
-    shown = {v.custom_field_id: value_text(v.value) for v in wire.values if v.custom_field_id}
-    return Profile(seconds, wire.work_capacity, MappingProxyType(raw), MappingProxyType(shown),
+    seen = {v.custom_field_id: v.value for v in wire.values if v.custom_field_id}
+    return Profile(seconds, wire.work_capacity, MappingProxyType(raw), MappingProxyType(seen),
                    tuple(wire.working_days) if wire.working_days is not None else None, wire.week_start), warning
 
 
@@ -181,8 +184,8 @@ class ProfileSnapshot(Snapshot):
         return head == "fields" and shown.hides(name)
 
 
-def _unset(text: str | None) -> str:
-    return repr(text) if text is not None else "(unset)"
+def _capacity(text: str | None) -> str:
+    return text or "(unset)"
 
 
 def _days(days: tuple[str, ...] | None) -> str:
@@ -213,7 +216,7 @@ class UpdateProfile(UserAction):
     capacity: Change | None = None
     working_days: DaysChange | None = None
     week_start: Change | None = None
-    fields: dict[str, Change] = Field(default_factory=dict)  # custom field name -> change
+    fields: dict[str, FieldChange] = Field(default_factory=dict)  # custom field name -> change
 
     @property
     def identity(self) -> str:
@@ -225,7 +228,7 @@ class UpdateProfile(UserAction):
     def line(self, shown: Shown = HIDDEN) -> str:
         parts = []
         if self.capacity:
-            parts.append(f"work capacity {self.capacity.before or '(unset)'} -> {self.capacity.after or '(unset)'}")
+            parts.append(f"work capacity {_capacity(self.capacity.before)} -> {_capacity(self.capacity.after)}")
         if self.working_days:
             parts.append(f"working days {_days(self.working_days.before)} -> {_days(self.working_days.after)}")
         if self.week_start:
@@ -234,7 +237,7 @@ class UpdateProfile(UserAction):
             if shown.hides(name):
                 parts.append(f"{name} changes (value hidden)")
             else:
-                parts.append(f"{name} {_unset(change.before)} -> {_unset(change.after)}")
+                parts.append(f"{name} {shown_value(change.before)} -> {shown_value(change.after)}")
         return "; ".join(parts)
 
     def hides(self, path: str, shown: Shown) -> bool:
@@ -244,8 +247,8 @@ class UpdateProfile(UserAction):
     def audit(self) -> tuple[str, str]:
         before, after = [], []
         if self.capacity:
-            before.append(f"capacity={self.capacity.before or '(unset)'}")
-            after.append(f"capacity={self.capacity.after or '(unset)'}")
+            before.append(f"capacity={_capacity(self.capacity.before)}")
+            after.append(f"capacity={_capacity(self.capacity.after)}")
         if self.working_days:
             before.append(f"working days={_days(self.working_days.before)}")
             after.append(f"working days={_days(self.working_days.after)}")
@@ -253,8 +256,8 @@ class UpdateProfile(UserAction):
             before.append(f"week start={_day(self.week_start.before)}")
             after.append(f"week start={_day(self.week_start.after)}")
         for name, change in sorted(self.fields.items()):
-            before.append(f"{name}={change.before if change.before is not None else '(unset)'}")
-            after.append(f"{name}={change.after if change.after is not None else '(unset)'}")
+            before.append(f"{name}={audit_text(change.before)}")
+            after.append(f"{name}={audit_text(change.after)}")
         return "; ".join(before), "; ".join(after)
 
     def needs(self) -> tuple[Key, ...]:
@@ -287,7 +290,8 @@ class UpdateProfile(UserAction):
             else:
                 notes.append(f"{self.email}: the week start was unset before the run and cannot be unset; it stays "
                              f"{_day(self.week_start.after)}")
-        fields = {name: Change(before=change.after, after=value_text(before.fields.get(name)))
+        # The value as the API held it before the run (its own JSON type), or unset.
+        fields = {name: FieldChange(before=change.after, after=before.fields.get(name))
                   for name, change in self.fields.items()}
         if capacity is None and days is None and start is None and not fields:
             return [], notes
@@ -312,10 +316,12 @@ def profiles(ctx: PlanContext, out: Emit) -> None:
     """Rule 1: each managed user's capacity, working days, week start and mapped custom fields equal the
     CSV (exceptions aside)."""
     out.hide_values_of(ctx.config.value(SENSITIVE_FIELDS))
-    fields = ctx.current.fields_by_key
-    field_ids = {name: fields[name_key(name)].id for name in ctx.config.field_mapping.values()
-                 if name_key(name) in fields}
+    mapped = ctx.mapped
     ignores = ctx.exceptions.ignores
+    readonly: dict[str, list[str]] = {"owner": [], "pending": []}
+    # Each mapped field's id (None: created by this plan) and type, once rather than per user.
+    where = {name: (f.id if f is not None else None, mapped.type_of(name)) for name, f in mapped.fields.items()}
+    no_values: dict[str, object] = {}
     for user_id, (spec, member) in ctx.managed.items():
         profile = ctx.current.profiles.get(user_id)
         if profile is None:
@@ -330,18 +336,27 @@ def profiles(ctx: PlanContext, out: Emit) -> None:
         live = None if profile.capacity_seconds is None else whole_minutes(profile.capacity_seconds)
         if managed_capacity and live != spec.capacity_seconds and not unreadable:
             capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds or 0))
-        changes: dict[str, Change] = {}
-        for name, value in spec.fields.items():
-            if ignores(spec.email, name):
-                continue
-            field_id = field_ids.get(name)
-            current_value = profile.values.get(field_id) if field_id else None
-            if current_value != value:
-                changes[name] = Change(before=current_value, after=value)
+        changes: dict[str, FieldChange] = {}
+        held = profile.shown
+        for name, value in mapped.values.get(spec.key, no_values).items():
+            field_id, kind = where[name]
+            current_value = held.get(field_id) if field_id is not None else None
+            if not same(kind, current_value, value) and not ignores(spec.email, name):
+                changes[name] = FieldChange(before=current_value, after=value)
         days, start = _schedule(spec, profile, ignores(spec.email, SCHEDULE))
         if capacity or days or start or changes:
             out.action(UpdateProfile(user_id=user_id, email=member.email, capacity=capacity, working_days=days,
                                      week_start=start, fields=changes, reason=f"CSV row {spec.row}"))
+            if member.id in ctx.current.owner_ids:
+                readonly["owner"].append(member.email)
+            elif member.status is MemberStatus.PENDING:
+                readonly["pending"].append(member.email)
+    for who, what in (("owner", "the workspace owner's profile"),
+                      ("pending", "the profile of a member who has not joined yet (PENDING)")):
+        if readonly[who]:
+            out.note(f"{who}_profile", f"{', '.join(readonly[who])}: a change to {what} is planned, but Clockify "
+                     "may refuse it (unverified, docs/live-api.md); if it does, that action fails with Clockify's "
+                     "message and the rest of the plan still lands")
 
 
 def _schedule(spec: UserSpec, profile: Profile, ignored: bool) -> tuple[DaysChange | None, Change | None]:
@@ -420,19 +435,23 @@ class ProfileHandler(Handler[UpdateProfile]):
             else:
                 problems.append(f"the week start is now {_day(profile.week_start)}, the plan expected "
                                 f"{_day(start.before)}")
-        values = profile.values
         for name, change in sorted(action.fields.items()):
             field_id = view.fields.get(name_key(name))
             if field_id is None:
                 problems.append(f"custom field {name!r} does not exist")
                 continue
-            live_value = values.get(field_id)
-            if live_value == change.after:
+            kind = view.field_type(field_id)
+            live_value = profile.shown.get(field_id)
+            if same(kind, live_value, change.after):
                 continue
-            if live_value == change.before:
+            if same(kind, live_value, change.before):
                 todo = True
             else:
-                problems.append(f"{name} is now {_unset(live_value)}, the plan expected {_unset(change.before)}")
+                if name_key(name) in view.sensitive:
+                    problems.append(f"{name} changed since the plan (values hidden; see the audit CSV)")
+                else:
+                    problems.append(f"{name} is now {shown_value(live_value)}, the plan expected "
+                                    f"{shown_value(change.before)}")
         if problems:
             return stale("; ".join(problems))
         return READY if todo else in_place("the profile already has these values")

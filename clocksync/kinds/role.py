@@ -106,6 +106,13 @@ class _RoleAction(Action):
             return (Key(KeyKind.GROUP, name_key(self.entity_name)), active)
         return (active,)
 
+    @property
+    def entity_key(self) -> Key:
+        """Whom the role is over, for failure containment: a user, or a group's or project's managers."""
+        if self.entity_kind == EntityKind.USER:
+            return Key(KeyKind.USER, str(self.entity_id))
+        return Key(KeyKind.MANAGERS, f"{self.entity_kind.value}:{self.entity_id or 'new|' + name_key(self.entity_name)}")
+
     def inverse(self, run: UndoContext, kind: type[_RoleAction], why: str) -> tuple[list[Action], list[str]]:
         entity_id = run.group_id(self.entity_id) if self.entity_kind == "group" else self.entity_id
         data = self.model_dump(include={"role", "holder_id", "holder_email", "entity_kind", "entity_name"})
@@ -120,6 +127,9 @@ class GrantRole(_RoleAction):
 
     def describe(self, shown: Shown = HIDDEN) -> str:
         return f"grant {self.holder_email} {self.role} over {self.entity_kind} {self.entity_name}"
+
+    def provides(self) -> tuple[Key, ...]:
+        return (self.entity_key,)  # the new manager: the old one's revoke waits for it
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return self.inverse(run, RevokeRole, f"the run granted {self.holder_email} this role")
@@ -141,6 +151,9 @@ class RevokeRole(_RoleAction):
 
     def provides(self) -> tuple[Key, ...]:
         return (Key(KeyKind.TAKEN_FROM, self.holder_id),)
+
+    def needs(self) -> tuple[Key, ...]:
+        return (*super().needs(), self.entity_key)  # after the new manager holds it (make before break)
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return self.inverse(run, GrantRole, f"the run revoked this role of {self.holder_email}")
@@ -266,7 +279,7 @@ def _heirs(ctx: PlanContext, grant: RoleGrant, fallback: Member) -> list[Handove
     """Who inherits what one grant of a leaver gives them (the handover report)."""
     current = ctx.current
     if grant.role == TEAM_MANAGER and not grant.via_group:
-        if grant.entity_id not in current.members:
+        if grant.entity_id not in current.members and grant.entity_id not in current.limited:
             return []
         manager = ctx.manager_of.get(grant.entity_id)
         if grant.entity_id in ctx.frozen:
@@ -299,8 +312,8 @@ def _entity_id(action: GrantRole | RevokeRole, view: LiveView) -> str | None:
     if action.entity_kind == "group":
         group = view.group_for(action.entity_id, action.entity_name)
         return group.id if group else None
-    if action.entity_kind == "user" and action.entity_id not in view.members:
-        return None
+    if action.entity_kind == "user" and action.entity_id not in view.members and action.entity_id not in view.limited:
+        return None  # a role over a limited member (a leaver's handover) is over someone the view knows
     return action.entity_id
 
 

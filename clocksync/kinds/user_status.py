@@ -140,7 +140,8 @@ class DeactivateUser(_StatusAction):
     counts_as: ClassVar[Counts | None] = Counts.DEACTIVATION
 
     def needs(self) -> tuple[Key, ...]:
-        return (Key(KeyKind.TAKEN_FROM, self.user_id),)  # everything taken from them first
+        # Everything taken from them first; and after what replaces it is in place.
+        return (Key(KeyKind.TAKEN_FROM, self.user_id), Key(KeyKind.USER, self.user_id))
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return [ActivateUser(user_id=self.user_id, email=self.email, reason="undo: the run deactivated them")], []

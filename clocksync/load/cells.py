@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
 
@@ -122,17 +123,20 @@ def _excel_text(text: str, changes: list[str]) -> str | None:
     return match.group(1).replace('""', '"')
 
 
+def _excel_cell(text: str, changes: list[str], clean: Callable[[str], Cell]) -> Cell | None:
+    """Excel's ``="..."`` read as its text, cleaned by ``clean``; None for any other cell."""
+    inner = _excel_text(text, changes)
+    if inner is None:
+        return None
+    cell = clean(inner)
+    return Cell(cell.text, (*changes, *cell.changes))
+
+
 def clean_text(raw: str) -> Cell:
     """A text cell as a person sees it (see the module docstring). Raises CellError."""
     if raw.isascii() and raw.isprintable():  # the common case: nothing invisible can be in it
         text = raw.strip(" ")
-        if text.startswith('="'):
-            changes: list[str] = []
-            inner = _excel_text(text, changes)
-            if inner is not None:
-                cell = clean_text(inner)
-                return Cell(cell.text, (*changes, *cell.changes))
-        return Cell(text)
+        return (_excel_cell(text, [], clean_text) if text.startswith('="') else None) or Cell(text)
     _refuse_unreadable(raw)
     removed: Counter[str] = Counter()
     text = _strip_edges(raw, removed)
@@ -152,11 +156,7 @@ def clean_text(raw: str) -> Cell:
             out.append(char)
     changes = _counted(removed)
     text = _compose("".join(out), changes)
-    inner = _excel_text(text, changes)
-    if inner is not None:
-        cell = clean_text(inner)
-        return Cell(cell.text, (*changes, *cell.changes))
-    return Cell(text, tuple(changes))
+    return _excel_cell(text, changes, clean_text) or Cell(text, tuple(changes))
 
 
 # ---------------------------------------------------------------------- email cells
@@ -193,13 +193,18 @@ def _unwrap(text: str, changes: list[str]) -> str:
     return text
 
 
+def plain_email(text: str) -> bool:
+    """Whether ``text`` is a plain ASCII address with nothing to clean (most cells)."""
+    return len(text) <= 254 and _PLAIN_EMAIL.fullmatch(text) is not None
+
+
 def clean_email(raw: str) -> Cell:
     """An email cell as the address a person sees (see the module docstring). An empty cell is
     ``Cell("")``. Raises CellError when the cell is not one address or would be seen otherwise."""
     changes: list[str] = []
     if raw.isascii() and raw.isprintable():
         text = raw.strip(" ")
-        if not text or (_PLAIN_EMAIL.fullmatch(text) and len(text) <= 254):
+        if not text or plain_email(text):
             return Cell(text)
     else:
         _refuse_unreadable(raw)
@@ -216,10 +221,9 @@ def clean_email(raw: str) -> Cell:
                 out.append(char)
         changes = _counted(removed)
         text = _compose(_fullwidth("".join(out), changes), changes)
-    inner = _excel_text(text, changes)
-    if inner is not None:
-        cell = clean_email(inner)
-        return Cell(cell.text, (*changes, *cell.changes))
+    excel = _excel_cell(text, changes, clean_email)
+    if excel is not None:
+        return excel
     text = _unwrap(text, changes)
     if text:
         problem = email_problem(text)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 
@@ -22,9 +23,9 @@ import clocksync.kinds  # noqa: F401  (importing the kinds registers what they r
 from clocksync.chars import reveal
 from clocksync.columns import ColumnError, RowValue
 from clocksync.config import Config
-from clocksync.durations import daily_seconds, exact_daily_seconds, format_duration, parse_hours
+from clocksync.durations import exact_daily_seconds, format_duration, parse_hours, whole_minutes
 from clocksync.errors import CsvError
-from clocksync.load.cells import CellError, clean_email, clean_text
+from clocksync.load.cells import CellError, clean_email, clean_text, plain_email
 from clocksync.load.table import Table, read_table
 from clocksync.model import CleanedCell, DesiredState, UserSpec, email_key, name_key, value_text
 from clocksync.sanitize import export_cell, looks_like_formula, read_cell
@@ -117,9 +118,14 @@ class _Header:
                 self.problems.append(f"{table.where(1)}: missing required column {column!r} (found: {shown})")
 
 
-def _plain(raw: str) -> bool:
-    """A cell with nothing to clean: printable ASCII, no space at either end, not Excel's ="..."."""
-    return raw.isascii() and raw.isprintable() and raw[:1] != " " and raw[-1:] != " " and raw[:2] != '="'
+def _clock(seconds: Decimal) -> str:
+    """``7 h 27 min 36 s``: a daily capacity as a person reads it (seconds to 2 decimals at most)."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    shown = f"{secs.quantize(Decimal('0.01')):f}".rstrip("0").rstrip(".")
+    parts = [f"{int(hours)} h"] if hours else []
+    parts += [f"{int(minutes)} min"] if minutes else []
+    return " ".join(parts + [f"{shown} s"])
 
 
 class _Rows:
@@ -137,6 +143,7 @@ class _Rows:
         self.cleaned: list[CleanedCell] = []
         self.users: dict[str, UserSpec] = {}
         self.first_row: dict[str, int] = {}
+        self.capacities: dict[str, tuple[int, Decimal]] = {}  # hours cell -> (daily seconds, unrounded)
 
     def bad(self, row: int, column: str, message: str) -> None:
         self.problems.append(f"{self.table.where(row, column)}: {message}")
@@ -147,15 +154,22 @@ class _Rows:
         texts: dict[str, str] = {}
         refused = False
         size = len(row)
+        merged = self.table.merged
         for column, i, is_email in self.columns:
             raw = row[i] if i < size else ""
+            if merged and (row_number, i) in merged:
+                self.bad(row_number, column, f"is part of the merged cells {merged[(row_number, i)]}, read as empty: "
+                                             "unmerge them and give each row its own value")
+                refused = True
+                continue
             if "#" in raw and raw.strip() in EXCEL_ERRORS:
                 self.bad(row_number, column, f"shows the spreadsheet error {raw.strip()}: fix the formula in the "
                                              "spreadsheet")
                 refused = True
                 continue
-            if not is_email and _plain(raw):  # nothing to clean (most cells): no call
-                text = texts[column] = raw
+            if raw.isascii() and raw.isprintable() and raw[:1] != " " and raw[-1:] != " " and raw[:2] != '="' \
+                    and (not is_email or plain_email(raw)):
+                text = texts[column] = raw  # nothing to clean (most cells): no call
             else:
                 try:
                     cell = clean_email(raw) if is_email else clean_text(raw)
@@ -182,17 +196,18 @@ class _Rows:
         """Weekly hours -> daily seconds in whole minutes; a rounding is recorded for the plan."""
         if not text:
             return None
-        try:
-            weekly = parse_hours(text)
-        except ValueError as exc:
-            self.bad(row_number, self.cols.hours_column, str(exc))
-            return None
-        seconds = daily_seconds(weekly)
-        exact = exact_daily_seconds(weekly)
+        known = self.capacities.get(text)  # a file holds few distinct hours: each is read once
+        if known is None:
+            try:
+                exact = exact_daily_seconds(parse_hours(text))
+            except ValueError as exc:
+                self.bad(row_number, self.cols.hours_column, str(exc))
+                return None
+            known = self.capacities[text] = (whole_minutes(exact), exact)
+        seconds, exact = known
         if exact != seconds:
-            shown = f"{exact:f}".rstrip("0").rstrip(".")
             self.cleaned.append(CleanedCell(row_number, self.cols.hours_column, reveal(text), format_duration(seconds),
-                                            (f"{text} h a week is {shown} s a day: rounded to whole minutes",)))
+                                            (f"{text} h a week is {_clock(exact)} a day: rounded to whole minutes",)))
         return seconds
 
     def dates(self, row_number: int, texts: dict[str, str]) -> tuple[str | None, str | None]:

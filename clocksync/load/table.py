@@ -15,7 +15,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from clocksync.config import CsvConfig
@@ -29,13 +29,15 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 @dataclass
 class Table:
-    """``rows`` yields (row number, cells as text); ``sheet`` names the worksheet of a workbook.
+    """``rows`` yields (row number, cells as text); ``sheet`` names the worksheet of a workbook;
+    ``merged`` the cells of a workbook that a merge covers (each but the first of the merge).
 
     Reading a row may raise ``CsvError`` (an unreadable CSV)."""
 
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]
     sheet: str | None = None
+    merged: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column index) -> "B2:B5"
 
     def where(self, row: int, column: str | None = None) -> str:
         """``sheet 'Users', row 4, column 'NTID email'``: where a problem is, for a message."""

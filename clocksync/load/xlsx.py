@@ -12,7 +12,9 @@ so a workbook and the CSV Excel saves from it are read alike:
 - a boolean is ``TRUE`` or ``FALSE``, as Excel shows it and writes it to a CSV;
 - a formula is read as the value Excel last calculated (what the sheet shows); a formula that was
   never calculated (a workbook written by a program and not opened since) is read as its formula
-  text, and an error value (``#N/A``) as its text, both of which the loader refuses.
+  text, and an error value (``#N/A``) as its text, both of which the loader refuses;
+- merged cells are reported (``Table.merged``): the loader refuses a merge in a column it reads
+  rather than read the rows under the first as empty.
 """
 
 from __future__ import annotations
@@ -80,15 +82,18 @@ _FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.DOTALL)
 _VALUE = re.compile(rb"<v>[^<]+</v>")
 
 
-def uncalculated_formulas(raw: bytes, part: str) -> dict[tuple[int, int], str]:
+def _sheet_xml(raw: bytes, part: str) -> bytes:
+    try:
+        return zipfile.ZipFile(io.BytesIO(raw)).read(part)
+    except (KeyError, zipfile.BadZipFile):
+        return b""
+
+
+def uncalculated_formulas(xml: bytes) -> dict[tuple[int, int], str]:
     """(row, column) -> ``=formula`` of each formula cell of the sheet with no calculated value.
 
     openpyxl reads such a cell as empty; read as empty, a manager cell would silently send the
     reports to the fallback manager."""
-    try:
-        xml = zipfile.ZipFile(io.BytesIO(raw)).read(part)
-    except (KeyError, zipfile.BadZipFile):
-        return {}
     if b"<f" not in xml:
         return {}  # no formula at all: the common case, no scan
     found: dict[tuple[int, int], str] = {}
@@ -100,6 +105,23 @@ def uncalculated_formulas(raw: bytes, part: str) -> dict[tuple[int, int], str]:
             continue
         text = html.unescape((formula.group(1) or b"").decode("utf-8", "replace")) or "(a shared formula)"
         found[coordinate_to_tuple(ref.group(1).decode())] = "=" + text
+    return found
+
+
+_MERGE = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+[0-9]+):([A-Z]+[0-9]+)"')
+
+
+def merged_cells(xml: bytes) -> dict[tuple[int, int], str]:
+    """(row, column index from 0) -> ``B2:B5`` for each cell a merge covers, but its first (which
+    holds the value). A person sees the value across the merge; openpyxl reads the others as empty."""
+    found: dict[tuple[int, int], str] = {}
+    for match in _MERGE.finditer(xml):
+        first, last = (coordinate_to_tuple(g.decode()) for g in match.groups())
+        shown = f"{match.group(1).decode()}:{match.group(2).decode()}"
+        for row in range(first[0], last[0] + 1):
+            for column in range(first[1], last[1] + 1):
+                if (row, column) != first:
+                    found[(row, column - 1)] = shown
     return found
 
 
@@ -134,7 +156,8 @@ def read_workbook(path: Path, raw: bytes, sheet: str) -> Table:
         raise CsvError(str(path), [f"sheet {found!r} is empty"])
 
     formulas: dict[int, list[tuple[int, str]]] = {}
-    for (r, c), formula in uncalculated_formulas(raw, getattr(worksheet, "_worksheet_path", "")).items():
+    xml = _sheet_xml(raw, getattr(worksheet, "_worksheet_path", ""))
+    for (r, c), formula in uncalculated_formulas(xml).items():
         formulas.setdefault(r, []).append((c, formula))
 
     def text_of(row_number: int, values: tuple[Any, ...]) -> list[str]:
@@ -155,4 +178,4 @@ def read_workbook(path: Path, raw: bytes, sheet: str) -> Table:
         finally:
             book.close()
 
-    return Table(text_of(1, first), body(), sheet=found)
+    return Table(text_of(1, first), body(), sheet=found, merged=merged_cells(xml))

@@ -6,7 +6,10 @@ on another having run first:
 - which CSV rows are managed users (matched to an ACTIVE or PENDING member), which are not in the
   workspace, upcoming (start date ahead) or ended (end date passed), and the exceptions that hold;
 - the fallback manager, and each managed user's desired manager (the CSV's when usable);
-- the protected groups (holiday and time-off groups, groups named like a CSV country, config);
+- the mapped USER fields and every mapped cell converted to its field's type (``plan.fields``: a
+  cell the field cannot hold is a CsvError, a field past the workspace's caps LimitExceeded);
+- the protected groups (holiday and time-off groups, groups named like a CSV country, config), and
+  the group members clocksync does not manage (limited members, ids the users list does not show);
 - the groups the plan wants, retires and deletes (``plan.groups``);
 - with ``--deactivate-missing``, the leavers.
 
@@ -22,6 +25,7 @@ from types import MappingProxyType
 from clocksync.config import Config
 from clocksync.kinds.base import Action
 from clocksync.model import CurrentState, DesiredState, Member, UserSpec, email_key, name_key
+from clocksync.plan.fields import MappedFields, mapped_fields
 from clocksync.plan.groups import GroupPlan, plan_groups
 from clocksync.plan.policy import Exceptions, Standing, exceptions_on, standing
 from clocksync.plan.types import Handover, Notice, PlanOptions, Upcoming
@@ -42,13 +46,18 @@ class PlanContext:
     frozen: frozenset[str]  # managed users whose manager, groups and manager roles an exception leaves alone
     manager_of: Mapping[str, Member | None]  # managed user id -> desired manager (None: the fallback's care)
     protected: Mapping[str, tuple[str, ...]]  # group id -> why it is protected
+    mapped: MappedFields  # the mapped USER fields and each user's typed values
+    unplaced: frozenset[str]  # group members clocksync does not manage: never removed from a group
     groups: GroupPlan
     leavers: tuple[Member, ...]  # to deactivate (--deactivate-missing)
     notices: tuple[Notice, ...]
 
     def email_of(self, user_id: str) -> str:
         member = self.current.members.get(user_id)
-        return member.email if member else user_id
+        if member is not None:
+            return member.email
+        limited = self.current.limited.get(user_id)
+        return limited.display_name if limited is not None else user_id
 
 
 @dataclass
@@ -76,6 +85,9 @@ class Emit:
 def plan_context(desired: DesiredState, current: CurrentState, config: Config, options: PlanOptions) -> PlanContext:
     """Resolve everything the rules share (see the module doc)."""
     out = Emit()
+    mapped = mapped_fields(desired, current, config)
+    out.notices += mapped.notices
+    unplaced = _unplaced(current, out)
     by_key = current.members_by_key
     fallback = _fallback(config, by_key, out)
     exceptions = exceptions_on(config, options.as_of, set(desired.users) | set(by_key))
@@ -110,14 +122,31 @@ def plan_context(desired: DesiredState, current: CurrentState, config: Config, o
     protected_names = desired.countries | {name_key(n) for n in config.workspace.protected_groups}
     groups = plan_groups(current, config, protected=protected, managed=managed, manager_of=manager_of,
                          fallback=fallback, frozen=frozenset(frozen), delete_unmanaged=options.delete_unmanaged_groups,
-                         protected_names=frozenset(protected_names))
+                         protected_names=frozenset(protected_names), unplaced=unplaced)
     out.notices += groups.notices
     leavers = _leavers(desired, current, config, options, fallback, frozenset(ended), exceptions, out)
     return PlanContext(
         desired=desired, current=current, config=config, options=options, managed=MappingProxyType(managed),
         unmatched=tuple(unmatched), upcoming=tuple(upcoming), ended=frozenset(ended), exceptions=exceptions,
         fallback=fallback, frozen=frozenset(frozen), manager_of=MappingProxyType(manager_of),
-        protected=MappingProxyType(protected), groups=groups, leavers=leavers, notices=tuple(out.notices))
+        protected=MappingProxyType(protected), mapped=mapped, unplaced=unplaced, groups=groups, leavers=leavers,
+        notices=tuple(out.notices))
+
+
+def _unplaced(current: CurrentState, out: Emit) -> frozenset[str]:
+    """Group members clocksync does not manage: limited members, and ids the users list does not show."""
+    in_groups = {uid for g in current.groups.values() for uid in g.member_ids}
+    limited = current.limited
+    if limited:
+        names = sorted(m.name.strip() or m.id for m in limited.values())
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        out.note("limited_members", f"{len(limited)} limited member(s) (no email: {shown}) are outside clocksync's "
+                 "management: never matched, moved between groups or deactivated")
+    unknown = sorted(in_groups - set(current.members) - set(limited))
+    if unknown:
+        out.note("unlisted_members", f"{len(unknown)} group member id(s) are not in the API's users list "
+                 f"(e.g. {', '.join(unknown[:3])}: deleted or limited accounts): left in their groups")
+    return frozenset(in_groups - set(current.members))
 
 
 def _fallback(config: Config, by_key: Mapping[str, Member], out: Emit) -> Member | None:

@@ -72,6 +72,7 @@ def diff(desired: DesiredState, current: CurrentState, config: Config, options: 
             total_groups=len(current.groups),
             managed_members=len(ctx.managed),
             csv_rows=len(desired.users),
+            limited_members=len(current.limited),
         ),
         exceptions=list(ctx.exceptions.held),
         upcoming=list(ctx.upcoming),

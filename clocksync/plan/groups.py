@@ -26,6 +26,7 @@ from types import MappingProxyType
 from clocksync.config import Config
 from clocksync.kinds.group_rule import GROUP_RULES, GroupRule, RuleValues
 from clocksync.model import CurrentState, Group, Member, UserSpec, email_key, name_key
+from clocksync.names import fit_name
 from clocksync.plan.types import Notice
 
 _Note = Callable[[str, str], None]
@@ -81,10 +82,11 @@ class GroupPlan:
 
 
 def group_name(config: Config, manager: Member, disambiguate: bool = False) -> str:
-    """A manager group's name: ``groups.name_template``; with ``disambiguate``, the email appended."""
+    """A manager group's name: ``groups.name_template``; with ``disambiguate``, the email appended;
+    within the API's length (``names.fit_name``: the README's rule)."""
     name = config.groups.name_template.format(
         display_name=manager.display_name, name=manager.name.strip() or manager.email, email=manager.email)
-    return f"{name} ({manager.email})" if disambiguate else name
+    return fit_name(name, f" ({manager.email})" if disambiguate else "")
 
 
 @dataclass
@@ -98,7 +100,7 @@ class _Wanted:
 def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str, tuple[str, ...]],
                 managed: Mapping[str, tuple[UserSpec, Member]], manager_of: Mapping[str, Member | None],
                 fallback: Member | None, frozen: frozenset[str], delete_unmanaged: bool,
-                protected_names: frozenset[str] = frozenset()) -> GroupPlan:
+                protected_names: frozenset[str] = frozenset(), unplaced: frozenset[str] = frozenset()) -> GroupPlan:
     """Resolve the desired, retired and deleted groups (see the module doc)."""
     notices: list[Notice] = []
 
@@ -119,11 +121,11 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
         desired.append(DesiredGroup(
             name=want.name, origin=want.origin, manager=want.manager, member_ids=frozenset(want.member_ids),
             existing=existing, why_in=f"reports to {want.manager.email}",
-            why_out=f"does not report to {want.manager.email}", keep=frozen))
+            why_out=f"does not report to {want.manager.email}", keep=frozen | unplaced))
     taken = set(wanted) | {name_key(config.workspace.fallback_group_name)}
     rules = config.value(GROUP_RULES)
     for index, rule in enumerate(rules):
-        desired += _rule_groups(current, rule, index, managed, protected, protected_names, taken, note)
+        desired += _rule_groups(current, rule, index, managed, protected, protected_names, taken, note, unplaced)
     in_use = {d.existing.id for d in desired if d.existing is not None}
     manager_email = {d.existing.id: d.manager.email for d in desired if d.existing is not None and d.manager}
     desired_keys = {d.key for d in desired}
@@ -144,6 +146,12 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
                 retired.append(RetiredGroup(group, f"no row has this {made_by.column} any more",
                                             revoke_managers=made_by.manager is not None))
         elif delete_unmanaged:
+            kept = group.member_ids & unplaced
+            if kept:
+                note("limited_in_group", f"unmanaged group {group.name!r} is not deleted: it holds {len(kept)} "
+                     "member(s) clocksync does not manage (limited members, or accounts the API does not list), "
+                     "who would lose it")
+                continue
             deleted.append(group)
     return GroupPlan(tuple(desired), tuple(retired), tuple(deleted), frozenset(in_use),
                      MappingProxyType(manager_email), tuple(notices))
@@ -151,7 +159,7 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
 
 def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Mapping[str, tuple[UserSpec, Member]],
                  protected: Mapping[str, tuple[str, ...]], protected_names: frozenset[str], taken: set[str],
-                 note: _Note) -> list[DesiredGroup]:
+                 note: _Note, unplaced: frozenset[str]) -> list[DesiredGroup]:
     """The groups of one rule: one per distinct value (NFC, any case) of its column among the managed users."""
     by_value: dict[str, tuple[str, set[str]]] = {}  # value key -> (first row's spelling, user ids)
     value_of: dict[str, str] = {}  # user id -> value key
@@ -171,7 +179,7 @@ def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Ma
             manager = None
     groups: list[DesiredGroup] = []
     for key, (value, members) in sorted(by_value.items()):
-        name = rule.group_name(value)
+        name = fit_name(rule.group_name(value))
         group_key = name_key(name)
         why_in, why_out = f"{rule.column} is {value}", f"{rule.column} is not {value}"
         if group_key in taken:
@@ -196,7 +204,8 @@ def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Ma
             continue
         existing = _pick(current, name, manager, protected, note) if open_groups else None
         groups.append(DesiredGroup(name=name, origin=GroupOrigin.RULE, manager=manager,
-                                   member_ids=frozenset(members), existing=existing, why_in=why_in, why_out=why_out))
+                                   member_ids=frozenset(members), existing=existing, why_in=why_in, why_out=why_out,
+                                   keep=unplaced))
     return groups
 
 
