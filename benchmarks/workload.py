@@ -1,8 +1,9 @@
 """Synthetic workspaces and CSVs of N users with a realistic share of drift, for benchmarks.
 
-The workspace starts converged with its CSV, then drifts: some capacities and custom fields change
-in the CSV, some people move to another manager, a few leave (still ACTIVE, gone from the CSV) and
-a few are hired (in the CSV, not yet in the workspace). Deterministic for a given N and seed.
+The workspace starts converged with its CSV, then drifts: some capacities, custom fields, working
+days, week starts, hourly rates, cost rates and departments (a group rule) change in the CSV, some
+people move to another manager, a few leave (still ACTIVE, gone from the CSV) and a few are hired
+(in the CSV, not yet in the workspace). Deterministic for a given N and seed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from clocksync.emulator.state import (
     Workspace,
     WorkspaceState,
 )
+from clocksync.kinds.member_rate import MemberRates, Rates
 from clocksync.model import CurrentState, DesiredState, Member, Profile, RoleGrant
 from clocksync.model import CustomField as DomainField
 from clocksync.model import Group as DomainGroup
@@ -32,8 +34,23 @@ from clocksync.plan.seal import SealKey
 from clocksync.plan.types import PlanOptions
 
 COUNTRIES = ["USA", "Germany", "Spain", "India", "Brazil"]
-HEADER = ["NTID email", "Manager NTID email", "Weekly Working Hours", "Company (Label)", "Country (Label)", "Global Id"]
+DEPARTMENTS = ["Engineering", "Sales", "Support", "Finance", "Marketing", "Operations", "Legal", "Research"]
+HEADER = ["NTID email", "Manager NTID email", "Weekly Working Hours", "Company (Label)", "Country (Label)", "Global Id",
+          "Department", "Working Days", "Week Start", "Hourly Rate", "Cost Rate"]
 TEAM_SIZE = 8
+DEPARTMENT_GROUP = "Dept: {value}"  # the group rule of bench_config_yaml
+
+
+def _hourly(index: int) -> int:
+    return 8000 + (index % 40) * 100  # hundredths
+
+
+def _cost(index: int) -> int:
+    return 4000 + (index % 20) * 50
+
+
+def _amount(hundredths: int) -> str:
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,9 @@ class Drift:
     move: float = 0.05  # share who change manager
     leave: float = 0.01  # share gone from the CSV (deactivated with --deactivate-missing)
     hire: float = 0.01  # share in the CSV but not yet in the workspace
+    schedule: float = 0.05  # share whose working days (and, for half of them, week start) change
+    rate: float = 0.05  # share whose hourly rate changes (and as many whose cost rate changes)
+    department: float = 0.05  # share who change department (leave one rule group for another)
 
 
 @dataclass
@@ -70,6 +90,7 @@ def generate(n: int, *, seed: int = 1, drift: Drift | None = None, api_key: str 
         country = COUNTRIES[i % len(COUNTRIES)]
         user.custom_values = {fields["Company"].id: "Acme", fields["Country"].id: country,
                               fields["Global ID"].id: str(100000 + i)}
+        user.hourly_rate, user.cost_rate = _hourly(i), _cost(i)
         ws.users[user.id] = user
         people.append(user)
     fallback = people[0]
@@ -98,6 +119,10 @@ def generate(n: int, *, seed: int = 1, drift: Drift | None = None, api_key: str 
         g = Group(id=state.new_id(), name=country, user_ids=[u.id for i, u in enumerate(people)
                                                                if COUNTRIES[i % len(COUNTRIES)] == country][:500])
         ws.groups[g.id] = g
+    for d, department in enumerate(DEPARTMENTS):
+        g = Group(id=state.new_id(), name=DEPARTMENT_GROUP.format(value=department),
+                  user_ids=[u.id for i, u in enumerate(people) if i % len(DEPARTMENTS) == d])
+        ws.groups[g.id] = g
     holiday = Holiday(id=state.new_id(), name="Bank holiday",
                       user_group_ids=[next(g.id for g in ws.groups.values() if g.name == "Germany")])
     ws.holidays = {holiday.id: holiday}
@@ -113,10 +138,19 @@ def generate(n: int, *, seed: int = 1, drift: Drift | None = None, api_key: str 
                 manager = fallback
         hours = "32" if rng.random() < drift.capacity else "40"
         global_id = str(100000 + index) if rng.random() >= drift.field else str(900000 + index)
+        department = DEPARTMENTS[index % len(DEPARTMENTS)]
+        if rng.random() < drift.department:
+            department = DEPARTMENTS[(index + 1 + rng.randrange(len(DEPARTMENTS) - 1)) % len(DEPARTMENTS)]
+        days, week_start = "Mon-Fri", "Monday"
+        if rng.random() < drift.schedule:
+            days, week_start = "Mon-Thu", rng.choice(["Monday", "Sunday"])
+        hourly = _hourly(index) + (500 if rng.random() < drift.rate else 0)
+        cost = _cost(index) + (250 if rng.random() < drift.rate else 0)
         rows.append([user.email, manager.email if manager else "", hours, "Acme", COUNTRIES[index % len(COUNTRIES)],
-                     global_id])
+                     global_id, department, days, week_start, _amount(hourly), _amount(cost)])
     for j in range(int(n * drift.hire)):
-        rows.append([f"hire{j:05d}@bench.example", fallback.email, "40", "Acme", "USA", str(500000 + j)])
+        rows.append([f"hire{j:05d}@bench.example", fallback.email, "40", "Acme", "USA", str(500000 + j),
+                     DEPARTMENTS[j % len(DEPARTMENTS)], "Mon-Fri", "Monday", "80.00", "40.00"])
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
@@ -134,6 +168,9 @@ def bench_config_yaml(fallback_email: str = "user000000@bench.example") -> str:
         "  \"Company (Label)\": \"Company\"\n"
         "  \"Country (Label)\": \"Country\"\n"
         "  \"Global Id\": \"Global ID\"\n"
+        "group_rules:\n"
+        "  - column: \"Department\"\n"
+        f"    name: \"{DEPARTMENT_GROUP}\"\n"
         "api:\n"
         "  page_size: 5000\n"
         "  concurrency: 16\n"
@@ -153,10 +190,13 @@ def current_from(state: WorkspaceState) -> CurrentState:
         groups=MappingProxyType({g.id: DomainGroup(g.id, g.name, frozenset(g.user_ids)) for g in ws.groups.values()}),
         fields=MappingProxyType({f.id: DomainField(f.id, f.name) for f in ws.fields.values()}),
         profiles=MappingProxyType({
-            u.id: Profile(8 * 3600, u.work_capacity, MappingProxyType(dict(u.custom_values)))
+            u.id: Profile(8 * 3600, u.work_capacity, MappingProxyType(dict(u.custom_values)),
+                          working_days=tuple(u.working_days), week_start=u.week_start)
             for u in ws.users.values()
         }),
         protected=MappingProxyType({gid: ("holiday",) for h in ws.holidays.values() for gid in h.user_group_ids}),
+        parts=MappingProxyType({MemberRates: MemberRates({u.id: Rates(u.hourly_rate, u.cost_rate)
+                                                         for u in ws.users.values()}, ws.currency)}),
     )
 
 

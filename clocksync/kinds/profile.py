@@ -203,8 +203,8 @@ def _week_order(days: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _same_days(live: tuple[str, ...] | None, days: tuple[str, ...] | None) -> bool:
-    """Working days compare as sets: the API's order is not the plan's."""
-    return (live is None and days is None) or (live is not None and days is not None and set(live) == set(days))
+    """Working days compare as sets: the API's order is not the plan's (equal tuples first: the usual case)."""
+    return live == days or (live is not None and days is not None and set(live) == set(days))
 
 
 class UpdateProfile(UserAction):
