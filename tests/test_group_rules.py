@@ -178,3 +178,14 @@ def test_a_rule_reads_its_value_back_from_a_group_name() -> None:
     assert rule.value_of("Department: Sales") is None
     assert GroupRule(column="D").value_of("Sales") is None, "a bare {value} names any group: it cannot tell"
     assert uid("ann@example.com") == PEOPLE[0].id
+
+
+def test_an_exception_on_someones_manager_leaves_their_rule_groups_alone_too() -> None:
+    sales = group("g-sales", "Dept: Sales", "bob@example.com")
+    rules = [{"email": "ann@example.com", "ignore": ["manager"], "reason": "two teams"},
+             {"email": "bob@example.com", "ignore": ["manager"], "reason": "two teams"}]
+    state = current([OWNER, OPS, *PEOPLE], groups=[sales])
+    found = diff(desired(spec("ops@example.com"), row("ann@example.com", "Sales"), row("bob@example.com", "Ops")),
+                 state, config(group_rules=DEPT["rules"], exceptions=rules), PlanOptions())
+    assert not [a for a in found.actions if isinstance(a, AddMember | RemoveMember)
+                and a.email in ("ann@example.com", "bob@example.com")]

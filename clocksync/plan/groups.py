@@ -125,7 +125,8 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
     taken = set(wanted) | {name_key(config.workspace.fallback_group_name)}
     rules = config.value(GROUP_RULES)
     for index, rule in enumerate(rules):
-        desired += _rule_groups(current, rule, index, managed, protected, protected_names, taken, note, unplaced)
+        desired += _rule_groups(current, rule, index, managed, protected, protected_names, taken, note,
+                                unplaced | frozen)
     in_use = {d.existing.id for d in desired if d.existing is not None}
     manager_email = {d.existing.id: d.manager.email for d in desired if d.existing is not None and d.manager}
     desired_keys = {d.key for d in desired}
@@ -159,11 +160,14 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
 
 def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Mapping[str, tuple[UserSpec, Member]],
                  protected: Mapping[str, tuple[str, ...]], protected_names: frozenset[str], taken: set[str],
-                 note: _Note, unplaced: frozenset[str]) -> list[DesiredGroup]:
-    """The groups of one rule: one per distinct value (NFC, any case) of its column among the managed users."""
+                 note: _Note, left_alone: frozenset[str]) -> list[DesiredGroup]:
+    """The groups of one rule: one per distinct value (NFC, any case) of its column among the managed
+    users. ``left_alone``: members never moved (not managed, or an exception holds their groups)."""
     by_value: dict[str, tuple[str, set[str]]] = {}  # value key -> (first row's spelling, user ids)
     value_of: dict[str, str] = {}  # user id -> value key
     for user_id, (spec, _) in managed.items():
+        if user_id in left_alone:
+            continue
         cells = spec.value(RuleValues)
         value = cells.values[index] if cells is not None and index < len(cells.values) else None
         if value:
@@ -196,7 +200,7 @@ def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Ma
                      "or time-off group, a CSV country, or listed in config): its members are not managed; add "
                      "into_protected: true to the rule to put CSV users into it")
                 continue
-            movable = {uid for uid in (target.member_ids if target else ()) if value_of.get(uid, key) != key}
+            movable = {uid for uid in (target.member_ids if target else ()) if value_of.get(uid, key) != key} - left_alone
             groups.append(DesiredGroup(
                 name=target.name if target else name, origin=GroupOrigin.RULE, manager=None,
                 member_ids=frozenset(members), existing=target, why_in=why_in, why_out=why_out,
@@ -205,7 +209,7 @@ def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Ma
         existing = _pick(current, name, manager, protected, note) if open_groups else None
         groups.append(DesiredGroup(name=name, origin=GroupOrigin.RULE, manager=manager,
                                    member_ids=frozenset(members), existing=existing, why_in=why_in, why_out=why_out,
-                                   keep=unplaced))
+                                   keep=left_alone))
     return groups
 
 
