@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -82,3 +85,24 @@ def group(gid: str, name: str, *emails: str) -> Group:
 def tm(holder: str, entity: str, via_group: bool = False) -> RoleGrant:
     """A TEAM_MANAGER role; ``entity`` is an email, or a group id when via_group."""
     return RoleGrant(uid(holder), "TEAM_MANAGER", entity if via_group else uid(entity), via_group)
+
+
+def add_columns(path: Path, headers: list[str], cells: dict[str, tuple[str, ...]]) -> None:
+    """Append ``headers`` to a users CSV and each row's ``cells`` (by email; blank for other rows)."""
+    rows = list(csv.reader(path.read_text().splitlines()))
+    rows[0] += headers
+    for row in rows[1:]:
+        row += list(cells.get(row[0], ("",) * len(headers)))
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    path.write_text(buffer.getvalue())
+
+
+def users_file(path: Path, headers: list[str], rows: list[dict[str, str]]) -> Path:
+    """A users CSV with the three standard columns, ``headers`` after them, and ``rows`` (by header)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, ["NTID email", "Manager NTID email", "Weekly Working Hours", *headers])
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path

@@ -4,13 +4,12 @@ the amounts."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import EmulatorHarness, run_cli
+from tests.factories import add_columns
 from tests.facts import facts
 
 # email -> Department, Working Days, Week Start, Hourly Rate, Cost Rate
@@ -40,13 +39,7 @@ sensitive_fields: ["Global ID"]
 
 
 def hr_file(path: Path) -> None:
-    rows = list(csv.reader(path.read_text().splitlines()))
-    rows[0] += ["Department", "Working Days", "Week Start", "Hourly Rate", "Cost Rate"]
-    for row in rows[1:]:
-        row += list(HR.get(row[0], ("", "", "", "", "")))
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    path.write_text(buffer.getvalue())
+    add_columns(path, ["Department", "Working Days", "Week Start", "Hourly Rate", "Cost Rate"], HR)
 
 
 def rates(h: EmulatorHarness) -> dict[str, tuple[int | None, int | None]]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -33,7 +31,7 @@ from clocksync.plan.seal import SealKey
 from clocksync.plan.types import PlanOptions
 from clocksync.render import render
 from tests.conftest import EmulatorHarness, error_rows, run_cli
-from tests.factories import config, current, desired, member, spec
+from tests.factories import add_columns, config, current, desired, member, spec, users_file
 
 HOURLY, COST = RateKind.HOURLY, RateKind.COST
 SEAL = SealKey.derive("test-key", "ws")
@@ -71,13 +69,7 @@ def test_amounts_refused(cell: str, message: str) -> None:
 
 
 def write_users(path: Path, rows: list[dict[str, str]]) -> Path:
-    header = ["NTID email", "Manager NTID email", "Weekly Working Hours", "Hourly Rate", "Cost Rate", "Rates Since"]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, header)
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    return path
+    return users_file(path, ["Hourly Rate", "Cost Rate", "Rates Since"], rows)
 
 
 def test_the_loader_reads_rates(tmp_path: Path) -> None:
@@ -198,13 +190,7 @@ RATES = {"jane.smith@example.com": ("120.00", "70.00", ""), "john.doe@example.co
 
 
 def with_rate_columns(path: Path, rates: dict[str, tuple[str, str, str]]) -> None:
-    rows = list(csv.reader(path.read_text().splitlines()))
-    rows[0] += ["Hourly Rate", "Cost Rate", "Rates Since"]
-    for row in rows[1:]:
-        row += list(rates.get(row[0], ("", "", "")))
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    path.write_text(buffer.getvalue())
+    add_columns(path, ["Hourly Rate", "Cost Rate", "Rates Since"], rates)
 
 
 def test_rates_plan_apply_verify_and_plan_empty_without_a_request_per_user(harness: EmulatorHarness,

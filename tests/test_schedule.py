@@ -3,8 +3,6 @@ complete-values PATCH, verified, undone and exported."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from clocksync.plan.diff import diff
 from clocksync.plan.types import PlanOptions
 from clocksync.weekdays import Day, format_days, parse_day, parse_days
 from tests.conftest import EmulatorHarness, run_cli
-from tests.factories import config, current, desired, member, profile, spec
+from tests.factories import add_columns, config, current, desired, member, profile, spec, users_file
 
 MON_FRI = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")
 D = Day
@@ -78,13 +76,7 @@ def test_week_start_refused(cell: str) -> None:
 
 
 def write_users(path: Path, rows: list[dict[str, str]]) -> Path:
-    header = ["NTID email", "Manager NTID email", "Weekly Working Hours", "Working Days", "Week Start"]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, header)
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    return path
+    return users_file(path, ["Working Days", "Week Start"], rows)
 
 
 def test_the_loader_reads_schedules_and_a_blank_cell_leaves_them_unmanaged(tmp_path: Path) -> None:
@@ -206,13 +198,7 @@ SCHEDULES = {"john.doe@example.com": ("Mon-Thu", "Sunday"), "maria.garcia@exampl
 
 
 def with_schedules(path: Path, schedules: dict[str, tuple[str, str]]) -> None:
-    rows = list(csv.reader(path.read_text().splitlines()))
-    rows[0] += ["Working Days", "Week Start"]
-    for row in rows[1:]:
-        row += list(schedules.get(row[0], ("", "")))
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    path.write_text(buffer.getvalue())
+    add_columns(path, ["Working Days", "Week Start"], schedules)
 
 
 def test_schedules_apply_in_the_profile_patch_verify_and_plan_empty_again(harness: EmulatorHarness,

@@ -406,35 +406,22 @@ class ProfileHandler(Handler[UpdateProfile]):
         profile = view.profiles.get(action.user_id)
         if profile is None:
             return stale("the member profile could not be read, so the plan cannot be checked")
-        todo = False
-        problems: list[str] = []
+        judged: list[tuple[bool, bool, str]] = []  # (at the target, as the plan expected, what it is now)
         if action.capacity is not None:
-            live = profile.capacity_seconds
-            if _capacity_matches(action.capacity.after, live):
-                pass
-            elif _capacity_matches(action.capacity.before, live):
-                todo = True
-            else:
-                problems.append(f"work capacity is now {profile.capacity_text or '(unset)'}, "
-                                f"the plan expected {action.capacity.before or '(unset)'}")
+            live, capacity = profile.capacity_seconds, action.capacity
+            judged.append((_capacity_matches(capacity.after, live), _capacity_matches(capacity.before, live),
+                           f"work capacity is now {_capacity(profile.capacity_text)}, the plan expected "
+                           f"{_capacity(capacity.before)}"))
         if action.working_days is not None:
             days = action.working_days
-            if _same_days(profile.working_days, days.after):
-                pass
-            elif _same_days(profile.working_days, days.before):
-                todo = True
-            else:
-                problems.append(f"working days are now {_days(profile.working_days)}, the plan expected "
-                                f"{_days(days.before)}")
+            judged.append((_same_days(profile.working_days, days.after), _same_days(profile.working_days, days.before),
+                           f"working days are now {_days(profile.working_days)}, the plan expected "
+                           f"{_days(days.before)}"))
         if action.week_start is not None:
             start = action.week_start
-            if profile.week_start == start.after:
-                pass
-            elif profile.week_start == start.before:
-                todo = True
-            else:
-                problems.append(f"the week start is now {_day(profile.week_start)}, the plan expected "
-                                f"{_day(start.before)}")
+            judged.append((profile.week_start == start.after, profile.week_start == start.before,
+                           f"the week start is now {_day(profile.week_start)}, the plan expected {_day(start.before)}"))
+        problems: list[str] = []
         for name, change in sorted(action.fields.items()):
             field_id = view.fields.get(name_key(name))
             if field_id is None:
@@ -442,16 +429,12 @@ class ProfileHandler(Handler[UpdateProfile]):
                 continue
             kind = view.field_type(field_id)
             live_value = profile.shown.get(field_id)
-            if same(kind, live_value, change.after):
-                continue
-            if same(kind, live_value, change.before):
-                todo = True
-            else:
-                if name_key(name) in view.sensitive:
-                    problems.append(f"{name} changed since the plan (values hidden; see the audit CSV)")
-                else:
-                    problems.append(f"{name} is now {shown_value(live_value)}, the plan expected "
-                                    f"{shown_value(change.before)}")
+            hidden = name_key(name) in view.sensitive
+            judged.append((same(kind, live_value, change.after), same(kind, live_value, change.before),
+                           f"{name} changed since the plan (values hidden; see the audit CSV)" if hidden else
+                           f"{name} is now {shown_value(live_value)}, the plan expected {shown_value(change.before)}"))
+        problems += [now for at_target, as_planned, now in judged if not at_target and not as_planned]
+        todo = any(not at_target for at_target, _, _ in judged)
         if problems:
             return stale("; ".join(problems))
         return READY if todo else in_place("the profile already has these values")
