@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from clocksync.model import name_key
 
 if TYPE_CHECKING:
     from clocksync.clockify.client import ClockifyClient
-    from clocksync.config import Config
+    from clocksync.config import Config, ConfigKey
     from clocksync.model import CurrentState, Member
     from clocksync.plan.context import Emit, PlanContext
 
@@ -334,10 +335,12 @@ class ExportColumns(ABC):
     def columns(cls, state: CurrentState, config: Config) -> list[tuple[str, Callable[[Member], str]]]:
         """Each column's header and its cell for a member."""
 
+    csv_keys: ClassVar[tuple[ConfigKey[str], ...]] = ()  # the csv: keys naming the columns
+
     @classmethod
     def csv_lines(cls, config: Config) -> list[str]:
-        """Lines of the exported config under ``csv:`` (indented), naming the columns."""
-        return []
+        """Lines of the exported config under ``csv:`` (indented): each of ``csv_keys`` and its column."""
+        return [f"  {key.name}: {json.dumps(config.value(key), ensure_ascii=False)}" for key in cls.csv_keys]
 
     @classmethod
     def top_lines(cls, config: Config, state: CurrentState) -> list[str]:

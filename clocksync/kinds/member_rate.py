@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime
 import enum
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -338,6 +337,8 @@ class MemberRateHandler(Handler[SetMemberRate]):
 class RateColumns(ExportColumns):
     """``clocksync export`` writes each member's rates as amounts (``85.50``), when any member has one."""
 
+    csv_keys = (HOURLY_RATE_COLUMN, COST_RATE_COLUMN, RATES_SINCE_COLUMN)
+
     @classmethod
     def columns(cls, state: CurrentState, config: Config) -> list[tuple[str, Callable[[Member], str]]]:
         part = state.part(MemberRates)
@@ -349,9 +350,3 @@ class RateColumns(ExportColumns):
 
         return [(config.value(HOURLY_RATE_COLUMN), cell(RateKind.HOURLY)),
                 (config.value(COST_RATE_COLUMN), cell(RateKind.COST))]
-
-    @classmethod
-    def csv_lines(cls, config: Config) -> list[str]:
-        return [f"  hourly_rate_column: {json.dumps(config.value(HOURLY_RATE_COLUMN), ensure_ascii=False)}",
-                f"  cost_rate_column: {json.dumps(config.value(COST_RATE_COLUMN), ensure_ascii=False)}",
-                f"  rates_since_column: {json.dumps(config.value(RATES_SINCE_COLUMN), ensure_ascii=False)}"]

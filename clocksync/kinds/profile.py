@@ -99,6 +99,8 @@ def reads_profile(spec: UserSpec) -> bool:
 class ScheduleColumns(ExportColumns):
     """``clocksync export`` writes each member's working days (``Mon-Fri``) and week start (``Monday``)."""
 
+    csv_keys = (WORKING_DAYS_COLUMN, WEEK_START_COLUMN)
+
     @classmethod
     def columns(cls, state: CurrentState, config: Config) -> list[tuple[str, Callable[[Member], str]]]:
         def days(member: Member) -> str:
@@ -111,10 +113,6 @@ class ScheduleColumns(ExportColumns):
 
         return [(config.value(WORKING_DAYS_COLUMN), days), (config.value(WEEK_START_COLUMN), start)]
 
-    @classmethod
-    def csv_lines(cls, config: Config) -> list[str]:
-        return [f"  working_days_column: {json.dumps(config.value(WORKING_DAYS_COLUMN), ensure_ascii=False)}",
-                f"  week_start_column: {json.dumps(config.value(WEEK_START_COLUMN), ensure_ascii=False)}"]
 
     @classmethod
     def top_lines(cls, config: Config, state: CurrentState) -> list[str]:
