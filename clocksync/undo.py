@@ -98,7 +98,8 @@ def build_undo(run: RunRecord, *, created_at: str, seal_key: SealKey) -> Plan:
     # Each waits for the creates it needs, for the reactivation of its user (what is given back to
     # them), and a deactivation for everything taken from the user: Action.needs / provides.
     actions = sorted(link_needs(inverses.values()), key=lambda a: a.sort_key())
-    found = Diff(actions, [Notice(code="undo", message=n) for n in notes], [], [], applied.figures)
+    found = Diff(actions, [Notice(code="undo", message=n) for n in notes], [], [], applied.figures,
+                 sensitive_fields=list(applied.sensitive_fields))
     return build_plan(found, workspace_id=applied.workspace_id, purpose="undo", options=UNDO_OPTIONS,
                       inputs={"run": InputFingerprint(path=run.run_id, sha256=applied.checksum)},
                       created_at=created_at, safety=applied.safety, api_host=applied.api_host, seal_key=seal_key)

@@ -120,8 +120,9 @@ def test_schedules_rates_and_two_group_rules_converge_undo_and_export(harness: E
                           "--detailed-exitcode", "--out", "plans/export.json")
     assert from_export.exit_code == 0, from_export.output
 
-    # Undo restores every value.
-    assert run_cli(harness, "undo").exit_code == 0
+    # Undo restores every value (and its plan hides what the run's plan hid).
+    undo = run_cli(harness, "undo")
+    assert undo.exit_code == 0 and "10001" not in undo.output and "Global ID changes (value hidden)" in undo.output
     undone = run_cli(harness, "apply", "plans/undo.json", "--confirm", "I UNDERSTAND")
     assert undone.exit_code == 0, undone.output
     after = everything(harness)

@@ -79,7 +79,8 @@ def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True, shown
         out.append("")
     if plan.protected_groups:
         names = ", ".join(p.name for p in plan.protected_groups)
-        out.append(style(f"Protected groups (never changed): {names}", "dim"))
+        out.append(style(f"Protected groups (never emptied, renamed, deleted or given a manager; only a group rule "
+                         f"with into_protected adds or moves CSV users): {names}", "dim"))
     if plan.notices:
         out.append(style(f"Warnings ({len(plan.notices)})", "warn"))
         out.extend(style(f"  - {n.message}", "warn") for n in plan.notices)
