@@ -64,7 +64,7 @@ def plan(users_csv: Path, config_path: Path, out: Path, detailed_exitcode: bool,
       clocksync plan users.csv --only jane.smith@example.com          # fix one person now
       clocksync plan users.csv --deactivate-missing --as-of 2027-01-01
     """
-    config = config_of(config_path, explicit("config_path"))
+    config = config_of(config_path, explicit("config_path"), required=True)
     desired = load_desired(users_csv, config)
     conn = connection(config)
     options = PlanOptions(

@@ -34,7 +34,7 @@ from clocksync.model import (
     name_key,
 )
 from clocksync.plan.policy import Standing, exceptions_on, standing
-from clocksync.plan.scope import scope_actions
+from clocksync.plan.scope import check_patterns, scope_actions
 from clocksync.plan.types import (
     Handover,
     HandoverItem,
@@ -150,6 +150,8 @@ class _Differ:
     # ------------------------------------------------------------------ rules
 
     def run(self) -> Diff:
+        check_patterns(self.options.only, self.options.exclude,
+                       [*(u.email for u in self.desired.users.values()), *(m.email for m in self.current.members.values())])
         self.match_users()
         self.protect_by_name()
         self.profiles()
@@ -253,6 +255,13 @@ class _Differ:
                 self.add(UpdateProfile(user_id=user_id, email=member.email, capacity=capacity, fields=changes,
                                        reason=f"CSV row {spec.row}"))
 
+    @property
+    def instead(self) -> str:
+        """What happens to a user whose manager cannot be used (said once, the same way, in every note)."""
+        if self.fallback is not None:
+            return f"the fallback manager ({self.fallback.email}) takes over"
+        return "with no usable fallback manager, their manager roles are left as they are"
+
     def resolve_managers(self) -> dict[str, Member | None]:
         """Each managed user's desired manager: the CSV's when usable, else the fallback manager."""
         manager_of: dict[str, Member | None] = {}
@@ -264,13 +273,13 @@ class _Differ:
                 candidate = self.by_key.get(spec.manager_key)
                 if spec.manager_key in self.ended:
                     self.note("ended_manager", f"{member.email} (CSV row {spec.row}): manager {spec.manager_key}'s "
-                              "row has ended; the fallback manager takes over")
+                              f"row has ended; {self.instead}")
                 elif candidate is None:
                     self.note("unknown_manager", f"{member.email} (CSV row {spec.row}): manager {spec.manager_key} "
-                              "is not a member of the workspace; the fallback manager takes over")
+                              f"is not a member of the workspace; {self.instead}")
                 elif not candidate.active:
                     self.note("inactive_manager", f"{member.email} (CSV row {spec.row}): manager "
-                              f"{candidate.email} is {candidate.status.value}; the fallback manager takes over")
+                              f"{candidate.email} is {candidate.status.value}; {self.instead}")
                 elif candidate.id != user_id:
                     manager = candidate
             manager_of[user_id] = manager

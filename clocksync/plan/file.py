@@ -82,6 +82,15 @@ class Plan(Frozen):
         return found.path if found else "-"
 
     @property
+    def made_from(self) -> str:
+        """The inputs, for the header: the CSV and the config it was read with (or the run an undo reverses)."""
+        config = self.inputs.get("config")
+        if config is None:
+            return self.source
+        used = "the defaults (no config file)" if config.path == "(defaults)" else config.path
+        return f"{self.source} with config {used}"
+
+    @property
     def header_facts(self) -> list[str]:
         """What a reviewer must know before reading the actions: the plan's day, its scope."""
         facts = [f"for {self.options.as_of}"] if self.options.as_of else []

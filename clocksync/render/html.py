@@ -156,7 +156,7 @@ def render_html(plan: Plan) -> str:
     facts = "".join(f"; <b>{escape(f)}</b>" for f in plan.header_facts)
     body = [
         f"<h1>{escape(plan.title)}: workspace {escape(plan.workspace_id)}</h1>",
-        f'<p class="meta">Made {escape(plan.created_at)} from {escape(plan.source)}; checksum '
+        f'<p class="meta">Made {escape(plan.created_at)} from {escape(plan.made_from)}; checksum '
         f"{escape(plan.short_checksum)}{facts}; {s.destructive} destructive</p>",
         _cards([("to add", s.add, "add"), ("to change", s.change, "change"), ("to remove", s.remove, "remove")]),
         _controls(plan, CHANGES),

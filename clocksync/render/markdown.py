@@ -32,7 +32,7 @@ def _head(plan: Plan) -> list[str]:
         f"### {plan.title}: workspace `{plan.workspace_id}`",
         "",
         f"**{s.add}** to add, **{s.change}** to change, **{s.remove}** to remove, "
-        f"**{s.destructive}** destructive. Made {plan.created_at} from `{plan.source}`; "
+        f"**{s.destructive}** destructive. Made {plan.created_at} from {md_escape(plan.made_from)}; "
         f"checksum `{plan.short_checksum}`." + "".join(f" {md_escape(f[0].upper() + f[1:])}." for f in plan.header_facts),
         "",
     ]

@@ -18,7 +18,7 @@ def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> st
     out: list[str] = []
     laid = sections(plan)
     out.append(style(f"{plan.title} for workspace {plan.workspace_id}", "bold"))
-    out.append(style(f"  made {plan.created_at} from {plan.source}", "dim"))
+    out.append(style(f"  made {plan.created_at} from {plan.made_from}", "dim"))
     out.extend(style(f"  {fact}", "warn" if fact.startswith("scoped") else "dim") for fact in plan.header_facts)
     out.append("")
     if not plan.actions:

@@ -1,0 +1,74 @@
+"""The operator at the edges, through the CLI: no silent default config, scope typos, a report that
+cannot be written, and the smaller things a reviewer reads (signs, names, hints, warnings)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EmulatorHarness, run_cli
+
+# ---------------------------------------------------------------------- a plan needs a config
+
+
+def test_plan_without_a_config_is_an_error_that_says_how_to_make_one(harness: EmulatorHarness,
+                                                                     workdir: Path) -> None:
+    Path("config.yaml").unlink()
+    result = run_cli(harness, "plan", "users.csv")
+    assert result.exit_code == 1, result.output
+    assert "ConfigError" in result.output and "no --config was given" in result.output
+    assert "clocksync init" in result.output and "--config PATH" in result.output
+    assert "Traceback" not in result.output
+    assert not Path("plans/plan.json").exists() and harness.transport.operations == {}, "nothing read or written"
+    named = run_cli(harness, "plan", "users.csv", "--config", "missing.yaml")
+    assert named.exit_code == 1 and "missing.yaml: no such file" in named.output and "clocksync init" in named.output
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_the_plan_header_names_the_config_it_was_made_with(harness: EmulatorHarness, workdir: Path,
+                                                         fmt: str) -> None:
+    Path("config.yaml").rename("acme.yaml")
+    result = run_cli(harness, "plan", "users.csv", "--config", "acme.yaml", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert "users.csv with config acme.yaml" in result.stdout.replace("`", "")
+
+
+def test_without_a_fallback_manager_no_warning_says_the_fallback_manager_takes_over(
+        harness: EmulatorHarness, workdir: Path) -> None:
+    config = Path("config.yaml").read_text()
+    Path("config.yaml").write_text(config.replace('fallback_manager_email: "ops-lead@example.com"',
+                                                  'fallback_manager_email: ""'))
+    result = run_cli(harness, "plan", "users.csv", "--format", "json")
+    assert result.exit_code == 0, result.output
+    notices = [n["message"] for n in json.loads(result.stdout)["notices"]]
+    assert any("fallback_manager_email is not set" in n for n in notices)
+    emma = [n for n in notices if n.startswith("emma.wilson@example.com")]
+    assert emma and "left as they are" in emma[0], notices
+    assert not [n for n in notices if "takes over" in n], notices
+
+
+# ---------------------------------------------------------------------- --only / --exclude typos
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--only", "jnae.smith@example.com"], "--only 'jnae.smith@example.com'"),
+    (["--only", "*@contractor.example"], "--only '*@contractor.example'"),
+    (["--exclude", "nobody@example.com"], "--exclude 'nobody@example.com'"),
+    (["--only", "jane.smith@example.com", "--only", "jane.smtih@example.com"], "--only 'jane.smtih@example.com'"),
+])
+def test_a_scope_pattern_that_matches_nobody_is_an_error_naming_it(harness: EmulatorHarness, workdir: Path,
+                                                                  args: list[str], named: str) -> None:
+    result = run_cli(harness, "plan", "users.csv", "--detailed-exitcode", *args)
+    assert result.exit_code == 1, result.output
+    assert named in result.output and "matches no user" in result.output
+    assert "No changes" not in result.output and not Path("plans/plan.json").exists()
+
+
+@pytest.mark.parametrize("pattern", ["JANE.SMITH@example.com", "*@EXAMPLE.com", "pat.leaver@example.com"])
+def test_a_scope_pattern_matching_a_csv_user_or_a_member_is_fine(harness: EmulatorHarness, workdir: Path,
+                                                                pattern: str) -> None:
+    """Case does not matter; a member who is not in the CSV (a leaver) is someone to scope to."""
+    result = run_cli(harness, "plan", "users.csv", "--deactivate-missing", "--only", pattern)
+    assert result.exit_code == 0, result.output
