@@ -72,3 +72,20 @@ def test_a_scope_pattern_matching_a_csv_user_or_a_member_is_fine(harness: Emulat
     """Case does not matter; a member who is not in the CSV (a leaver) is someone to scope to."""
     result = run_cli(harness, "plan", "users.csv", "--deactivate-missing", "--only", pattern)
     assert result.exit_code == 0, result.output
+
+
+# ---------------------------------------------------------------------- smaller things a reviewer reads
+
+
+def test_a_group_that_only_loses_a_member_reads_as_changed_not_deleted(harness: EmulatorHarness,
+                                                                       workdir: Path) -> None:
+    result = run_cli(harness, "plan", "users.csv", "--deactivate-missing")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "  ~ Book club" in lines and "      - member pat.leaver@example.com" in lines, result.stdout
+    assert "  - Book club" not in lines
+    assert "  + Omar Farouk" in lines, "a group the plan creates is marked +"
+    assert "  ~ john.doe@example.com" in lines and "  + ahmed.khan@example.com" not in lines
+    assert "  ~ ahmed.khan@example.com" in lines, "a user who only gains a manager is changed, not added"
+    html = run_cli(harness, "show", "plans/plan.json", "--format", "html").stdout
+    assert '<span class="sign">~</span><b>Book club</b> <span class="sign">-</span>member pat.leaver' in html

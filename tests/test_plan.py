@@ -57,7 +57,7 @@ def test_edited_plan_refused(tmp_path: Path, edit) -> None:  # type: ignore[no-u
 
 @pytest.mark.parametrize(("mutate", "message"), [
     (lambda t: t[: len(t) // 2], "not valid JSON"),
-    (lambda t: t.replace('"format_version": 2', '"format_version": 99'), "version 99"),
+    (lambda t: t.replace('"format_version": 3', '"format_version": 99'), "version 99"),
     (lambda t: "[]", "not a clocksync plan"),
     (lambda t: t.replace('"kind": "deactivate_user"', '"kind": "format_disk"'), "key actions"),
 ])

@@ -18,6 +18,8 @@ class Outcome(enum.Enum):
     STALE = "stale"
     FAILED = "failed"
     SKIPPED = "skipped"
+    IN_FLIGHT = "in flight"  # sent, with no answer before the run was stopped: may have been applied
+    NOT_RUN = "not run"  # the run was stopped before this action's write was sent
 
     @property
     def ok(self) -> bool:
@@ -73,6 +75,7 @@ class ApplyReport:
     requests: int = 0
     writes: int = 0
     rate: float = 0.0  # the client's rate at the end (the adaptive rate it settled on)
+    interrupted: str | None = None  # the signal that stopped the run ("SIGINT", "SIGTERM"), None if it ran to the end
 
     @property
     def ok(self) -> bool:

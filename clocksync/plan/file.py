@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +22,7 @@ from clocksync.config import SafetyConfig
 from clocksync.errors import PlanFileError
 from clocksync.kinds import Action, AnyAction
 from clocksync.plan.diff import Diff
+from clocksync.plan.summary import summarize
 from clocksync.plan.types import (
     Frozen,
     Handover,
@@ -36,7 +36,7 @@ from clocksync.plan.types import (
 )
 
 FORMAT = "clocksync-plan"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class InputFingerprint(Frozen):
@@ -46,7 +46,7 @@ class InputFingerprint(Frozen):
 
 class Plan(Frozen):
     format: Literal["clocksync-plan"] = "clocksync-plan"
-    format_version: Literal[2] = 2
+    format_version: Literal[3] = 3
     tool_version: str = __version__
     created_at: str
     workspace_id: str
@@ -118,21 +118,6 @@ class Plan(Frozen):
 
 def _canonical(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def summarize(actions: Sequence[Action]) -> Summary:
-    by_kind: dict[str, int] = {}
-    add = change = remove = destructive = 0
-    for action in actions:
-        by_kind[action.kind_name] = by_kind.get(action.kind_name, 0) + 1
-        if action.sign == "+":
-            add += 1
-        elif action.sign == "~":
-            change += 1
-        else:
-            remove += 1
-        destructive += action.destructive
-    return Summary(add=add, change=change, remove=remove, destructive=destructive, by_kind=dict(sorted(by_kind.items())))
 
 
 def build_plan(

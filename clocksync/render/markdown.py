@@ -7,7 +7,8 @@ summarised (counts by kind, the destructive actions, the warnings) with a pointe
 from __future__ import annotations
 
 from clocksync.plan.file import Plan
-from clocksync.render.sections import sections
+from clocksync.plan.types import Handover
+from clocksync.render.sections import SECTIONS, sections
 
 
 def md_escape(text: str) -> str:
@@ -44,6 +45,8 @@ def _summary(plan: Plan, size: int, limit: int) -> str:
         "actions and its warnings. Review the whole plan in the workflow's artefact: "
         "`clocksync show plan.json --format html > plan.html` (searchable, with filters).",
         "",
+        *(f"- {plan.summary.title(key)}" for key in SECTIONS if plan.summary.count(key).actions),
+        "",
         "| kind | actions |", "|---|---:|",
         *(f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in plan.summary.by_kind.items()),
         "",
@@ -65,35 +68,40 @@ def _summary(plan: Plan, size: int, limit: int) -> str:
 
 def _full(plan: Plan, collapse_over: int) -> str:
     laid = sections(plan)
+    summary = plan.summary
     out = _head(plan)
     if not plan.actions:
         out.append("No changes: the workspace matches the CSV.")
 
     def section(title: str, lines: list[str]) -> None:
+        """``title`` carries its count (from the plan's summary, or of notes); ``lines`` are what is shown."""
         if not lines:
             return
         if len(lines) > collapse_over:
-            out.extend([f"<details><summary>{title} ({len(lines)})</summary>", "", *lines, "", "</details>", ""])
+            out.extend([f"<details><summary>{title}</summary>", "", *lines, "", "</details>", ""])
         else:
             out.extend([f"#### {title}", "", *lines, ""])
 
     if laid.destructive:
         lines = []
         for action in laid.destructive:
-            lines.append(f"- `!` {md_escape(action.describe())}")
             handover = plan.handover_of(action.target)
+            nothing = handover is not None and not handover.items
+            lines.append(f"- `!` {md_escape(action.describe())}" + (f"; {Handover.NOTHING}" if nothing else ""))
             if handover is not None:
                 lines += [f"  - hands over {md_escape(line)}" for line in handover.lines()]
-        section(":warning: Destructive (apply asks for confirmation)", lines)
-    section("Exceptions held", [f"- {md_escape(h.text())}" for h in plan.exceptions])
-    section("Upcoming: not provisioned before their start date",
+        if any(not h.items for h in plan.handovers):
+            lines.append(f"- ({Handover.NOTHING}: {Handover.NOTHING_MEANS})")
+        section(f":warning: {summary.title('destructive')}: apply asks for confirmation", lines)
+    section(f"Exceptions held ({len(plan.exceptions)})", [f"- {md_escape(h.text())}" for h in plan.exceptions])
+    section(f"Upcoming: not provisioned before their start date ({len(plan.upcoming)})",
             [f"- {md_escape(u.email)} starts {u.start} (CSV row {u.row})" for u in plan.upcoming])
-    section("Custom fields", [f"- `{a.sign}` {md_escape(a.describe())}" for a in laid.fields])
-    for title, entries in (("Users", laid.users), ("Groups", laid.groups)):
-        section(title, [f"- `{a.sign}` **{md_escape(e.heading)}**: {md_escape(a.line())}"
-                        for e in entries for a in e.actions])
-    section("Warnings", [f"- {md_escape(n.message)}" for n in plan.notices])
+    section(summary.title("fields"), [f"- `{a.sign}` {md_escape(a.describe())}" for a in laid.fields])
+    for key, entries in (("users", laid.users), ("groups", laid.groups)):
+        section(summary.title(key), [f"- `{a.sign}` **{md_escape(e.heading)}**: {md_escape(a.line())}"
+                                     for e in entries for a in e.actions])
+    section(f"Warnings ({len(plan.notices)})", [f"- {md_escape(n.message)}" for n in plan.notices])
     if plan.protected_groups:
-        section("Protected groups", [f"- {md_escape(p.name)} ({md_escape(', '.join(p.reasons))})"
-                                     for p in plan.protected_groups])
+        section(f"Protected groups ({len(plan.protected_groups)})",
+                [f"- {md_escape(p.name)} ({md_escape(', '.join(p.reasons))})" for p in plan.protected_groups])
     return "\n".join(out).rstrip() + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from clocksync.plan.file import Plan
+from clocksync.plan.types import Handover
 from clocksync.render.sections import ROLE_OF_SIGN, sections
 
 Style = Callable[[str, str], str]  # (text, role) -> styled text; roles: add change remove warn bold dim
@@ -23,29 +24,33 @@ def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> st
     out.append("")
     if not plan.actions:
         out.append(style("No changes. The workspace matches the CSV.", "add"))
+    summary = plan.summary
     if laid.fields:
-        out.append(style("Custom fields", "bold"))
+        out.append(style(summary.title("fields"), "bold"))
         out.extend(style(f"  {a.sign} {a.describe()}", ROLE_OF_SIGN[a.sign]) for a in laid.fields)
         out.append("")
-    for title, entries in (("Users", laid.users), ("Groups", laid.groups)):
+    for key, entries in (("users", laid.users), ("groups", laid.groups)):
         if not entries:
             continue
-        out.append(style(f"{title} ({len(entries)})", "bold"))
+        out.append(style(summary.title(key), "bold"))
         for entry in entries:
             out.append(style(f"  {entry.sign} {entry.heading}", ROLE_OF_SIGN[entry.sign]))
             if verbose:
                 out.extend(style(f"      {a.sign} {a.line()}", ROLE_OF_SIGN[a.sign]) for a in entry.items)
         out.append("")
     if laid.destructive:
-        out.append(style(f"Destructive actions ({len(laid.destructive)}): apply asks for confirmation", "warn"))
+        out.append(style(f"{summary.title('destructive')}: apply asks for confirmation", "warn"))
         for action in laid.destructive:
-            out.append(style(f"  ! {action.describe()}", "remove"))
             handover = plan.handover_of(action.target)
-            if handover is not None:
+            nothing = handover is not None and not handover.items
+            out.append(style(f"  ! {action.describe()}" + (f"; {Handover.NOTHING}" if nothing else ""), "remove"))
+            if handover is not None and handover.items:
                 out.append(style("      hands over:", "dim"))
                 out.extend(style(f"        {line}", "dim") for line in handover.lines())
-            elif action.depends_on:
+            elif handover is None and action.depends_on:
                 out.append(style(f"      after {len(action.depends_on)} reassignment/cleanup action(s)", "dim"))
+        if any(not h.items for h in plan.handovers):
+            out.append(style(f"  ({Handover.NOTHING}: {Handover.NOTHING_MEANS})", "dim"))
         out.append("")
     if plan.exceptions:
         out.append(style(f"Exceptions held ({len(plan.exceptions)})", "bold"))
