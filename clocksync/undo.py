@@ -27,9 +27,11 @@ from clocksync.plan.diff import Diff, link_needs
 from clocksync.plan.file import InputFingerprint, Plan, build_plan
 from clocksync.plan.types import Notice, PlanOptions
 
-# Outcomes after which the run may have changed the workspace. "already in place", "stale" and
-# "skipped" wrote nothing; a "failed" write may have landed before its answer was lost.
-WROTE = ("applied", "started", "failed")
+# Outcomes after which the run may have changed the workspace: "applied"; "sent" (the run died
+# with the write unanswered), "in flight" (stopped likewise) and "failed" (a write may land before
+# its answer is lost) may have. "already in place", "stale", "skipped" and "not run" wrote nothing.
+# "started" is what runs before "sent" existed recorded before a write (queued or sent).
+WROTE = ("applied", "sent", "in flight", "failed", "started")
 
 UNDO_OPTIONS = PlanOptions(allow_mass_deactivation=True, allow_mass_group_deletion=True, allow_mass_removal=True,
                            allow_mass_field_change=True)

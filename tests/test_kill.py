@@ -66,7 +66,7 @@ def test_sigkill_while_writing_loses_no_audit_row_beyond_the_in_flight(tmp_path:
                 child = subprocess.Popen([sys.executable, "-m", "clocksync", "apply", "plans/plan.json", "--confirm",
                                           "I UNDERSTAND"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                                          stderr=stderr)
-            target = rng.randint(2, 18)  # outcome lines ("started" and ends) this run writes before its kill
+            target = rng.randint(2, 18)  # outcome lines ("sent" and ends) this run writes before its kill
             deadline = time.monotonic() + 60
             run_id = None
             while child.poll() is None and time.monotonic() < deadline:

@@ -4,10 +4,14 @@ cannot be written, and the smaller things a reviewer reads (signs, names, hints,
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
+from click.testing import CliRunner
 
+from clocksync.cli import cli
 from tests.conftest import EmulatorHarness, run_cli
 
 # ---------------------------------------------------------------------- a plan needs a config
@@ -89,3 +93,49 @@ def test_a_group_that_only_loses_a_member_reads_as_changed_not_deleted(harness: 
     assert "  ~ ahmed.khan@example.com" in lines, "a user who only gains a manager is changed, not added"
     html = run_cli(harness, "show", "plans/plan.json", "--format", "html").stdout
     assert '<span class="sign">~</span><b>Book club</b> <span class="sign">-</span>member pat.leaver' in html
+
+
+# ---------------------------------------------------------------------- apply --report that cannot be written
+
+
+@pytest.mark.parametrize("make, report", [
+    (lambda: Path("reports").write_text("a file where a folder should be"), "reports/apply.html"),
+    (lambda: Path("reports").write_text("a file where a folder should be"), "reports/2026/apply.html"),
+])
+def test_a_report_path_that_cannot_be_written_stops_apply_before_any_write(
+        harness: EmulatorHarness, workdir: Path, make: Callable[[], object], report: str) -> None:
+    assert run_cli(harness, "plan", "users.csv").exit_code == 0
+    make()
+    result = run_cli(harness, "apply", "plans/plan.json", "--report", report)
+    assert result.exit_code == 1, result.output
+    assert f"OutputError: --report {report}" in result.output and "nothing was applied" in result.output
+    assert harness.state.writes == 0 and "Traceback" not in result.output
+
+
+class ReportTurnsIntoAFolder(httpx.AsyncBaseTransport):
+    """At the first write, something takes the report's place: the report can only fail at the end."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, report: Path) -> None:
+        self.inner, self.report = inner, report
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET" and not self.report.exists():
+            self.report.mkdir(parents=True)
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_report_that_fails_after_the_writes_is_one_line_under_the_summary(harness: EmulatorHarness,
+                                                                            workdir: Path) -> None:
+    """Exit code: the apply's outcome (0 here). The writes landed and are recorded in the audit CSVs
+    and the run folder; the report is one view of them, and its failure is said on its own line."""
+    assert run_cli(harness, "plan", "users.csv").exit_code == 0
+    report = Path("reports/apply.html")
+    result = CliRunner().invoke(cli, ["apply", "plans/plan.json", "--report", str(report)],
+                                obj={"transport": ReportTurnsIntoAFolder(harness.transport, report)},
+                                env=harness.env(), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Apply: 39 applied" in result.stdout and "Audit:" in result.stdout
+    failure = [line for line in result.stderr.splitlines() if "report" in line]
+    assert len(failure) == 1 and failure[0].startswith(f"OutputError: the report could not be written to {report}")
+    assert "Traceback" not in result.output and report.is_dir()
+    assert run_cli(harness, "plan", "users.csv", "--detailed-exitcode", "--out", "plans/again.json").exit_code == 0

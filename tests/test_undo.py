@@ -99,7 +99,7 @@ def test_undo_of_a_killed_run_takes_back_what_it_wrote(workdir: Path) -> None:
     assert facts(h.state) != before
     [run] = list_runs(Path("."))
     assert not run.finished
-    assert any(e["state"] == "started" for e in run.outcomes.values()), "writes in flight at the kill"
+    assert any(e["state"] == "sent" for e in run.outcomes.values()), "writes in flight at the kill"
     assert run_cli(h, "undo").exit_code == 0
     result = run_cli(h, "apply", "plans/undo.json", "--confirm", "I UNDERSTAND")
     assert result.exit_code == 0, result.output

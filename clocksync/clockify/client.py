@@ -229,6 +229,10 @@ class ClockifyClient:
         self.limiter = RateLimiter(rate, adaptive=adaptive, sleep=sleep)
         self.concurrency = asyncio.Semaphore(max(1, concurrency))
         self.stats = RequestStats()
+        # Called with (method, path) as a write leaves the client: after the rate limiter and the
+        # connection limit let it through, right before it is sent. What it raises, the request
+        # raises, unsent (an apply that is stopping sends nothing more: apply/stop.py).
+        self.before_write: Callable[[str, str], None] | None = None
         self._sleep = sleep
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -294,6 +298,8 @@ class ClockifyClient:
             self.stats.reads += 1
         logger.debug("request: %s %s", method, path)
         async with self.concurrency:
+            if self.before_write is not None and is_write(method, path):
+                self.before_write(method, path)
             try:
                 response = await self._http.request(method, path, params=params, json=body)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

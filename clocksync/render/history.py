@@ -12,14 +12,17 @@ def history_rows(runs: list[RunRecord]) -> list[dict[str, Any]]:
     return [{"run_id": r.run_id, "started_at": r.started_at, "finished_at": r.info.get("finished_at"),
              "finished": r.finished, "purpose": r.info.get("purpose", "sync"), "plan_file": r.info.get("plan_file"),
              "plan_checksum": r.info.get("plan_checksum"), "workspace_id": r.info.get("workspace_id"),
-             "counts": r.info.get("counts") if r.finished else _live_counts(r)} for r in runs]
+             "stopped_by": r.stopped_by,
+             "counts": r.info.get("counts") if r.finished or r.stopped_by else _live_counts(r)} for r in runs]
 
 
 def _live_counts(run: RunRecord) -> dict[str, int]:
-    """A killed run has no final counts: count its outcome lines ("started" means in flight at the end)."""
+    """A killed run has no final counts: count its outcome lines ("sent", or "started" in runs made
+    before "sent" was recorded, means in flight when it died)."""
     counts = run.counts()
-    if "started" in counts:
-        counts["in flight when it stopped"] = counts.pop("started")
+    for state in ("sent", "started"):
+        if state in counts:
+            counts["in flight when it stopped"] = counts.get("in flight when it stopped", 0) + counts.pop(state)
     return counts
 
 
@@ -32,7 +35,8 @@ def render_history(runs: list[RunRecord], fmt: str) -> str:
     lines = []
     for row in rows:
         counts = ", ".join(f"{n} {state}" for state, n in sorted(row["counts"].items())) or "no actions"
-        state = "finished" if row["finished"] else "DID NOT FINISH"
+        state = "finished" if row["finished"] else (
+            f"INTERRUPTED ({row['stopped_by']})" if row["stopped_by"] else "DID NOT FINISH")
         kind = " (undo)" if row["purpose"] == "undo" else ""
         lines.append(f"{row['started_at']}  {row['run_id']}{kind}  {row['plan_file'] or '-'}  "
                      f"{str(row['plan_checksum'] or '').removeprefix('sha256:')[:12]}  {counts}  [{state}]")
