@@ -61,7 +61,8 @@ def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[s
     """KEY=VALUE lines of a .env file, read by python-dotenv (``export`` prefixes, quotes and
     comments allowed; no ``$VAR`` expansion, so a key holding a ``$`` is read as written).
 
-    Warns when other users of the machine can read the file.
+    Warns (through ``warn``, else the log) when other users of the machine can read the file:
+    once, where the caller shows warnings.
     """
     if not path.is_file():
         return {}
@@ -70,7 +71,8 @@ def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[s
         message = f"{path} is readable by other users of this machine; run: chmod 600 {path}"
         if warn:
             warn(message)
-        logger.warning("read_dotenv: %s", message)
+        else:
+            logger.warning("read_dotenv: %s", message)
     values = dotenv_values(path, interpolate=False, encoding="utf-8-sig")
     return {key: value for key, value in values.items() if value is not None}
 

@@ -198,6 +198,7 @@ class CurrentState:
     protected: MappingProxyType[str, tuple[str, ...]]
     warnings: tuple[str, ...] = ()
     roles_unknown: frozenset[str] = frozenset()
+    project_names: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))  # for handovers
 
     def member_by_key(self) -> dict[str, Member]:
         """Members by email key; the first by id wins when a workspace holds an email twice."""

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from clocksync.apply.runlog import list_runs
 from clocksync.cli import cli
 from tests.conftest import EmulatorHarness, run_cli
 
@@ -139,3 +140,61 @@ def test_a_report_that_fails_after_the_writes_is_one_line_under_the_summary(harn
     assert len(failure) == 1 and failure[0].startswith(f"OutputError: the report could not be written to {report}")
     assert "Traceback" not in result.output and report.is_dir()
     assert run_cli(harness, "plan", "users.csv", "--detailed-exitcode", "--out", "plans/again.json").exit_code == 0
+
+
+def test_the_handover_names_a_project_by_its_name_read_only_when_a_leaver_manages_one(
+        harness: EmulatorHarness, workdir: Path) -> None:
+    projects = "GET /workspaces/{workspaceId}/projects"
+    assert run_cli(harness, "plan", "users.csv").exit_code == 0
+    assert projects not in harness.transport.operations, "no deactivation: no project is read"
+    result = run_cli(harness, "plan", "users.csv", "--deactivate-missing")
+    assert result.exit_code == 0, result.output
+    assert "        project Website relaunch -> ops-lead@example.com (fallback manager)" in result.stdout
+    assert "PROJECT_MANAGER of project Website relaunch" in result.stdout
+    assert harness.transport.operations[projects] == 1, "one read of the projects list, not one per user"
+
+
+def test_a_world_readable_dotenv_is_warned_about_once(harness: EmulatorHarness, workdir: Path) -> None:
+    env = harness.env()
+    Path(".env").write_text(f"CLOCKIFY_API_KEY={env.pop('CLOCKIFY_API_KEY')}\n")
+    Path(".env").chmod(0o644)
+    result = CliRunner().invoke(cli, ["plan", "users.csv"], obj={"transport": harness.transport},
+                                env={**env, "CLOCKIFY_API_KEY": ""}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("readable by other users") == 1, result.output
+
+
+def test_an_exception_that_names_nobody_is_a_warning_not_an_exception_held(harness: EmulatorHarness,
+                                                                           workdir: Path) -> None:
+    config = Path("config.yaml").read_text().replace("\nexceptions: []\n", (
+        "\nexceptions:\n  - email: maria.garcai@example.com\n    ignore: [capacity]\n    reason: typo\n"))
+    Path("config.yaml").write_text(config)
+    result = run_cli(harness, "plan", "users.csv", "--format", "json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["exceptions"] == [], "it holds for nobody"
+    assert any("maria.garcai@example.com" in n["message"] and "names nobody" in n["message"]
+               for n in plan["notices"])
+    assert "Exceptions held" not in run_cli(harness, "show", "plans/plan.json").stdout
+
+
+def test_the_undo_hint_keeps_the_log_dir_and_history_names_the_run_folders_plan(harness: EmulatorHarness,
+                                                                                 workdir: Path) -> None:
+    assert run_cli(harness, "plan", "users.csv").exit_code == 0
+    applied = run_cli(harness, "apply", "plans/plan.json", "--log-dir", "audit")
+    assert applied.exit_code == 0, applied.output
+    assert "To take this run back: clocksync undo --log-dir audit --run " in applied.stderr
+    undone = run_cli(harness, "undo", "--log-dir", "audit")
+    assert undone.exit_code == 0 and "then: clocksync apply plans/undo.json --log-dir audit" in undone.stderr
+    history = run_cli(harness, "history", "--log-dir", "audit").stdout
+    [run] = list_runs(Path("audit"))
+    assert f"  {run.path / 'plan.json'}  " in history and "plans/plan.json" not in history
+    assert json.loads((run.path / "plan.json").read_text()) == json.loads(Path("plans/plan.json").read_text())
+
+
+def test_init_writes_a_config_whose_comment_says_what_to_set(workdir: Path) -> None:
+    result = CliRunner().invoke(cli, ["init", "--dir", "fresh"])
+    assert result.exit_code == 0, result.output
+    text = Path("fresh/config.yaml").read_text()
+    assert "original three sections" not in text
+    assert "Set workspace.fallback_manager_email and field_mapping" in text.splitlines()[0]

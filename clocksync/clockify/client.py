@@ -50,6 +50,7 @@ from clocksync.clockify.schemas import (
     WireHoliday,
     WirePolicy,
     WireProfile,
+    WireProject,
     WireUser,
     WireWorkspace,
 )
@@ -516,6 +517,12 @@ class ClockifyClient:
 
     async def remove_group_member(self, group_id: str, user_id: str) -> None:
         await self._json("DELETE", f"{self._ws}/user-groups/{group_id}/users/{user_id}")
+
+    # ------------------------------------------------------------------ projects
+
+    async def list_projects(self) -> list[WireProject]:
+        """Every project, archived ones included (getProjects; one request per page)."""
+        return await self.paginate(f"{self._ws}/projects", model=WireProject)
 
     # ------------------------------------------------------------------ protected-group sources
 

@@ -300,6 +300,7 @@ class Emulator:
             r("DELETE", ws + "/user-groups/{userGroupId}/users/{userId}", self._remove_member, write=True),
             r("GET", ws + "/holidays", self._holidays),
             r("GET", ws + "/time-off/policies", self._policies),
+            r("GET", ws + "/projects", self._projects),
             Route("/__emulator__/stats", self._stats, methods=["GET"]),
             Route("/__emulator__/reset-stats", self._reset_stats, methods=["POST"]),
             Route("/__emulator__/release", self._release_held, methods=["POST"]),
@@ -474,6 +475,14 @@ class Emulator:
         status = request.query_params.get("status", "ACTIVE")
         chunk, headers = _page(request, state.list_policies(status), max_size=200, cap=state.answers.page_cap)
         return JSONResponse(chunk, headers=headers)
+
+    async def _projects(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        archived = request.query_params.get("archived")
+        projects = sorted(state.ws.projects.values(), key=lambda p: p.name.casefold())
+        if archived is not None:
+            projects = [p for p in projects if p.archived == _bool(archived, "archived")]
+        chunk, headers = _page(request, projects, cap=state.answers.page_cap)
+        return JSONResponse([state.render_project(p) for p in chunk], headers=headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

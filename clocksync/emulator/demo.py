@@ -2,7 +2,8 @@
 
 It fits ``examples/sample_users.csv`` and carries the drift a real workspace has: wrong
 capacities, a stale group member, a missing custom field, a direct manager role that should
-go, a leaver who is still active, protected country and holiday groups, an unmanaged group.
+go, a leaver who is still active (and manages a project), protected country and holiday groups, an
+unmanaged group.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from clocksync.emulator.state import (
     Group,
     Holiday,
     Policy,
+    Project,
     Role,
     User,
     Workspace,
@@ -82,5 +84,8 @@ def demo_workspace(api_key: str | None = None) -> tuple[WorkspaceState, str]:
     ws.holidays = {holiday.id: holiday}
     policy = Policy(id=state.new_id(), name="US vacation", user_group_ids=[usa.id])
     ws.policies = {policy.id: policy}
+    project = Project(id=state.new_id(), name="Website relaunch")
+    ws.projects = {project.id: project}
+    ws.roles.add(Role(ids["pat.leaver@example.com"], "PROJECT_MANAGER", project.id))
     state.writes = 0
     return state, key

@@ -23,7 +23,7 @@ class _RoleAction(Action):
     holder_email: str
     entity_kind: EntityKind
     entity_id: str | None = None  # None: a group created by this plan
-    entity_name: str  # email, group name or project id
+    entity_name: str  # email, group name, or project name (its id when the name was not read)
 
     @property
     def via_group(self) -> bool:

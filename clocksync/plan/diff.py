@@ -141,6 +141,10 @@ class _Differ:
         member = self.current.members.get(user_id)
         return member.email if member else user_id
 
+    def project_name(self, project_id: str) -> str:
+        """A project as a reviewer knows it: its name, else (names not read, or not found) its id."""
+        return self.current.project_names.get(project_id) or project_id
+
     def group_name(self, manager: Member, disambiguate: bool = False) -> str:
         name = self.config.groups.name_template.format(
             display_name=manager.display_name, name=manager.name.strip() or manager.email, email=manager.email
@@ -467,7 +471,7 @@ class _Differ:
                 kind, name = "group", group.name
                 has = fallback.id in self.group_holders.get(grant.entity_id, set())
             elif grant.role == PROJECT_MANAGER:
-                kind, name = "project", grant.entity_id
+                kind, name = "project", self.project_name(grant.entity_id)
                 has = any(g.role == PROJECT_MANAGER and g.entity_id == grant.entity_id
                           for g in self.roles_by_holder.get(fallback.id, []))
             else:
@@ -516,7 +520,8 @@ class _Differ:
                 return [HandoverItem(what="group", name=group.name, to=to)]
             return [HandoverItem(what="group", name=group.name, to=f"{fallback.email} (fallback manager)")]
         if grant.role == PROJECT_MANAGER:
-            return [HandoverItem(what="project", name=grant.entity_id, to=f"{fallback.email} (fallback manager)")]
+            return [HandoverItem(what="project", name=self.project_name(grant.entity_id),
+                                 to=f"{fallback.email} (fallback manager)")]
         return []
 
 

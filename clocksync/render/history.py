@@ -1,4 +1,8 @@
-"""`clocksync history`: one line per apply run, as text or JSON."""
+"""`clocksync history`: one line per apply run, as text or JSON.
+
+A run names the plan it applied by the run folder's own copy (``plan``): the file it was given
+(``plan_file``, in JSON) is overwritten by the next ``clocksync plan``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from clocksync.apply.runlog import RunRecord
 def history_rows(runs: list[RunRecord]) -> list[dict[str, Any]]:
     return [{"run_id": r.run_id, "started_at": r.started_at, "finished_at": r.info.get("finished_at"),
              "finished": r.finished, "purpose": r.info.get("purpose", "sync"), "plan_file": r.info.get("plan_file"),
+             "plan": str(r.path / "plan.json"),
              "plan_checksum": r.info.get("plan_checksum"), "workspace_id": r.info.get("workspace_id"),
              "stopped_by": r.stopped_by,
              "counts": r.info.get("counts") if r.finished or r.stopped_by else _live_counts(r)} for r in runs]
@@ -38,6 +43,6 @@ def render_history(runs: list[RunRecord], fmt: str) -> str:
         state = "finished" if row["finished"] else (
             f"INTERRUPTED ({row['stopped_by']})" if row["stopped_by"] else "DID NOT FINISH")
         kind = " (undo)" if row["purpose"] == "undo" else ""
-        lines.append(f"{row['started_at']}  {row['run_id']}{kind}  {row['plan_file'] or '-'}  "
+        lines.append(f"{row['started_at']}  {row['run_id']}{kind}  {row['plan']}  "
                      f"{str(row['plan_checksum'] or '').removeprefix('sha256:')[:12]}  {counts}  [{state}]")
     return "\n".join(lines) + "\n"
