@@ -74,7 +74,7 @@ def test_html_escapes_and_runs_only_its_own_script() -> None:
     assert page.startswith("<!doctype html>") and page.count("<script") == 1
     digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
     assert f"script-src 'sha256-{digest}'" in page and "default-src 'none'" in page
-    assert 'Users (<span class="count">11</span> users, <span class="acount">22</span> actions)' in page
+    assert 'Users (<span class="count">12</span> users, <span class="acount">24</span> actions)' in page
     assert "Destructive actions" in page
     hostile = plan.model_copy(update={"workspace_id": "<img src=x onerror=alert(1)>"})
     assert "<img" not in render_html(hostile)
@@ -133,7 +133,7 @@ def test_10k_user_apply_report_filters_by_outcome(tmp_path: Path) -> None:
 
 def test_markdown_collapses_long_sections() -> None:
     text = render_markdown(load_plan(SAMPLE), collapse_over=5)
-    assert "<details><summary>Users (11 users, 22 actions)</summary>" in text
+    assert "<details><summary>Users (12 users, 24 actions)</summary>" in text
 
 
 def test_markdown_of_a_large_plan_fits_a_github_comment_and_points_at_the_artefact() -> None:

@@ -52,7 +52,8 @@ def totals(plan: Plan) -> tuple[int, int, int, int]:
 
 @pytest.fixture(scope="module", params=["sample", "1000"])
 def plan(request: pytest.FixtureRequest) -> Plan:
-    """The demo's plan (a leaver who hands over two reports, a group deletion) and a 1,000-user one."""
+    """The demo's plan (a leaver who hands over two reports and a project, a group deletion) and a
+    1,000-user one."""
     return load_plan(ROOT / "plans" / "sample-plan.json") if request.param == "sample" else offline_plan(1000)
 
 
@@ -82,6 +83,6 @@ def test_every_format_shows_the_same_section_counts_and_totals(plan: Plan) -> No
 def test_handover_lines_are_not_counted_as_destructive_actions() -> None:
     plan = load_plan(ROOT / "plans" / "sample-plan.json")
     leaver = plan.handover_of("pat.leaver@example.com")
-    assert leaver is not None and len(leaver.items) == 2
+    assert leaver is not None and len(leaver.items) == 3
     markdown = render_markdown(plan, collapse_over=0)
     assert "Destructive actions (2)" in markdown and "hands over report john.doe@example.com" in markdown
