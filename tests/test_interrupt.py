@@ -27,7 +27,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from benchmarks.workload import Drift, bench_config_yaml, generate
+from benchmarks.workload import Drift, generate, write_workdir
 from clocksync.apply.runlog import list_runs
 from clocksync.cli import cli
 from clocksync.plan.file import load_plan
@@ -123,9 +123,7 @@ def outcome_states(workdir: Path) -> Counter[str]:
 def workdir(tmp_path: Path) -> Path:
     workload = generate(150, seed=7, drift=Drift(capacity=0.2, field=0.1, move=0.3, leave=0.02, hire=0.0),
                         api_key="stop-" + os.urandom(6).hex())
-    workload.state.save(tmp_path / "state.json")
-    (tmp_path / "users.csv").write_text(workload.csv_text)
-    (tmp_path / "config.yaml").write_text(bench_config_yaml().replace("concurrency: 16", f"concurrency: {CONCURRENCY}"))
+    write_workdir(tmp_path, workload, concurrency=CONCURRENCY)
     (tmp_path / "key").write_text(workload.api_key)
     return tmp_path
 
