@@ -128,7 +128,7 @@ def test_history_lists_runs_with_counts_and_finish(harness: EmulatorHarness, wor
     assert run_cli(harness, "apply", "plans/plan.json").exit_code == 0
     text = run_cli(harness, "history")
     lines = text.stdout.strip().splitlines()
-    assert len(lines) == 2 and all("plans/plan.json" in line and "[finished]" in line for line in lines)
+    assert len(lines) == 2 and all("/plan.json" in line and "[finished]" in line for line in lines)
     assert "applied" in lines[0] and "already in place" in lines[1]
     rows = json.loads(run_cli(harness, "history", "--format", "json").stdout)
     assert [r["finished"] for r in rows] == [True, True] and rows[0]["counts"]["applied"] > 0

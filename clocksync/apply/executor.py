@@ -99,7 +99,7 @@ async def apply_plan(
     try:
         report = await stop.guard(preflight(client))
     except StopRequested:
-        raise Interrupted(f"interrupted by {stop.reason} before any write; nothing was applied",
+        raise Interrupted(f"stopped by {stop.reason} before any write; nothing was applied",
                           stop.reason or "SIGINT") from None
     with workspace_lock(client.workspace_id):
         executor = _Executor(client, plan, log_dir, report.user_id, settings or ApplySettings(), progress,
@@ -156,8 +156,7 @@ class _Executor:
             self.audit.close()
             self.run_log.close()
         for action in plan.actions:
-            self.results.setdefault(action.id, ActionResult(
-                action, Outcome.NOT_RUN, f"the apply was stopped ({stopped}) before this action was sent"))
+            self.results.setdefault(action.id, ActionResult(action, Outcome.NOT_RUN))
         counts: dict[str, int] = {}
         for result in self.results.values():
             counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
@@ -236,8 +235,7 @@ class _Executor:
             return ActionResult(action, Outcome.IN_FLIGHT, (
                 f"sent, and the apply was stopped ({self.stop.reason}) before the answer came: it may or may not "
                 "have been applied; running the plan again finds out"))
-        return ActionResult(action, Outcome.NOT_RUN, f"the apply was stopped ({self.stop.reason}) before this "
-                            "action was sent")
+        return ActionResult(action, Outcome.NOT_RUN)  # the report's heading says why
 
     async def run_one(self, action: Action) -> None:
         self.finish(await self.decide(action))

@@ -105,7 +105,8 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
     if report.interrupted:
         err(f"Interrupted by {report.interrupted}. To finish, run the same plan again: {again}", "warn")
         err("  each action is checked against the workspace again, so what this run applied is 'already in "
-            "place' and the rest is done; an action 'in flight' was sent without an answer and may have landed", "warn")
+            "place' and the rest is done" + ("; an action 'in flight' was sent without an answer and may have "
+                                            "landed" if report.count(Outcome.IN_FLIGHT) else ""), "warn")
         err(f"  to take back what this run did instead: {undo}", "dim")
         sys.exit(EXIT_CODES.get(report.interrupted, 130))
     if report.count(Outcome.APPLIED):
