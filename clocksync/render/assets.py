@@ -52,7 +52,7 @@ SCRIPT = """
     entries.forEach(function(e, i){ e.dataset.i = i; });
     items = [].map.call(document.querySelectorAll('li[data-kind]'), function(li){
       var entry = li.closest('[data-entry]'), section = li.closest('[data-section]');
-      return {li: li, entry: entry, kind: li.dataset.kind, change: li.dataset.change, outcome: li.dataset.outcome || '',
+      return {li: li, entry: entry, kind: li.dataset.kind, change: li.classList[0], outcome: li.dataset.outcome || '',
               section: section ? section.dataset.section : '',
               text: ((entry ? entry.dataset.search : '') + ' ' + li.textContent).toLowerCase()};
     });

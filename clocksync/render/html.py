@@ -59,11 +59,10 @@ def _badge(result: ActionResult | None) -> str:
 def _item(action: Action, result: ActionResult | None, text: str, after: str = "", sign: str | None = None) -> str:
     """One action as a list item the filters read (kind, change, outcome); ``text`` is escaped HTML.
     ``sign``: the sign the line starts with (a one-action row starts with its entry's)."""
-    change = ROLE_OF_SIGN[action.sign]
-    outcome = OUTCOMES[result.outcome.value] if result is not None else ""
-    return (f'<li class="{change}" data-kind="{_attr(action.kind_name)}" data-change="{change}" '
-            f'data-outcome="{outcome}"><span class="sign">{escape(sign or action.sign)}</span>{text}'
-            f"{_badge(result)}{after}</li>")
+    change = ROLE_OF_SIGN[action.sign]  # the class is the change the filter reads
+    outcome = f' data-outcome="{OUTCOMES[result.outcome.value]}"' if result is not None else ""
+    return (f'<li class="{change}" data-kind="{_attr(action.kind_name)}"{outcome}>'
+            f'<span class="sign">{escape(sign or action.sign)}</span>{text}{_badge(result)}{after}</li>')
 
 
 def _search_text(heading: str, actions: list[Action]) -> str:
@@ -267,8 +266,8 @@ def render_apply_html(plan: Plan, report: ApplyReport) -> str:
     ]
     if report.verification:
         rows = "".join(
-            f'<div data-entry data-search="{_attr(p.description)}"><ul><li class="failed" data-kind="verify" '
-            f'data-change="change" data-outcome="failed"><span class="sign">!</span>{escape(p.message)}</li></ul></div>'
+            f'<div data-entry data-search="{_attr(p.description)}"><ul><li class="change failed" data-kind="verify" '
+            f'data-outcome="failed"><span class="sign">!</span>{escape(p.message)}</li></ul></div>'
             for p in report.verification)
         body.append(f'<section data-section="verification"><h2>Verification problems (<span class="count">'
                     f'{len(report.verification)}</span>)</h2><div class="danger">{rows}</div></section>')
