@@ -4,8 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8765
 BENCH_ARGS ?=
+FUZZ_ARGS ?=
 
-.PHONY: install demo test lint typecheck check bench spec hooks clean
+.PHONY: install demo test fuzz lint typecheck check bench spec hooks clean
 
 $(BIN)/clocksync: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,9 @@ demo: install  ## start the emulator, plan examples/sample_users.csv against it,
 
 test: install  ## the whole suite (no network beyond loopback)
 	$(BIN)/python -m pytest
+
+fuzz: install  ## the hypothesis properties with thousands of random examples each (minutes; the suite runs a few dozen)
+	CLOCKSYNC_HYPOTHESIS=fuzz $(BIN)/python -m pytest -m fuzz $(FUZZ_ARGS)
 
 lint: install
 	$(BIN)/ruff check clocksync tests scripts benchmarks

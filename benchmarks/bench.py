@@ -47,6 +47,7 @@ from clocksync.load.desired import load_desired  # noqa: E402
 from clocksync.plan.diff import diff  # noqa: E402
 from clocksync.plan.file import InputFingerprint, build_plan  # noqa: E402
 from clocksync.plan.make import make_plan  # noqa: E402
+from clocksync.plan.seal import SealKey  # noqa: E402
 from clocksync.plan.types import PlanOptions  # noqa: E402
 from clocksync.render import render_json, render_text  # noqa: E402
 
@@ -240,7 +241,8 @@ def _differ_inner(n: int) -> dict[str, Any]:
     options = PlanOptions(deactivate_missing=True)
     plan = build_plan(diff(desired, current, config, options), workspace_id=current.workspace_id,
                       inputs={"csv": InputFingerprint(path="users.csv", sha256=desired.sha256)},
-                      options=options, created_at="2026-01-01T00:00:00Z")
+                      options=options, created_at="2026-01-01T00:00:00Z", api_host="127.0.0.1",
+                      seal_key=SealKey.derive("bench", current.workspace_id))
     text = render_text(plan)
     cpu_diff = time.process_time() - cpu0
     blob = render_json(plan)

@@ -29,6 +29,7 @@ from clocksync.model import CustomField as DomainField
 from clocksync.model import Group as DomainGroup
 from clocksync.plan.diff import diff
 from clocksync.plan.file import InputFingerprint, Plan, build_plan
+from clocksync.plan.seal import SealKey
 from clocksync.plan.types import PlanOptions
 
 COUNTRIES = ["USA", "Germany", "Spain", "India", "Brazil"]
@@ -191,4 +192,5 @@ def offline_plan(n: int, seed: int = 3) -> Plan:
     options = PlanOptions(deactivate_missing=True, as_of="2026-11-27")
     return build_plan(diff(desired, current, config, options), workspace_id=current.workspace_id,
                       inputs={"csv": InputFingerprint(path="users.csv", sha256=desired.sha256)}, options=options,
-                      created_at="2026-11-27T12:00:00Z")
+                      created_at="2026-11-27T12:00:00Z", api_host="127.0.0.1",
+                      seal_key=SealKey.derive("offline", current.workspace_id))

@@ -17,6 +17,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from clocksync.errors import ConfigError
+from clocksync.model import name_key
+from clocksync.names import GROUP_NAME_LIMIT, api_length
+from clocksync.sanitize import visible
 
 
 class _Section(BaseModel):
@@ -37,6 +40,17 @@ class WorkspaceConfig(_Section):
             raise ValueError("must be an email address")
         return value
 
+    @field_validator("fallback_group_name")
+    @classmethod
+    def _group_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        if api_length(value) > GROUP_NAME_LIMIT:
+            raise ValueError(f"is {api_length(value)} characters long; Clockify's group names hold at most "
+                             f"{GROUP_NAME_LIMIT}")
+        return value
+
 
 class CsvConfig(_Section):
     email_column: str = "NTID email"
@@ -47,7 +61,8 @@ class CsvConfig(_Section):
     end_column: str = "End Date"  # optional column: a user is a leaver after this day
     # Dates are ISO (2027-03-31); "day-first" also reads 31.03.2027 and 31/03/2027, "month-first" 03/31/2027.
     date_order: Literal["iso", "day-first", "month-first"] = "iso"
-    delimiter: str = "auto"  # "auto" sniffs "," or ";"
+    delimiter: str = "auto"  # "auto" sniffs "," or ";" (a first line "sep=;" written by Excel wins)
+    sheet: str = ""  # the worksheet of an .xlsx users file; "" is the first sheet
 
     @field_validator("delimiter")
     @classmethod
@@ -95,6 +110,7 @@ class ApiConfig(_Section):
 class ApplyConfig(_Section):
     retry_budget_seconds: float = Field(900.0, gt=0)  # how long a run keeps settling transient failures
     consistency_window_seconds: float = Field(30.0, ge=0)  # refusals on objects created moments earlier
+    max_plan_age_hours: float = Field(72.0, gt=0)  # an older plan is refused unless --allow-old-plan
 
 
 class InviteConfig(_Section):
@@ -156,9 +172,9 @@ class Config(_Section):
         for column, name in value.items():
             if not str(column).strip() or not str(name).strip():
                 raise ValueError("column and field names must not be blank")
-            if name.strip().lower() in seen:
+            if name_key(name) in seen:
                 raise ValueError(f"custom field {name!r} is mapped twice")
-            seen.add(name.strip().lower())
+            seen.add(name_key(name))
         return {str(k).strip(): str(v).strip() for k, v in value.items()}
 
 
@@ -208,8 +224,10 @@ def load_config(path: Path | None, *, required: bool = False, given: bool = True
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}:{where}: invalid YAML: {problem}") from None
+        problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["unreadable"])[0]
+        raise ConfigError(f"{path}:{where}: invalid YAML: {visible(str(problem))}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deep") from None
     if document is None:
         document = {}
     if not isinstance(document, dict):
@@ -228,9 +246,10 @@ def load_config(path: Path | None, *, required: bool = False, given: bool = True
             line = _line_of(document, loc)
             where = f"line {line}, " if line else ""
             message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-            problems.append(f"{path}: {where}key {key}: {message}")
+            problems.append(f"{path}: {where}key {visible(key)}: {visible(message)}")
         raise ConfigError("\n".join(problems)) from None
-    problems = [f"{path}: {where}key {key}: {message}" for where, key, message in _exception_problems(config, document)]
+    problems = [f"{path}: {where}key {key}: {visible(message)}"
+                for where, key, message in _exception_problems(config, document)]
     if problems:
         raise ConfigError("\n".join(problems))
     return config.model_copy(update={"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()})
@@ -238,8 +257,6 @@ def load_config(path: Path | None, *, required: bool = False, given: bool = True
 
 def _exception_problems(config: Config, document: Any) -> list[tuple[str, str, str]]:
     """An ignore entry must be a keyword or a mapped field's name (a typo would silently not hold)."""
-    from clocksync.model import name_key
-
     fields = {name_key(f): f for f in config.field_mapping.values()}
     problems = []
     for i, rule in enumerate(config.exceptions):

@@ -3,12 +3,18 @@
 Order: environment, then a ``.env`` file in the working directory, then config, then (for the key
 and workspace only) a hidden prompt when stdin is a terminal. The key is held in ``Secret`` so it
 never shows in a repr, a log line or a traceback's locals summary.
+
+Where the key may go is decided by the process environment alone: ``CLOCKSYNC_ALLOW_HOST`` is
+never read from ``.env`` (a checkout can bring a ``.env`` along), and ``CLOCKSYNC_NO_DOTENV=1``
+(or ``clocksync --no-dotenv``) ignores ``.env`` altogether, as a CI job that plans a pull
+request's files does.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,9 +23,10 @@ from typing import Literal
 
 from dotenv import dotenv_values
 
-from clocksync.clockify.client import DEFAULT_BASE_URL, check_base_url
+from clocksync.clockify.client import DEFAULT_BASE_URL, allowed_hosts, check_base_url
 from clocksync.config import Config
 from clocksync.errors import CredentialsError
+from clocksync.sanitize import visible
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +62,12 @@ class Connection:
     workspace_id: str
     base_url: str
     requests_per_second: float | Literal["auto"]
+    allow_hosts: tuple[str, ...] = ()  # CLOCKSYNC_ALLOW_HOST of the process environment
+    base_url_from: str = ""  # where the base URL came from, for connection errors
+
+
+_KEY = re.compile(r"[\x21-\x7e]{1,512}")  # printable ASCII, no spaces: what an HTTP header can carry
+_WORKSPACE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # Clockify ids are 24 hex digits; a path segment either way
 
 
 def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[str, str]:
@@ -62,7 +75,8 @@ def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[s
     comments allowed; no ``$VAR`` expansion, so a key holding a ``$`` is read as written).
 
     Warns (through ``warn``, else the log) when other users of the machine can read the file:
-    once, where the caller shows warnings.
+    once, where the caller shows warnings. Raises CredentialsError for a file that cannot be read or
+    is not UTF-8.
     """
     if not path.is_file():
         return {}
@@ -73,7 +87,12 @@ def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[s
             warn(message)
         else:
             logger.warning("read_dotenv: %s", message)
-    values = dotenv_values(path, interpolate=False, encoding="utf-8-sig")
+    try:
+        values = dotenv_values(path, interpolate=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CredentialsError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise CredentialsError(f"{path}: cannot read: {exc.strerror}") from None
     return {key: value for key, value in values.items() if value is not None}
 
 
@@ -81,16 +100,18 @@ def resolve_connection(
     config: Config,
     *,
     environ: Mapping[str, str] | None = None,
-    dotenv_path: Path = Path(".env"),
+    dotenv_path: Path | None = Path(".env"),
     prompt: Callable[[str, bool], str] | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> Connection:
     """Build the connection settings, prompting (hidden) only if ``prompt`` is given.
 
-    Raises CredentialsError when the key or workspace is missing and cannot be asked for.
+    ``dotenv_path`` None: no ``.env`` is read. Raises CredentialsError when the key or workspace is
+    missing and cannot be asked for, is not what a key or workspace id can be, or when the base
+    URL is one the key may not go to (``check_base_url``).
     """
     env = dict(os.environ if environ is None else environ)
-    dotenv = read_dotenv(dotenv_path, warn)
+    dotenv = read_dotenv(dotenv_path, warn) if dotenv_path is not None and not dotenv_disabled(env) else {}
 
     def lookup(name: str) -> str:
         return (env.get(name) or dotenv.get(name) or "").strip()
@@ -107,7 +128,20 @@ def resolve_connection(
     workspace_id = required("CLOCKIFY_WORKSPACE_ID", "Clockify workspace id", False)
     if not api_key or not workspace_id:
         raise CredentialsError("an API key and a workspace id are both needed")
-    base_url = check_base_url(lookup("CLOCKIFY_BASE_URL") or DEFAULT_BASE_URL)
+    if not _KEY.fullmatch(api_key):
+        raise CredentialsError("CLOCKIFY_API_KEY is not an API key: up to 512 printable ASCII characters without "
+                               "spaces are expected (a paste that took a line break or a quote?)")
+    if not _WORKSPACE.fullmatch(workspace_id):
+        raise CredentialsError(f"CLOCKIFY_WORKSPACE_ID is not a workspace id: {visible(workspace_id)[:80]!r} "
+                               "(letters, digits, - and _ expected)")
+    allow = allowed_hosts(env)
+    base_url = check_base_url(lookup("CLOCKIFY_BASE_URL") or DEFAULT_BASE_URL, allow)
+    if env.get("CLOCKIFY_BASE_URL", "").strip():
+        origin = "CLOCKIFY_BASE_URL in the environment"
+    elif dotenv.get("CLOCKIFY_BASE_URL", "").strip():
+        origin = f"CLOCKIFY_BASE_URL in {dotenv_path}"
+    else:
+        origin = "the default: CLOCKIFY_BASE_URL is not set"
     rate_text = lookup("CLOCKSYNC_REQUESTS_PER_SECOND")
     rate: float | Literal["auto"] = config.api.requests_per_second
     if rate_text.lower() == "auto":
@@ -119,4 +153,19 @@ def resolve_connection(
             raise CredentialsError(f"CLOCKSYNC_REQUESTS_PER_SECOND is not a number or auto: {rate_text!r}") from None
         if not 0 < rate <= 1000:
             raise CredentialsError("CLOCKSYNC_REQUESTS_PER_SECOND must be between 0 and 1000, or auto")
-    return Connection(Secret(api_key), workspace_id, base_url, rate)
+    return Connection(Secret(api_key), workspace_id, base_url, rate, allow, origin)
+
+
+def find_api_key(*, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = Path(".env")) -> Secret | None:
+    """The API key from the environment or ``.env`` if there is one; never asks (``show`` uses it)."""
+    env = os.environ if environ is None else environ
+    value = env.get("CLOCKIFY_API_KEY", "").strip()
+    if not value and dotenv_path is not None and not dotenv_disabled(env):
+        value = read_dotenv(dotenv_path).get("CLOCKIFY_API_KEY", "").strip()
+    return Secret(value) if value else None
+
+
+def dotenv_disabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``CLOCKSYNC_NO_DOTENV`` (process environment) says not to read ``.env``."""
+    value = (os.environ if environ is None else environ).get("CLOCKSYNC_NO_DOTENV", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")

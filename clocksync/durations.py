@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 WORKING_DAYS_PER_WEEK = 5
 
@@ -47,17 +47,20 @@ def format_duration(seconds: int) -> str:
     return text
 
 
+_HOURS = re.compile(r"^[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)$")
+_EXPONENT = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)[eE][+-]?[0-9]+")
+
+
 def parse_hours(text: str) -> Decimal:
-    """A weekly-hours cell: ``40``, ``37.5`` or ``37,5``. Raises ValueError if not a number >= 0."""
+    """A weekly-hours cell: ``40``, ``37.5`` or ``37,5``. Raises ValueError if not a number >= 0
+    written in digits (exponent notation such as ``4E1``, what Excel shows for a narrow column, is
+    refused)."""
     cleaned = text.strip().replace(" ", "")
-    if cleaned.count(",") == 1 and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"not a number: {text!r}") from None
-    if not value.is_finite():
+    if not _HOURS.match(cleaned):
+        if _EXPONENT.fullmatch(cleaned):
+            raise ValueError(f"hours in exponent notation: {text!r}; write the hours as a plain number (40, 37.5)")
         raise ValueError(f"not a number: {text!r}")
+    value = Decimal(cleaned.replace(",", "."))
     if value < 0:
         raise ValueError(f"negative hours: {text!r}")
     if value > 168:
@@ -65,7 +68,17 @@ def parse_hours(text: str) -> Decimal:
     return value
 
 
+def exact_daily_seconds(weekly_hours: Decimal) -> Decimal:
+    """Daily capacity for a five-day week, unrounded: 39.9 -> 28728 s."""
+    return weekly_hours * 3600 / WORKING_DAYS_PER_WEEK
+
+
+def whole_minutes(seconds: Decimal | int) -> int:
+    """``seconds`` rounded (half up) to whole minutes, in seconds: 28728 -> 28740."""
+    return int((Decimal(seconds) / 60).to_integral_value(rounding=ROUND_HALF_UP)) * 60
+
+
 def daily_seconds(weekly_hours: Decimal) -> int:
-    """Daily capacity in seconds for a five-day week: 40 -> 28800 (8 h), 32 -> 23040 (6 h 24 min)."""
-    seconds = weekly_hours * 3600 / WORKING_DAYS_PER_WEEK
-    return int(seconds.to_integral_value(rounding=ROUND_HALF_UP))
+    """Daily capacity in seconds for a five-day week, in whole minutes (a capacity is hours and
+    minutes): 40 -> 28800 (8 h), 32 -> 23040 (6 h 24 min), 39.9 -> 28740 (7 h 58 min 48 s -> 7 h 59 min)."""
+    return whole_minutes(exact_daily_seconds(weekly_hours))

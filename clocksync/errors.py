@@ -6,21 +6,26 @@ The tree (catch ``ClocksyncError`` once at the top; everything else is a bug)::
     ├── InputError                 bad CSV, config, .env or plan file: names file, row/line, column/key
     │   ├── CsvError
     │   ├── ConfigError
-    │   └── PlanFileError          truncated, edited (checksum), wrong version
+    │   └── PlanFileError          truncated, edited (checksum, seal), wrong version
     ├── CredentialsError           no API key / workspace id and no terminal to ask on
     ├── SafetyError                the plan or apply is refused before any write
     │   ├── TooMuchChange          a mass-change threshold was crossed
     │   ├── ConfirmationRequired   destructive actions without "I UNDERSTAND"
     │   ├── WorkspaceMismatch      plan made for another workspace
+    │   ├── HostMismatch           plan made against another API host
+    │   ├── PlanTooOld             plan older than apply.max_plan_age_hours
+    │   ├── IdentityMismatch       an action's ids name other objects than the plan shows
+    │   ├── LimitExceeded          the plan needs more than the API allows (the active-field cap)
     │   └── ApplyLocked            another apply holds the lock
     ├── PreflightError             the key cannot do what a sync needs
+    ├── FileError                  a file clocksync writes cannot be written safely (names path and reason)
     └── ClockifyError              an HTTP call failed (method, path, status, code, message)
         ├── ApiStatusError         the API answered with an error status
         │   ├── AuthError          401
         │   ├── ForbiddenError     403
         │   ├── NotFoundError      404
         │   └── RateLimitedError   429 (after retries ran out)
-        ├── TransportError         no usable answer (connection refused, reset) after retries
+        ├── TransportError         no usable answer (refused, DNS, TLS, proxy, reset): names the URL
         ├── OutcomeUnknown         a write was sent, but whether it took effect is unknown
         └── ApiShapeError          an answer clocksync cannot interpret (names the field)
 
@@ -61,10 +66,6 @@ class PlanFileError(InputError):
     """A plan file cannot be applied as it is."""
 
 
-class OutputError(ClocksyncError):
-    """A file clocksync was asked to write (a report) cannot be written."""
-
-
 class Interrupted(ClocksyncError):
     """The operator stopped the run (Ctrl-C, SIGTERM). ``exit_code``: 130 for SIGINT, 143 for SIGTERM."""
 
@@ -89,6 +90,10 @@ class TooMuchChange(SafetyError):
     """A plan would change more than the configured share of the workspace."""
 
 
+class LimitExceeded(SafetyError):
+    """The plan would need a write the API refuses for a workspace limit (the numbers are in the message)."""
+
+
 class ConfirmationRequired(SafetyError):
     """Destructive actions need the operator to confirm with the exact text."""
 
@@ -97,12 +102,29 @@ class WorkspaceMismatch(SafetyError):
     """The plan targets another workspace than the one configured."""
 
 
+class HostMismatch(SafetyError):
+    """The plan was made against another API host than the one configured."""
+
+
+class PlanTooOld(SafetyError):
+    """The plan is older than ``apply.max_plan_age_hours`` (and ``--allow-old-plan`` was not given)."""
+
+
+class IdentityMismatch(SafetyError):
+    """An action's ids name other users or groups in the workspace than the plan shows by email or name."""
+
+
 class ApplyLocked(SafetyError):
     """Another apply on the same workspace is running."""
 
 
 class PreflightError(ClocksyncError):
     """The API key cannot do what a sync needs."""
+
+
+class FileError(ClocksyncError):
+    """A file or folder clocksync writes cannot be written safely (disk full, a symlink in its place,
+    another user's file): the message names the path and the reason in one line."""
 
 
 @dataclass(eq=False)
@@ -114,12 +136,13 @@ class ClockifyError(ClocksyncError):
     status: int | None = None
     code: int | None = None
     message: str = ""
+    url: str = ""  # the whole URL, for errors about where the request went (never holds the key)
 
     def __post_init__(self) -> None:
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        parts = [f"{self.method} {self.path}"]
+        parts = [f"{self.method} {self.url or self.path}"]
         if self.status is not None:
             parts.append(f"HTTP {self.status}")
         if self.code is not None:
@@ -149,7 +172,8 @@ class RateLimitedError(ApiStatusError):
 
 
 class TransportError(ClockifyError):
-    """No answer could be had (connection refused or reset) after retries."""
+    """No answer could be had: a connection that could not be made (refused, DNS, TLS verification,
+    a proxy's refusal) or was lost, after the retries its kind allows. Names the URL."""
 
 
 class OutcomeUnknown(ClockifyError):

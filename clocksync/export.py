@@ -9,8 +9,10 @@ when given, else guessed and commented as guessed.
 A member with no manager, or with several, cannot be a plain row (a blank manager means "the
 fallback manager"): they get a blank manager and an ``ignore: [manager]`` exception in the config,
 so plans leave their manager, groups and manager roles as they are. On a workspace clocksync has
-converged, planning from the export changes nothing. What the CSV cannot express is returned as
-notes: those members, invited members, groups outside the model, PROJECT_MANAGER roles.
+converged, planning from the export changes nothing. A value a spreadsheet would run as a formula
+is written with a leading apostrophe, which the loader removes (``sanitize.export_cell``). What
+the CSV cannot express is returned as notes: those members, invited members, groups outside the
+model, PROJECT_MANAGER roles.
 """
 
 from __future__ import annotations
@@ -25,28 +27,49 @@ from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 
+from clocksync.chars import reveal
 from clocksync.clockify.client import ClockifyClient
 from clocksync.config import Config, load_config
-from clocksync.durations import WORKING_DAYS_PER_WEEK
+from clocksync.durations import WORKING_DAYS_PER_WEEK, whole_minutes
 from clocksync.errors import InputError
+from clocksync.fieldvalues import reads_back as typed_reads_back
+from clocksync.fieldvalues import to_cell
+from clocksync.files import write_private
 from clocksync.load.current import load_current, load_profiles
+from clocksync.load.desired import reads_back
 from clocksync.model import (
     PROJECT_MANAGER,
     TEAM_MANAGER,
     CurrentState,
     CustomField,
     MemberStatus,
+    email_key,
     name_key,
 )
 from clocksync.preflight import preflight
+from clocksync.sanitize import export_cell
 
 
 @dataclass
 class Export:
-    csv_text: str
+    """``table``: the users file as rows of text cells, the header first; written as a CSV
+    (``csv_text``) or a workbook (``xlsx_bytes``)."""
+
+    table: list[list[str]]
     config_text: str
     rows: int
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def csv_text(self) -> str:
+        return csv_text(self.table)
+
+    def xlsx_bytes(self, hours_column: str) -> bytes:
+        """The table as an .xlsx workbook: every cell a text cell (so no value becomes a formula and
+        an ID keeps its leading zeros), but the hours, which are numbers."""
+        from clocksync.export_xlsx import workbook_bytes  # openpyxl is imported only when asked for
+
+        return workbook_bytes(self.table, number_columns={hours_column})
 
 
 @dataclass(frozen=True)
@@ -56,8 +79,9 @@ class _Unexpressed:
 
 
 def weekly_hours(daily_seconds: int) -> str:
-    """Daily capacity -> the weekly-hours cell that reads back to exactly that capacity."""
-    hours = Decimal(daily_seconds * WORKING_DAYS_PER_WEEK) / Decimal(3600)
+    """Daily capacity -> the weekly-hours cell that reads back to that capacity in whole minutes
+    (the precision at which a plan compares capacities)."""
+    hours = Decimal(whole_minutes(daily_seconds) * WORKING_DAYS_PER_WEEK) / Decimal(3600)
     text = f"{hours:.6f}".rstrip("0").rstrip(".")
     return text or "0"
 
@@ -115,11 +139,14 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
         if grant.role == TEAM_MANAGER and not grant.via_group:
             direct[grant.entity_id].add(grant.holder_id)
     fallback = _fallback(state, config, direct)
-    mapping = dict(config.field_mapping) if config else {}
+    inactive_keys = {name_key(f.name) for f in state.fields.values() if f.status == "INACTIVE"}
+    mapping = {c: f for c, f in config.field_mapping.items() if name_key(f) not in inactive_keys} if config else {}
     column_of = {name_key(f): column for column, f in mapping.items()}
-    fields = sorted(state.fields.values(), key=lambda f: name_key(f.name))
-    field_columns = [(f, column_of.get(name_key(f.name), f.name)) for f in fields]
-    existing = {name_key(f.name) for f in fields}
+    # INACTIVE fields stay out: a plan does not manage their values (it would only warn about them).
+    fields = sorted((f for f in state.fields.values() if f.status != "INACTIVE"), key=lambda f: name_key(f.name))
+    # A field named like a formula gets a column name a spreadsheet shows as text (config maps it back).
+    field_columns = [(f, column_of.get(name_key(f.name), export_cell(f.name))) for f in fields]
+    existing = {name_key(f.name) for f in state.fields.values()}
     # Mapped fields the workspace does not have yet: empty columns (a plan creates the field, sets nothing).
     field_columns += [(CustomField(id="", name=name), column) for column, name in mapping.items()
                       if name_key(name) not in existing]
@@ -127,12 +154,10 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
         mapping.setdefault(column, f.name)
     fallback_group = next((g for g in state.groups.values() if name_key(g.name) == name_key(fallback.group)), None)
     by_email = state.member_by_key()
-    fallback_member = by_email.get(fallback.email.strip().lower()) if fallback.email else None
+    fallback_member = by_email.get(email_key(fallback.email)) if fallback.email else None
     notes: list[str] = []
     unexpressed: list[_Unexpressed] = []
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([cols.email_column, cols.manager_column, cols.hours_column, *(c for _, c in field_columns)])
+    table = [[cols.email_column, cols.manager_column, cols.hours_column, *(c for _, c in field_columns)]]
     rows = 0
     for member in sorted(state.members.values(), key=lambda m: m.key):
         if member.status is MemberStatus.PENDING:
@@ -153,14 +178,45 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
             manager = ""  # blank: the fallback group under the fallback manager
         profile = state.profiles.get(member.id)
         hours = weekly_hours(profile.capacity_seconds) if profile and profile.capacity_seconds is not None else ""
-        values = profile.values if profile else {}
-        writer.writerow([member.email, manager, hours, *((values.get(f.id) or "") for f, _ in field_columns)])
+        values = profile.shown if profile else {}
+        field_cells = []
+        for f, column in field_columns:
+            held = values.get(f.id)
+            value = to_cell(f.type, held)
+            if value and not typed_reads_back(f.type, held, f.allowed_values):
+                notes.append(f"{member.email}: {f.name} holds {reveal(value[:60])}, which is not a value of its type "
+                             f"{f.type}{' (allowed: ' + ', '.join(f.allowed_values) + ')' if f.allowed_values else ''}"
+                             f": column {column!r} left blank, so plans leave it alone; correct it in the workspace")
+                value = ""
+            if value and not reads_back(value):  # left blank (unmanaged), so a plan from the export changes nothing
+                notes.append(f"{member.email}: {f.name} holds {reveal(value[:60])}, which a users file cannot hold "
+                             f"as it is (invisible or control characters, or a value the loader refuses): column "
+                             f"{column!r} left blank, so plans leave it alone; correct it in the workspace")
+                value = ""
+            field_cells.append(value)
+        cells = [member.email, manager, hours, *field_cells]
+        table.append([export_cell(cell) for cell in cells])  # the loader reads each back unchanged
         rows += 1
     notes += [f"{u.email} has {u.reason}: a CSV row holds one manager; exported with a blank manager and an "
               "exception that leaves their manager, groups and manager roles as they are" for u in unexpressed]
     notes += _outside_the_model(state, direct, fallback)
+    inactive = sorted(f.name for f in state.fields.values() if f.status == "INACTIVE")
+    if inactive:
+        notes.append(f"USER field(s) {', '.join(map(repr, inactive))} are INACTIVE: not exported (plans do not "
+                     "manage an inactive field's values)")
+    if state.limited:
+        notes.append(f"{len(state.limited)} limited member(s) (no email) cannot be CSV rows: not exported; plans "
+                     "leave them as they are")
     text = _config_text(state, config, mapping, fallback, field_columns, unexpressed)
-    return Export(buffer.getvalue(), text, rows, notes)
+    return Export(table, text, rows, notes)
+
+
+def csv_text(table: list[list[str]]) -> str:
+    """Rows as CSV text, lines ending in CRLF (RFC 4180): a value holding a CR or LF is quoted, so
+    it reads back as one cell (with LF alone as the line end, a bare CR would split the row)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(table)
+    return buffer.getvalue()
 
 
 def _email(state: CurrentState, user_id: str) -> str:
@@ -222,7 +278,7 @@ def _config_text(state: CurrentState, config: Config | None, mapping: dict[str, 
     ]
     if not mapping:
         lines[lines.index("field_mapping:  # CSV column -> Clockify USER custom field")] = "field_mapping: {}"
-    kept = [r for r in base.exceptions if r.email.strip().lower() not in {u.email.lower() for u in unexpressed}]
+    kept = [r for r in base.exceptions if email_key(r.email) not in {email_key(u.email) for u in unexpressed}]
     if kept or unexpressed:
         lines.append("exceptions:  # what plans leave alone, per user")
     for rule in kept:
@@ -234,13 +290,15 @@ def _config_text(state: CurrentState, config: Config | None, mapping: dict[str, 
     return "\n".join(lines) + "\n"
 
 
-def write_export(export: Export, out_dir: Path, *, force: bool) -> list[Path]:
-    """Write users.csv and config.yaml into ``out_dir``. Raises InputError for a non-empty folder."""
+def write_export(export: Export, out_dir: Path, *, force: bool, fmt: str = "csv") -> list[Path]:
+    """Write users.csv (``fmt`` "csv") or users.xlsx ("xlsx") and config.yaml into ``out_dir``.
+    Raises InputError for a non-empty folder."""
     check_out_dir(out_dir, force=force)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "users.csv", out_dir / "config.yaml"]
-    paths[0].write_text(export.csv_text, encoding="utf-8")
-    paths[1].write_text(export.config_text, encoding="utf-8")
+    paths = [out_dir / f"users.{fmt}", out_dir / "config.yaml"]
+    # Owner-only and never through a symlink in the folder: --force replaces a planted link, it
+    # does not write to where it points.
+    write_private(paths[0], export.xlsx_bytes(export.table[0][2]) if fmt == "xlsx" else export.csv_text)
+    write_private(paths[1], export.config_text)
     load_config(paths[1], required=True)  # what was written reads back
     return paths
 

@@ -2,28 +2,44 @@
 
 Identity is kept apart from value: users match by ``email_key`` (trimmed, lower-cased email);
 groups, custom fields, action identities and config lookups all use ``name_key`` (whitespace
-collapsed, case-folded), so "Jane  Smith" and "jane smith" are one name everywhere. All types
-are frozen.
+collapsed, case-folded), so "Jane  Smith" and "jane smith" are one name everywhere. Both keys, and
+the comparable text of custom field values (``value_text``), are in Unicode NFC without the
+characters shown as nothing, so text that looks the same is the same ("José" typed or composed,
+"Jane Smith" with a zero-width space). All types are frozen.
 """
 
 from __future__ import annotations
 
 import enum
+import unicodedata
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from clocksync.chars import without_invisible
 
 TEAM_MANAGER = "TEAM_MANAGER"
 PROJECT_MANAGER = "PROJECT_MANAGER"
 
 
+def _nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def email_key(email: str) -> str:
-    return email.strip().lower()
+    """The key users match by: the address without surrounding whitespace or invisible characters,
+    in NFC, lower case (``Carol@Example.com\u200b`` is ``carol@example.com``)."""
+    if email.isascii():
+        return email.strip().lower()
+    return _nfc(unicodedata.normalize("NFD", without_invisible(email).strip()).lower())
 
 
 def name_key(name: str) -> str:
-    """The one key for names of groups and fields: whitespace collapsed, case-folded."""
-    return " ".join(name.split()).casefold()
+    """The one key for names of groups, fields and countries: whitespace of any kind collapsed,
+    invisible characters removed, case-folded, NFC (a canonical caseless match)."""
+    if name.isascii():
+        return " ".join(name.split()).casefold()
+    return _nfc(" ".join(unicodedata.normalize("NFD", without_invisible(name)).split()).casefold())
 
 
 def value_text(value: Any) -> str | None:
@@ -36,7 +52,7 @@ def value_text(value: Any) -> str | None:
         return ", ".join(str(v) for v in value) or None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value).strip()
+    text = _nfc(str(value).strip())
     return text or None
 
 
@@ -80,11 +96,32 @@ class UserSpec:
     end: str | None = None  # ISO date the user leaves; None: no end
 
 
+@dataclass(frozen=True, slots=True)
+class CleanedCell:
+    """A cell read differently from its bytes, as a person sees it: ``cell`` is the cell as stored
+    and ``read_as`` what clocksync read, both with invisible characters shown escaped
+    (``'carol@example.com\\u200b'``); ``changes`` says what was removed or changed."""
+
+    row: int
+    column: str
+    cell: str
+    read_as: str
+    changes: tuple[str, ...]
+
+    def text(self) -> str:
+        return f"row {self.row}, column {self.column!r}: {self.cell} read as {self.read_as} ({'; '.join(self.changes)})"
+
+
 @dataclass(frozen=True)
 class DesiredState:
+    """The users file as read. ``sheet``: the worksheet of a workbook; ``cleaned``: the cells
+    read differently from their bytes (what was removed), for the plan."""
+
     users: MappingProxyType[str, UserSpec]
     source: str
     sha256: str
+    sheet: str | None = None
+    cleaned: tuple[CleanedCell, ...] = ()
 
     @property
     def countries(self) -> frozenset[str]:
@@ -148,10 +185,34 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class CustomField:
+    """A USER custom field: its type (``fieldvalues.FieldType``), status (VISIBLE, INVISIBLE or
+    INACTIVE), the values a dropdown allows, and whether a value is required."""
+
     id: str
     name: str
     type: str = "TXT"
     status: str = "VISIBLE"
+    allowed_values: tuple[str, ...] = ()
+    required: bool = False
+
+    @property
+    def active(self) -> bool:
+        """VISIBLE: counts against the workspace's cap of active fields (docs/live-api.md)."""
+        return self.status == "VISIBLE"
+
+
+@dataclass(frozen=True, slots=True)
+class LimitedMember:
+    """A limited member (a kiosk user: no email, account status LIMITED). Outside clocksync's
+    management: never matched, moved, verified against or deactivated; listed to be counted,
+    named, and told apart from ids clocksync cannot place."""
+
+    id: str
+    name: str
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name.strip() or self.id} (limited member)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,19 +225,15 @@ class Profile:
     capacity_seconds: int | None
     capacity_text: str | None
     raw: MappingProxyType[str, Any]  # custom field id -> value as sent by the API (USER-sourced only)
-    # Comparable text per field id: what the user sees (workspace defaults included). Derived from
-    # ``raw`` when not given.
-    shown: MappingProxyType[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    # What the user sees per field id, as the API sent it (workspace defaults included): what the
+    # plan compares by value (``fieldvalues.same``). ``raw`` when not given.
+    shown: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     working_days: tuple[str, ...] | None = None
     week_start: str | None = None
 
     def __post_init__(self) -> None:
         if not self.shown and self.raw:
-            object.__setattr__(self, "shown", MappingProxyType({fid: value_text(v) for fid, v in self.raw.items()}))
-
-    @property
-    def values(self) -> MappingProxyType[str, str | None]:
-        return self.shown
+            object.__setattr__(self, "shown", self.raw)
 
 
 @dataclass(frozen=True)
@@ -184,7 +241,8 @@ class CurrentState:
     """The workspace as read. ``protected`` maps a group id to why it is protected.
 
     ``roles_unknown`` holds the ids of members whose roles could not be read in a shape clocksync
-    understands: what they manage is not known, so they are never deactivated.
+    understands: what they manage is not known, so they are never deactivated. ``limited`` holds
+    the limited members (no email), apart from ``members``: clocksync never manages them.
     """
 
     workspace_id: str
@@ -198,6 +256,7 @@ class CurrentState:
     protected: MappingProxyType[str, tuple[str, ...]]
     warnings: tuple[str, ...] = ()
     roles_unknown: frozenset[str] = frozenset()
+    limited: MappingProxyType[str, LimitedMember] = field(default_factory=lambda: MappingProxyType({}))
     project_names: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))  # for handovers
 
     def member_by_key(self) -> dict[str, Member]:

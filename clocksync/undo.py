@@ -25,6 +25,7 @@ from clocksync.kinds import Action
 from clocksync.kinds.base import UndoContext
 from clocksync.plan.diff import Diff, link_needs
 from clocksync.plan.file import InputFingerprint, Plan, build_plan
+from clocksync.plan.seal import SealKey
 from clocksync.plan.types import Notice, PlanOptions
 
 # Outcomes after which the run may have changed the workspace: "applied"; "sent" (the run died
@@ -52,21 +53,27 @@ def find_run(log_dir: Path, run_id: str | None) -> RunRecord:
     raise InputError(f"no run {run_id!r} in {log_dir}; the latest are: {known} (see clocksync history)")
 
 
-def _run_plan(run: RunRecord) -> Plan:
+def _run_plan(run: RunRecord, seal_key: SealKey) -> Plan:
     try:
         plan = TypeAdapter(Plan).validate_python(run.plan_data())
-    except (OSError, ValueError, ValidationError) as exc:
+    except (OSError, ValueError, RecursionError, ValidationError) as exc:
         raise InputError(f"{run.path / 'plan.json'}: unreadable ({exc.__class__.__name__}); "
                          "the run cannot be undone from its folder") from None
-    if plan.checksum != plan.body_checksum():
-        raise InputError(f"{run.path / 'plan.json'}: checksum mismatch: the run folder was edited")
+    if plan.checksum != plan.body_checksum() or not plan.seal_verifies(seal_key):
+        raise InputError(f"{run.path / 'plan.json'}: the seal does not match: the run folder was edited, or the run "
+                         "was made with another API key or workspace; undo it with the key that applied it")
     return plan
 
 
-def build_undo(run: RunRecord, *, created_at: str) -> Plan:
-    """The sealed plan that takes back what ``run`` did."""
-    applied = _run_plan(run)
-    objects, names = run.before()
+def build_undo(run: RunRecord, *, created_at: str, seal_key: SealKey) -> Plan:
+    """The plan that takes back what ``run`` did, sealed with ``seal_key`` (the key of the run's own
+    plan must verify too). Raises InputError."""
+    applied = _run_plan(run, seal_key)
+    try:
+        objects, names = run.before()
+    except (OSError, ValueError, RecursionError, AttributeError) as exc:
+        raise InputError(f"{run.path / 'before.json'}: unreadable ({exc.__class__.__name__}); the run cannot be "
+                         "undone from its folder") from None
     wrote = [a for a in applied.actions if run.outcomes.get(a.id, {}).get("state") in WROTE]
     created = {aid: str(e["created_id"]) for aid, e in run.outcomes.items() if e.get("created_id")}
     created_groups: dict[str, str | None] = {}
@@ -92,7 +99,7 @@ def build_undo(run: RunRecord, *, created_at: str) -> Plan:
     found = Diff(actions, [Notice(code="undo", message=n) for n in notes], [], [], applied.figures)
     return build_plan(found, workspace_id=applied.workspace_id, purpose="undo", options=UNDO_OPTIONS,
                       inputs={"run": InputFingerprint(path=run.run_id, sha256=applied.checksum)},
-                      created_at=created_at, safety=applied.safety)
+                      created_at=created_at, safety=applied.safety, api_host=applied.api_host, seal_key=seal_key)
 
 
 def _linked(actions: list[Action]) -> list[Action]:

@@ -39,6 +39,8 @@ OPERATIONS: list[tuple[str, str]] = [
     ("patch", "/v1/workspaces/{workspaceId}/member-profile/{userId}"),
     ("get", "/v1/workspaces/{workspaceId}/custom-fields"),
     ("post", "/v1/workspaces/{workspaceId}/custom-fields"),
+    # Not called by clocksync; served by the emulator, so its answers are checked too.
+    ("put", "/v1/workspaces/{workspaceId}/users/{userId}/custom-field/{customFieldId}/value"),
     ("get", "/v1/workspaces/{workspaceId}/user-groups"),
     ("post", "/v1/workspaces/{workspaceId}/user-groups"),
     ("delete", "/v1/workspaces/{workspaceId}/user-groups/{id}"),
@@ -124,6 +126,12 @@ def patch_schemas(schemas: dict[str, Any]) -> list[str]:
         if "workingDays" in props and props["workingDays"].get("type") == "string":
             props["workingDays"] = {"type": "array", "items": props["workingDays"]}
             applied.append(f"{name}.workingDays: string -> array of day names")
+    # Limited members have no email; whether the API leaves the key out or sends null is unverified
+    # (docs/live-api.md, live variant limited-email-null), so null is allowed.
+    props = schemas.get("UserDtoV1", {}).get("properties", {})
+    if "email" in props and not props["email"].get("nullable"):
+        props["email"] = {**props["email"], "nullable": True}
+        applied.append("UserDtoV1.email: string -> nullable string (limited members have no email)")
     # The workspace's feature list: `Feature` is one enum value, the field holds a list of them.
     props = schemas.get("WorkspaceDtoV1", {}).get("properties", {})
     if "features" in props and "$ref" in props["features"]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
 
 from clocksync.cli import cli
 from clocksync.clockify.client import ClockifyClient, RetryPolicy
@@ -20,6 +21,15 @@ from clocksync.emulator.app import Emulator, EmulatorOptions, EmulatorTransport
 from clocksync.emulator.demo import demo_workspace
 from clocksync.emulator.state import WorkspaceState
 from tests.contract import ContractTransport
+
+# Hypothesis: the suite runs a few dozen derandomized examples per property (the same every run,
+# no example database: never flaky); `make fuzz` (CLOCKSYNC_HYPOTHESIS=fuzz) runs thousands of random ones.
+_QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("suite", max_examples=40, derandomize=True, database=None, deadline=None,
+                          suppress_health_check=_QUIET)
+settings.register_profile("fuzz", max_examples=3000, derandomize=False, database=None, deadline=None,
+                          suppress_health_check=_QUIET)
+settings.load_profile(os.environ.get("CLOCKSYNC_HYPOTHESIS", "suite"))
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -12,11 +12,12 @@ from clocksync.emulator.state import WorkspaceState
 def facts(state: WorkspaceState) -> dict[str, Any]:
     """The workspace by names, not ids: what a comparison of states before and after needs."""
     ws = state.ws
-    email = {u.id: u.email for u in ws.users.values()}
+    # A limited member has no email: named as clocksync names them.
+    email = {u.id: u.email or f"{u.name} (limited member)" for u in ws.users.values()}
     field = {f.id: f.name for f in ws.fields.values()}
     group = {g.id: g.name for g in ws.groups.values()}
     project = {p.id: p.name for p in ws.projects.values()}
-    users = {u.email: {"capacity": parse_duration(u.work_capacity), "days": list(u.working_days),
+    users = {email[u.id]: {"capacity": parse_duration(u.work_capacity), "days": list(u.working_days),
                        "week": u.week_start, "status": u.membership_status,
                        "fields": {field[k]: v for k, v in u.custom_values.items()
                                   if k in field and v is not None and v != ""}}

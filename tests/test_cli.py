@@ -105,7 +105,8 @@ def test_second_apply_is_refused_while_one_holds_the_lock(tmp_path: Path) -> Non
 
 def test_audit_cells_are_formula_safe() -> None:
     assert safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
-    assert safe_cell("+1") == "'+1" and safe_cell("@x") == "'@x" and safe_cell("-2") == "'-2"
+    assert safe_cell("+1") == "'+1" and safe_cell("@x") == "'@x" and safe_cell("-2+3") == "'-2+3"
+    assert safe_cell("-2") == "-2", "a negative number is a number"
     assert safe_cell("plain") == "plain" and safe_cell(None) == ""
 
 

@@ -124,3 +124,102 @@ def test_arbitrary_rows_load_or_fail_cleanly(tmp_path: Path, rows: list[list[str
         assert exc.problems and all(p.startswith("row ") or p.startswith("no user") for p in exc.problems)
     else:
         assert all("@" in key for key in state.users)
+
+
+# ---------------------------------------------------------------------- what spreadsheets do to a CSV
+
+
+def test_excel_sep_line_is_honoured_and_not_a_row(tmp_path: Path) -> None:
+    text = "sep=;\r\n" + HEADER.replace(",", ";") + "a@example.com;;37,5;Acme;USA;1\r\nb@example.com;;40;Acme;USA;2\r\n"
+    state = load_desired(write(tmp_path, "\ufeff" + text), CONFIG)
+    assert state.users["a@example.com"].capacity_seconds == 27000
+    assert state.users["b@example.com"].row == 3, "rows numbered as Excel shows them (the sep= line is hidden)"
+    found = problems(tmp_path, "sep=,\n" + HEADER + "a@example.com,,abc,Acme,USA,1\n")
+    assert found == ["row 2, column 'Weekly Working Hours': not a number: 'abc'"]
+
+
+def test_empty_cells_past_the_header_are_ignored(tmp_path: Path) -> None:
+    state = load_desired(write(tmp_path, HEADER + "a@example.com,,40,Acme,USA,1,,,\nb@example.com,,40,Acme,USA,2,\n"),
+                         CONFIG)
+    assert set(state.users) == {"a@example.com", "b@example.com"}
+    found = problems(tmp_path, HEADER + "a@example.com,,40,Acme,USA,1,,oops\n")
+    assert found == ["row 2: 1 value(s) past the header's last column (column 8: 'oops'); add a header for them "
+                     "or remove them"]
+
+
+def test_trailing_empty_header_cells_are_not_columns(tmp_path: Path) -> None:
+    state = load_desired(write(tmp_path, HEADER.strip() + ",,\na@example.com,,40,Acme,USA,1\n"), CONFIG)
+    assert "a@example.com" in state.users
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ("Notes,Notes", None),
+    ("Notes,,Notes", None),
+    ("Global Id", "column 'Global Id' appears 2 times (columns 6, 7)"),
+    ("ntid EMAIL", "column 'NTID email' appears 2 times (columns 1, 7)"),
+    ("Start Date,Start Date", "column 'Start Date' appears 2 times"),
+])
+def test_a_repeated_header_is_an_error_only_for_a_column_clocksync_reads(tmp_path: Path, extra: str,
+                                                                         expected: str | None) -> None:
+    text = f"{HEADER.strip()},{extra}\na@example.com,,40,Acme,USA,1,{','.join('x' if h else '' for h in extra.split(','))}\n"
+    if expected is None:
+        assert "a@example.com" in load_desired(write(tmp_path, text), CONFIG).users
+    else:
+        found = problems(tmp_path, text)
+        assert len(found) == 1 and found[0].startswith("row 1: ") and expected in found[0]
+
+
+def test_headers_are_read_as_a_person_sees_them(tmp_path: Path) -> None:
+    text = "\u200bNTID\u00a0email ,manager ntid email,Weekly Working Hours,Company (Label),Country (Label),Global Id\n"
+    state = load_desired(write(tmp_path, text + "a@example.com,,40,Acme,USA,1\n"), CONFIG)
+    assert "a@example.com" in state.users
+
+
+@pytest.mark.parametrize(("cell", "expected"), [('"=""00123"""', "00123"), ('="00123"', "00123"),
+                                                ('"=""0012,3"""', "0012,3")])
+def test_excel_text_formula_is_its_text(tmp_path: Path, cell: str, expected: str) -> None:
+    state = load_desired(write(tmp_path, HEADER + f"a@example.com,,40,Acme,USA,{cell}\n"), CONFIG)
+    assert state.users["a@example.com"].fields["Global ID"] == expected
+    assert [c.column for c in state.cleaned] == ["Global Id"]
+
+
+@pytest.mark.parametrize("cell", ["9.00123E+11", "9,00123E+11", "1E+15", "1.2e-3", "-3.5E+2", '="9.00123E+11"'])
+def test_an_id_in_e_notation_is_refused_with_the_fix(tmp_path: Path, cell: str) -> None:
+    found = problems(tmp_path, HEADER + f'a@example.com,,40,Acme,USA,"{cell.replace(chr(34), 2 * chr(34))}"\n')
+    assert len(found) == 1 and found[0].startswith("row 2, column 'Global Id': ")
+    assert "E-notation" in found[0] and "format the column as text" in found[0]
+
+
+@pytest.mark.parametrize("cell", ["4E1", "4e1", "3.75E+01", "4,0E1"])
+def test_hours_in_exponent_notation_are_refused(tmp_path: Path, cell: str) -> None:
+    found = problems(tmp_path, HEADER + f'a@example.com,,"{cell}",Acme,USA,1\n')
+    assert len(found) == 1 and found[0].startswith("row 2, column 'Weekly Working Hours': hours in exponent notation")
+
+
+@pytest.mark.parametrize(("hours", "seconds", "rounded"), [("40", 28800, False), ("37.3", 26880, True),
+                                                           ("39.9", 28740, True), ("0.01", 0, True),
+                                                           ("32", 23040, False)])
+def test_capacity_is_rounded_to_whole_minutes_and_the_rounding_listed(tmp_path: Path, hours: str, seconds: int,
+                                                                     rounded: bool) -> None:
+    state = load_desired(write(tmp_path, HEADER + f"a@example.com,,{hours},Acme,USA,1\n"), CONFIG)
+    assert state.users["a@example.com"].capacity_seconds == seconds
+    notes = [c for c in state.cleaned if c.column == "Weekly Working Hours"]
+    assert bool(notes) == rounded
+    if rounded:
+        assert notes[0].row == 2 and "rounded to whole minutes" in notes[0].changes[0]
+
+
+@pytest.mark.parametrize("error", ["#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#SPILL!", " #N/A "])
+@pytest.mark.parametrize("column", [0, 1, 3, 5])
+def test_a_spreadsheet_error_value_is_refused(tmp_path: Path, error: str, column: int) -> None:
+    row = ["a@example.com", "", "40", "Acme", "USA", "1"]
+    row[column] = error
+    found = problems(tmp_path, HEADER + ",".join(row) + "\n")
+    names = HEADER.strip().split(",")
+    assert found == [f"row 2, column {names[column]!r}: shows the spreadsheet error {error.strip()}: fix the formula in the "
+                     "spreadsheet"]
+
+
+def test_a_row_of_invisible_characters_is_a_blank_line(tmp_path: Path) -> None:
+    state = load_desired(write(tmp_path, HEADER + "a@example.com,,40,Acme,USA,1\n\u200b,\u00a0,,,,\n"), CONFIG)
+    assert list(state.users) == ["a@example.com"]

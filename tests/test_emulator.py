@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from clocksync.emulator.app import EmulatorOptions
 from clocksync.emulator.demo import demo_workspace
 from clocksync.emulator.server import load_or_create
-from clocksync.emulator.state import WorkspaceState
+from clocksync.emulator.state import CustomField, WorkspaceState
+from clocksync.emulator.variants import Answers
 from tests.conftest import EmulatorHarness, make_harness
 
 WS = "/api/v1/workspaces/64a1f0c2e4b0d9a1c0de0001"
@@ -126,8 +128,6 @@ def test_state_survives_json(tmp_path: Path) -> None:
 
 
 def test_dropped_connection_after_a_write() -> None:
-    import pytest
-
     h = make_harness(options=EmulatorOptions(rate_limit=0, p_drop=1.0))
     with pytest.raises(httpx.RemoteProtocolError):
         call(h, "POST", f"{WS}/user-groups", json={"name": "Dropped"})
@@ -139,3 +139,94 @@ def test_429_storm_windows() -> None:
     assert call(h, "GET", "/api/v1/user").status_code == 429, "the first seconds are a storm"
     h.emulator.options.storm_length = 0.0
     assert call(h, "GET", "/api/v1/user").status_code == 200
+
+
+# ---------------------------------------------------------------------- what a real workspace refuses
+
+
+def typed_harness(**answers: bool) -> EmulatorHarness:
+    state, key = demo_workspace("typed-emulator")
+    for f in (CustomField(id="f-num", name="Global ID", type="NUMBER"),
+              CustomField(id="f-box", name="Part-time", type="CHECKBOX"),
+              CustomField(id="f-one", name="Department", type="DROPDOWN_SINGLE", allowed_values=["Engineering", "Sales"]),
+              CustomField(id="f-many", name="Skills", type="DROPDOWN_MULTIPLE", allowed_values=["Python", "SQL"]),
+              CustomField(id="f-link", name="Wiki", type="LINK"),
+              CustomField(id="f-txt", name="Badge", type="TXT", required=True)):
+        state.ws.fields[f.id] = f
+    return make_harness(state, key, EmulatorOptions(rate_limit=0, answers=Answers(**answers)))
+
+
+VALUES = [
+    ("f-num", 10004, 200), ("f-num", 10004.5, 200), ("f-num", "10004", 400), ("f-num", True, 400),
+    ("f-box", True, 200), ("f-box", "Yes", 400), ("f-box", 1, 400),
+    ("f-one", "Engineering", 200), ("f-one", "engineering", 400), ("f-one", "Eng.", 400), ("f-one", ["Sales"], 400),
+    ("f-many", ["Python", "SQL"], 200), ("f-many", "Python", 400), ("f-many", ["Python", "Go"], 400),
+    ("f-link", "https://wiki.example.com/x", 200), ("f-link", "wiki.example.com", 400), ("f-link", 7, 400),
+    ("f-txt", "B-7", 200), ("f-txt", 7, 400), ("f-txt", None, 400), ("f-txt", "", 400),
+]
+
+
+@pytest.mark.parametrize(("field_id", "value", "status"), VALUES, ids=[f"{f}={v!r}" for f, v, _ in VALUES])
+def test_a_user_field_takes_only_values_of_its_type(field_id: str, value: object, status: int) -> None:
+    """Both writes of a value refuse what the field cannot hold (400/501), and every answer is the spec's."""
+    h = typed_harness()
+    uid = h.user_id("john.doe@example.com")
+    before = dict(h.state.ws.users[uid].custom_values)
+    patch = call(h, "PATCH", f"{WS}/member-profile/{uid}", json={"userCustomFields": [
+        {"customFieldId": field_id, "value": value}]})
+    put = call(h, "PUT", f"{WS}/users/{uid}/custom-field/{field_id}/value", json={"value": value})
+    assert patch.status_code == status and put.status_code in (status, 201 if status == 200 else status)
+    if status == 400:
+        assert patch.json()["code"] == 501 and "Custom field" in patch.json()["message"] or "required" in patch.text
+        assert h.state.ws.users[uid].custom_values == before, "a refused value changes nothing"
+    else:
+        assert h.state.ws.users[uid].custom_values[field_id] == value
+    assert h.transport.violations == []
+
+
+def test_field_caps_and_dropdowns_without_values_are_refused() -> None:
+    h = typed_harness()  # 2 demo fields + 6 VISIBLE: 8 active
+    created = [call(h, "POST", f"{WS}/custom-fields", json={"name": f"Extra {n}", "type": "TXT", "entityType": "USER",
+                                                            "status": "VISIBLE"}) for n in range(3)]
+    assert [c.status_code for c in created] == [201, 201, 400], "the 11th active USER field is refused"
+    assert "at most 10 active" in created[2].json()["message"] and created[2].json()["code"] == 4033
+    hidden = call(h, "POST", f"{WS}/custom-fields", json={"name": "Hidden", "type": "TXT", "entityType": "USER",
+                                                          "status": "INVISIBLE"})
+    assert hidden.status_code == 201, "an INVISIBLE field is not active: only the 50 in all limits it"
+    empty = call(h, "POST", f"{WS}/custom-fields", json={"name": "Level", "type": "DROPDOWN_SINGLE",
+                                                         "entityType": "USER", "status": "INVISIBLE"})
+    assert empty.status_code == 400 and "allowedValues" in empty.json()["message"]
+    listed = {f["name"]: f for f in call(h, "GET", f"{WS}/custom-fields", params={"entity-type": "USER"}).json()}
+    assert listed["Department"]["allowedValues"] == ["Engineering", "Sales"] and listed["Badge"]["required"] is True
+    assert h.transport.violations == []
+
+
+@pytest.mark.parametrize("email_null", [False, True], ids=["email-missing", "limited-email-null"])
+def test_limited_members_are_hidden_unless_asked_for(email_null: bool) -> None:
+    h = typed_harness(limited_email_null=email_null)
+    base = {"include-roles": "false", "page-size": "100"}
+    default = call(h, "GET", f"{WS}/users", params=base).json()
+    assert all(u.get("email") for u in default), "the default listing hides limited members"
+    limited = call(h, "GET", f"{WS}/users", params={**base, "account-statuses": "LIMITED"}).json()
+    assert [u["name"] for u in limited] == ["Front desk kiosk"] and limited[0]["status"] == "LIMITED"
+    assert ("email" in limited[0] and limited[0]["email"] is None) if email_null else "email" not in limited[0]
+    both = call(h, "GET", f"{WS}/users", params={**base, "account-statuses": "ACTIVE,LIMITED"}).json()
+    assert len(both) == len(default) + 1
+    jane = next(g for g in call(h, "GET", f"{WS}/user-groups").json() if g["name"] == "Jane Smith")
+    assert limited[0]["id"] in jane["userIds"], "present in the groups"
+    assert call(h, "GET", f"{WS}/users", params={**base, "account-statuses": "KIOSK"}).status_code == 400
+    assert h.transport.violations == []
+
+
+@pytest.mark.parametrize(("variant", "email"), [("owner_profile_readonly", "admin@example.com"),
+                                                 ("pending_profile_readonly", "new.hire@example.com")])
+def test_readonly_profile_variants_refuse_with_403(variant: str, email: str) -> None:
+    h = typed_harness(**{variant: True})
+    if email == "new.hire@example.com":
+        assert call(h, "POST", f"{WS}/users", params={"send-email": "false"}, json={"email": email}).status_code == 200
+    uid = h.user_id(email)
+    answer = call(h, "PATCH", f"{WS}/member-profile/{uid}", json={"workCapacity": "PT6H"})
+    assert answer.status_code == 403 and answer.json()["code"] == 403 and "profile" in answer.json()["message"]
+    other = h.user_id("john.doe@example.com")
+    assert call(h, "PATCH", f"{WS}/member-profile/{other}", json={"workCapacity": "PT6H"}).status_code == 200
+    assert h.transport.violations == []

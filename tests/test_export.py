@@ -8,17 +8,18 @@ from pathlib import Path
 import pytest
 
 from clocksync.config import load_config
+from clocksync.durations import whole_minutes
 from clocksync.export import weekly_hours
 from clocksync.load.desired import load_desired
 from tests.conftest import EmulatorHarness, run_cli
 
 
-@pytest.mark.parametrize("seconds", [28800, 27000, 23040, 17280, 1, 7, 3599, 86399, 0])
+@pytest.mark.parametrize("seconds", [28800, 27000, 23040, 17280, 1, 7, 29, 30, 150, 3599, 86399, 0, 26856])
 def test_weekly_hours_read_back_to_the_same_capacity(seconds: int, tmp_path: Path) -> None:
     csv = tmp_path / "u.csv"
     csv.write_text(f"NTID email,Manager NTID email,Weekly Working Hours\na@x.io,,{weekly_hours(seconds)}\n")
     spec = load_desired(csv, load_config(None)).users["a@x.io"]
-    assert spec.capacity_seconds == seconds
+    assert spec.capacity_seconds == whole_minutes(seconds), "capacities are compared in whole minutes"
 
 
 @pytest.mark.parametrize("with_config", [True, False], ids=["settings-from-config", "settings-guessed"])
@@ -66,8 +67,10 @@ def test_every_active_member_is_a_row_and_what_the_csv_cannot_express_is_listed(
     assert "john.doe@example.com has 2 direct managers (jane.smith@example.com, pat.leaver@example.com)" in result.stderr
     assert "admin@example.com has no manager" in result.stderr
     rows = {line.split(",")[0]: line for line in Path("adopt/users.csv").read_text().splitlines()[1:]}
-    active = {u.email for u in harness.state.ws.users.values() if u.membership_status == "ACTIVE"}
-    assert set(rows) == active, "every ACTIVE member, and only them"
+    active = {u.email for u in harness.state.ws.users.values()
+              if u.membership_status == "ACTIVE" and u.account_status != "LIMITED"}
+    assert set(rows) == active, "every ACTIVE member with an email, and only them"
+    assert "1 limited member(s) (no email) cannot be CSV rows" in result.stderr
     assert rows["john.doe@example.com"].split(",")[1] == "", "no one manager to name"
     config = load_config(Path("adopt/config.yaml"), required=True)
     held = {r.email: r.ignore for r in config.exceptions}
@@ -79,3 +82,41 @@ def test_every_active_member_is_a_row_and_what_the_csv_cannot_express_is_listed(
     about_john = [a for a in plan["actions"] if "john.doe@example.com" in json.dumps(a)
                   and a["kind"] in ("grant_role", "revoke_role", "add_member", "remove_member")]
     assert about_john == [] and len(plan["exceptions"]) >= 2
+
+
+@pytest.mark.parametrize("value", ["Acme\u200bCorp", "Acme\x1b[31m", "Acme\u00a0Corp", "line one\nline two", "#N/A",
+                                   "9.00123E+11", "=HYPERLINK(\"http://x\")"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_value_a_users_file_cannot_hold_is_left_out_and_the_round_trip_holds(
+        harness: EmulatorHarness, workdir: Path, value: str, fmt: str) -> None:
+    assert run_cli(harness, "plan", "users.csv", "--deactivate-missing").exit_code == 0
+    assert run_cli(harness, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND").exit_code == 0
+    country = next(f for f in harness.state.ws.fields.values() if f.name == "Country")  # a text field
+    john = harness.state.ws.users[harness.user_id("john.doe@example.com")]
+    john.custom_values[country.id] = value
+    result = run_cli(harness, "export", "adopt", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    formula = value.startswith("=")
+    assert ("john.doe@example.com: Country holds" in result.stderr) != formula, "a formula is written as text"
+    again = run_cli(harness, "plan", f"adopt/users.{fmt}", "--config", "adopt/config.yaml", "--detailed-exitcode",
+                    "--out", "plans/from-export.json")
+    assert again.exit_code == 0, again.output
+    assert john.custom_values[country.id] == value
+
+
+@pytest.mark.parametrize(("value", "note"), [("Acme Inc", "not a value of its type DROPDOWN_SINGLE (allowed: Acme Corp, "
+                                                          "Acme GmbH, Acme Ltd)"), ("", None), ("acme gmbh", None)])
+def test_a_dropdown_value_that_is_no_longer_allowed_is_left_out_and_the_round_trip_holds(
+        harness: EmulatorHarness, workdir: Path, value: str, note: str | None) -> None:
+    assert run_cli(harness, "plan", "users.csv", "--deactivate-missing").exit_code == 0
+    assert run_cli(harness, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND").exit_code == 0
+    company = next(f for f in harness.state.ws.fields.values() if f.name == "Company")
+    john = harness.state.ws.users[harness.user_id("john.doe@example.com")]
+    john.custom_values[company.id] = value  # an allowed value removed since, or spelled in another case
+    result = run_cli(harness, "export", "adopt")
+    assert result.exit_code == 0 and (note is None or f"john.doe@example.com: Company holds {value!r}, which is "
+                                      f"{note}" in result.stderr), result.stderr
+    again = run_cli(harness, "plan", "adopt/users.csv", "--config", "adopt/config.yaml", "--detailed-exitcode",
+                    "--out", "plans/from-export.json")
+    assert again.exit_code == 0, again.output
+    assert john.custom_values.get(company.id, "") == value

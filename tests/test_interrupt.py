@@ -48,8 +48,8 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float = 60) -> None:
 class Emulator:
     """``clocksync emulator`` in a child process, its log kept to read afterwards."""
 
-    def __init__(self, workdir: Path, key: str, *extra: str) -> None:
-        self.port = free_port()
+    def __init__(self, workdir: Path, key: str, *extra: str, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.log = workdir / f"emulator-{self.port}.log"
         with self.log.open("w") as log:
             self.proc = subprocess.Popen(
@@ -187,7 +187,7 @@ def test_a_stopped_apply_records_what_finished_and_what_was_in_flight(workdir: P
     assert f"INTERRUPTED ({sig.name})" in report and f'data-card="not-run"><b>{not_run}</b>' in report
     monkeypatch.chdir(workdir)  # history and undo read files only: run them in this process
     assert f"INTERRUPTED ({sig.name})" in CliRunner().invoke(cli, ["history"]).stdout
-    undone = CliRunner().invoke(cli, ["undo"])
+    undone = CliRunner().invoke(cli, ["undo"], env=env)  # the key seals the undo plan
     assert undone.exit_code == 0, undone.output
     undo = load_plan(workdir / "plans" / "undo.json")
     wrote = {a.id for a in plan.actions if run.outcomes.get(a.id, {}).get("state") in ("applied", "in flight")}
@@ -197,7 +197,7 @@ def test_a_stopped_apply_records_what_finished_and_what_was_in_flight(workdir: P
     assert {a.target for a in undo.actions} <= {a.target for a in takes_back} | {
         a.subjects[0] for a in takes_back if a.subjects}
 
-    fresh = Emulator(workdir, key)  # the same workspace, answering again
+    fresh = Emulator(workdir, key, port=held.port)  # the same workspace at the same address, answering again
     env = env_for(fresh, key)
     try:
         again = clocksync(env, workdir, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND")

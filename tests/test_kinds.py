@@ -12,7 +12,7 @@ import pytest
 
 from clocksync.apply.view import LiveView
 from clocksync.kinds import ACTION_TYPES, Action, Handler, handler_for
-from clocksync.kinds.base import Change, State
+from clocksync.kinds.base import Change, FieldChange, State
 from clocksync.kinds.custom_field import CreateCustomField
 from clocksync.kinds.group import CreateGroup, DeleteGroup
 from clocksync.kinds.membership import AddMember, RemoveMember
@@ -76,8 +76,18 @@ def jane_inactive(live: LiveView) -> None:
     live.members[JANE.id] = dataclasses.replace(JANE, status=MemberStatus.INACTIVE)
 
 
-def company_field(name: str = "Company") -> dict[str, Change]:
-    return {name: Change(before="Acme", after="Acme GmbH")}
+def typed(kind: str, value: Any) -> Callable[[LiveView], None]:
+    """John holds ``value`` in a "Global ID" field of type ``kind``."""
+    def edit(live: LiveView) -> None:
+        live.fields["global id"] = "f-gid"
+        live.field_types["f-gid"] = kind
+        john = uid("john@example.com")
+        live.profiles[john] = profile(28800, "PT8H", **{"f-co": "Acme", "f-gid": value})
+    return edit
+
+
+def company_field(name: str = "Company") -> dict[str, FieldChange]:
+    return {name: FieldChange(before="Acme", after="Acme GmbH")}
 
 
 JOHN_PROFILE = dict(user_id=uid("john@example.com"), email="john@example.com")
@@ -101,14 +111,32 @@ ROWS: list[tuple[str, Action, dict[str, Callable[[LiveView], None]], State, str]
     ("capacity changed since the plan", UpdateProfile(**JOHN_PROFILE, capacity=Change(before="PT8H", after="PT7H")),
      {"edit": john_capacity(18000, "PT5H")}, State.STALE, "work capacity is now PT5H"),
     ("field at the expected value", UpdateProfile(**JOHN_PROFILE, fields=company_field()), {}, State.READY, ""),
-    ("field already at the target", UpdateProfile(**JOHN_PROFILE, fields={"Company": Change(before="X", after="Acme")}),
+    ("field already at the target", UpdateProfile(**JOHN_PROFILE, fields={"Company": FieldChange(before="X", after="Acme")}),
      {}, State.DONE, ""),
-    ("field changed since the plan", UpdateProfile(**JOHN_PROFILE, fields={"Company": Change(before="X", after="Y")}),
+    ("field changed since the plan", UpdateProfile(**JOHN_PROFILE, fields={"Company": FieldChange(before="X", after="Y")}),
      {}, State.STALE, "Company is now 'Acme'"),
-    ("a field that does not exist", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": Change(before=None,
+    ("a field that does not exist", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(before=None,
      after="7")}), {}, State.STALE, "custom field 'Global ID' does not exist"),
-    ("a field that exists, unset for the user", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": Change(
+    ("a field that exists, unset for the user", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(
      before=None, after="7")}), {"edit": lambda v: v.fields.update({"global id": "f-gid"})}, State.READY, ""),
+    # typed fields: the live value is judged by value, as the field's type reads it
+    ("number: 10004.0 is the planned 10004", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(
+     before=None, after=10004)}), {"edit": typed("NUMBER", 10004.0)}, State.DONE, ""),
+    ("number: text '010003' is the planned before 10003", UpdateProfile(**JOHN_PROFILE, fields={
+     "Global ID": FieldChange(before=10003, after=10005)}), {"edit": typed("NUMBER", "010003")}, State.READY, ""),
+    ("number: another number since the plan", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(
+     before=10003, after=10005)}), {"edit": typed("NUMBER", 10004)}, State.STALE, "Global ID is now 10004"),
+    ("checkbox: never set is the planned false", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(
+     before=True, after=False)}), {"edit": typed("CHECKBOX", None)}, State.DONE, ""),
+    ("checkbox: off, to be switched on", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(
+     before=False, after=True)}), {"edit": typed("CHECKBOX", None)}, State.READY, ""),
+    ("dropdown: any case is the planned value", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(
+     before="Sales", after="Engineering")}), {"edit": typed("DROPDOWN_SINGLE", "ENGINEERING")}, State.DONE, ""),
+    ("multi-select: a set, in any order", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(
+     before=None, after=["A", "B"])}), {"edit": typed("DROPDOWN_MULTIPLE", ["b", "A"])}, State.DONE, ""),
+    ("multi-select: one more value since the plan", UpdateProfile(**JOHN_PROFILE, fields={
+     "Global ID": FieldChange(before=["A"], after=["A", "B"])}), {"edit": typed("DROPDOWN_MULTIPLE", ["A", "C"])},
+     State.STALE, "Global ID is now 'A; C'"),
     ("profile could not be read", UpdateProfile(**JOHN_PROFILE, fields=company_field()), {"edit": no_profile},
      State.STALE, "could not be read"),
     ("user left the workspace", UpdateProfile(**JOHN_PROFILE, fields=company_field()), {"edit": john_gone},

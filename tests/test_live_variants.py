@@ -2,10 +2,13 @@
 
 The workspace: the demo plus enough users and groups to need several capped pages, a leaver who
 manages a group listed on a late page, and a user with an unmapped "Cost center" value that every
-profile write must leave alone. Under each variant: plan, apply (with a deactivation), and then
-the emulator's state is exactly the state before plus the plan's actions (so every value the plan
-did not name is unchanged), a second plan is empty, a re-apply writes nothing, and no exchange
-broke the spec.
+profile write must leave alone. A real workspace's shapes too: "Global ID" a NUMBER field holding
+floats and ints, "Company" a dropdown, the owner and an invited (PENDING) member in the CSV, and
+limited members (no email) in a managed group, in a group that is no longer wanted, and managed
+directly by the leaver. Under each variant: plan, apply (with a deactivation), and then the
+emulator's state is exactly the state before plus the plan's actions that the variant lets land
+(so every value the plan did not name is unchanged, and no limited member moved), a second plan
+holds only what the variant refused, a re-apply writes nothing, and no exchange broke the spec.
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ from tests.facts import facts
 PAGE_CAP = 3
 EACH = ["profile-patch-replaces", f"page-cap={PAGE_CAP}", "group-grant-lag=0.2", "remove-nonmember-ok",
         "duplicate-add-ok", "roles-source-null", "no-retry-after", "empty-429-body", "profile-answer-stale",
-        "null-value-kept", "null-value-refused"]
+        "null-value-kept", "null-value-refused", "limited-email-null", "owner-profile-readonly",
+        "pending-profile-readonly"]
+# The profile writes each variant refuses (403): planned with a warning, failed with Clockify's message.
+REFUSED = {"owner-profile-readonly": "ops-lead@example.com", "pending-profile-readonly": "new.hire@example.com"}
 FAST = ApplySettings(retry_budget=60, consistency_window=20, backoff_initial=0.002, backoff_max=0.05)
 
 
@@ -57,17 +63,37 @@ def workspace() -> tuple[WorkspaceState, str]:
         ws.users[user.id] = user
     club = next(g for g in ws.groups.values() if g.name == "Book club")
     ws.roles.add(Role(ids["pat.leaver@example.com"], "TEAM_MANAGER", club.id, True))  # the leaver manages it
+    # The owner is in the CSV (the key is an admin's); an invited member has not joined yet.
+    ws.admin_ids = [ids["admin@example.com"]]
+    ws.owner_id = ids["ops-lead@example.com"]
+    hire = User(id=state.new_id(), email="new.hire@example.com", name="", membership_status="PENDING",
+                account_status="NOT_REGISTERED")
+    ws.users[hire.id] = hire
+    # Global ID is a NUMBER field; the API holds Maria's as a float: the CSV's 10003 is the same number.
+    gid = CustomField(id=state.new_id(), name="Global ID", type="NUMBER")
+    ws.fields[gid.id] = gid
+    ws.users[ids["maria.garcia@example.com"]].custom_values[gid.id] = 10003.0
+    ws.users[ids["li.wei@example.com"]].custom_values[gid.id] = 99  # a real change
+    # Limited members: in a group no longer wanted (the leaver's), and one the leaver manages directly.
+    tablet = User(id=state.new_id(), email="", name="Warehouse tablet", account_status="LIMITED")
+    ws.users[tablet.id] = tablet
+    pats = Group(id=state.new_id(), name="Pat Leaver", user_ids=[ids["lucas.martin@example.com"], tablet.id])
+    ws.groups[pats.id] = pats
+    ws.roles |= {Role(ids["pat.leaver@example.com"], "TEAM_MANAGER", pats.id, True),
+                 Role(ids["pat.leaver@example.com"], "TEAM_MANAGER", tablet.id)}
     ws.groups = {g.id: g for g in ws.groups.values()}
     state.writes = 0
     return state, key
 
 
-def expected_after(before: dict[str, Any], plan: Plan) -> dict[str, Any]:
-    """The state before, with exactly the plan's actions applied (by names)."""
+def expected_after(before: dict[str, Any], plan: Plan, refused: set[str] = frozenset()) -> dict[str, Any]:
+    """The state before, with exactly the plan's actions applied (by names), but those in ``refused``."""
     after = {"users": {k: {**v, "fields": dict(v["fields"])} for k, v in before["users"].items()},
              "groups": {k: list(v) for k, v in before["groups"].items()}, "roles": set(before["roles"]),
              "fields": list(before["fields"])}
     for action in plan.actions:
+        if action.id in refused:
+            continue
         data = action.model_dump()
         kind = data["kind"]
         if kind == "create_custom_field":
@@ -94,7 +120,7 @@ def expected_after(before: dict[str, Any], plan: Plan) -> dict[str, Any]:
     return after
 
 
-def scenario(h: EmulatorHarness, tmp: Path) -> None:
+def scenario(h: EmulatorHarness, tmp: Path, refused_profiles: set[str] = frozenset()) -> None:
     config = load_config(EXAMPLES / "config.yaml", required=True)
     desired = load_desired(EXAMPLES / "sample_users.csv", config)
     options = PlanOptions(deactivate_missing=True)
@@ -111,13 +137,27 @@ def scenario(h: EmulatorHarness, tmp: Path) -> None:
             return plan, before, report, again, reapplied
 
     plan, before, report, again, reapplied = asyncio.run(run())
-    assert report.ok, [(r.action.describe(), r.outcome.value, r.message) for r in report.problems()] + [
-        p.message for p in report.verification]
+    problems = {r.action.id: r for r in report.problems()}
+    expected = {a.id for a in plan.actions if a.kind_name == "update_profile" and a.target in refused_profiles}
+    assert set(problems) == expected, [(r.action.describe(), r.outcome.value, r.message) for r in report.problems()]
+    for result in problems.values():  # refused with Clockify's own words, the rest landed
+        assert result.outcome.value == "failed" and "HTTP 403" in result.message and "profile" in result.message
+    assert report.verification == [], [p.message for p in report.verification]
+    notices = {n.code for n in plan.notices}
+    assert {"owner_profile", "pending_profile", "limited_members"} <= notices, notices
+    assert plan.figures.limited_members == 2
     assert "pat.leaver@example.com" in [a.target for a in plan.actions if a.kind_name == "deactivate_user"]
-    assert facts(h.state) == expected_after(before, plan), "the state is the state before plus the plan, exactly"
-    assert facts(h.state)["users"]["maria.garcia@example.com"]["fields"]["Cost center"] == "CC-7"
-    assert again.actions == (), [a.describe() for a in again.actions]
-    assert reapplied.ok and reapplied.writes == 0
+    assert facts(h.state) == expected_after(before, plan, expected), "the state before plus the plan, exactly"
+    after = facts(h.state)
+    assert after["users"]["maria.garcia@example.com"]["fields"]["Cost center"] == "CC-7"
+    assert after["users"]["maria.garcia@example.com"]["fields"]["Global ID"] == 10003.0, "the same number: untouched"
+    assert after["users"]["li.wei@example.com"]["fields"]["Global ID"] == 10004, "written as a JSON number"
+    assert "Warehouse tablet (limited member)" in after["groups"]["Pat Leaver"], "a limited member is never removed"
+    assert "Front desk kiosk (limited member)" in after["groups"]["Jane Smith"]
+    assert ("ops-lead@example.com", "TEAM_MANAGER", "user", "Warehouse tablet (limited member)") in after["roles"]
+    assert {(a.kind_name, a.target) for a in again.actions} == {("update_profile", e) for e in refused_profiles}
+    assert bool(reapplied.writes) == bool(expected), "a re-apply sends only the refused writes again"
+    assert {r.action.id for r in reapplied.problems()} == expected
 
 
 @pytest.mark.parametrize("variants", [[v] for v in EACH] + [EACH], ids=[*EACH, "all-at-once"])
@@ -126,7 +166,7 @@ def test_scenario_converges_under_the_live_variant(tmp_path: Path, variants: lis
     answers = Answers().with_variants(variants)
     # Random 429s (with a Retry-After unless a variant removes it) exercise the rate-limit answers too.
     h = make_harness(state, key, EmulatorOptions(rate_limit=0, p_429=0.1, retry_after=0.001, seed=7, answers=answers))
-    scenario(h, tmp_path)
+    scenario(h, tmp_path, {REFUSED[v] for v in variants if v in REFUSED})
     assert h.transport.violations == [], h.transport.violations[:5]
     assert h.emulator.stats.rate_limited > 0
 
@@ -146,5 +186,6 @@ def test_without_last_page_paging_the_capped_workspace_would_be_misread(tmp_path
             groups = await client.list_groups()
             return len(users), len(groups)
 
-    assert asyncio.run(read()) == (len(state.ws.users), len(state.ws.groups))
+    listed = [u for u in state.ws.users.values() if u.account_status != "LIMITED"]  # hidden unless asked for
+    assert asyncio.run(read()) == (len(listed), len(state.ws.groups))
     assert len(state.ws.users) > 3 * PAGE_CAP and len(state.ws.groups) > 3 * PAGE_CAP

@@ -109,7 +109,7 @@ def test_a_report_path_that_cannot_be_written_stops_apply_before_any_write(
     make()
     result = run_cli(harness, "apply", "plans/plan.json", "--report", report)
     assert result.exit_code == 1, result.output
-    assert f"OutputError: --report {report}" in result.output and "nothing was applied" in result.output
+    assert result.output.startswith("FileError: --report reports") and "nothing was applied" in result.output
     assert harness.state.writes == 0 and "Traceback" not in result.output
 
 
@@ -137,7 +137,7 @@ def test_a_report_that_fails_after_the_writes_is_one_line_under_the_summary(harn
     assert result.exit_code == 0, result.output
     assert "Apply: 39 applied" in result.stdout and "Audit:" in result.stdout
     failure = [line for line in result.stderr.splitlines() if "report" in line]
-    assert len(failure) == 1 and failure[0].startswith(f"OutputError: the report could not be written to {report}")
+    assert len(failure) == 1 and failure[0].startswith(f"FileError: the report was not written: {report}: ")
     assert "Traceback" not in result.output and report.is_dir()
     assert run_cli(harness, "plan", "users.csv", "--detailed-exitcode", "--out", "plans/again.json").exit_code == 0
 

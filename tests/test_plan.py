@@ -16,8 +16,11 @@ from clocksync.kinds.user_status import DeactivateUser
 from clocksync.plan.diff import Diff
 from clocksync.plan.file import InputFingerprint, Plan, build_plan, load_plan, save_plan
 from clocksync.plan.safety import check_thresholds
+from clocksync.plan.seal import SealKey
 from clocksync.plan.types import PlanOptions, WorkspaceFigures
 from scripts.plan_schema import OUT, schema_text
+
+TEST_SEAL = SealKey.derive("test-key", "ws")
 
 
 def make(actions: list, *, active: int = 100, groups: int = 20, managed: int = 100, rows: int = 100,
@@ -25,7 +28,8 @@ def make(actions: list, *, active: int = 100, groups: int = 20, managed: int = 1
     figures = WorkspaceFigures(active_members=active, total_groups=groups, managed_members=managed, csv_rows=rows)
     found = Diff([a.with_id() for a in actions], [], [], [], figures)
     return build_plan(found, workspace_id="ws", inputs={"csv": InputFingerprint(path="u.csv", sha256="0")},
-                      options=options or PlanOptions(), created_at="2026-01-01T00:00:00Z", safety=safety)
+                      options=options or PlanOptions(), created_at="2026-01-01T00:00:00Z", safety=safety,
+                      api_host="127.0.0.1", seal_key=TEST_SEAL)
 
 
 def deactivations(n: int) -> list:

@@ -135,19 +135,38 @@ def test_the_shifted_column_is_refused_naming_the_field_and_passes_with_the_over
 
     rows = list(csv.reader(io.StringIO(Path("users.csv").read_text())))
     for cells in rows[1:]:
-        cells[3] = cells[4]  # the export had Country pasted into Company for everyone
+        cells[4] = cells[3]  # the export had Company pasted into Country (a text field) for everyone
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     Path("users.csv").write_text(out.getvalue())
     refused = run_cli(harness, "plan", "users.csv")
     assert refused.exit_code == 1 and "TooMuchChange" in refused.output
-    assert "too many changes to 'Company'" in refused.output and "'Acme Corp' -> 'USA'" in refused.output
+    assert "too many changes to 'Country'" in refused.output and "'USA' -> 'Acme Corp'" in refused.output
     assert "--allow-mass-field-change" in refused.output and not Path("plans/plan.json").exists()
     allowed = run_cli(harness, "plan", "users.csv", "--allow-mass-field-change")
     assert allowed.exit_code == 0
     plan = json.loads(Path("plans/plan.json").read_text())
     assert plan["options"]["allow_mass_field_change"] and plan["safety"]["max_field_change_share"] == 0.25
     assert run_cli(harness, "apply", "plans/plan.json").exit_code == 0
+
+
+def test_a_shifted_column_into_a_dropdown_is_an_input_error_before_any_threshold(harness: EmulatorHarness,
+                                                                                 workdir: Path) -> None:
+    """Country pasted into Company (a dropdown of company names): no value fits, every row says so."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(Path("users.csv").read_text())))
+    for cells in rows[1:]:
+        cells[3] = cells[4]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    Path("users.csv").write_text(out.getvalue())
+    refused = run_cli(harness, "plan", "users.csv", "--allow-mass-field-change")
+    assert refused.exit_code == 1 and "CsvError: users.csv: 12 problem(s)" in refused.output
+    assert ("row 2, column 'Company (Label)': 'USA' is not allowed; allowed values: Acme Corp, Acme GmbH, Acme Ltd"
+            in refused.output)
+    assert not Path("plans/plan.json").exists() and harness.state.writes == 0
 
 
 def test_filling_empty_values_is_provisioning_not_a_mass_change(harness: EmulatorHarness, workdir: Path) -> None:

@@ -26,6 +26,8 @@ from clocksync.kinds.profile import UpdateProfile
 from clocksync.kinds.role import GrantRole
 from clocksync.plan.diff import Diff
 from clocksync.plan.file import InputFingerprint, Plan, build_plan
+from clocksync.plan.make import now_utc
+from clocksync.plan.seal import SealKey
 from clocksync.plan.types import PlanOptions, WorkspaceFigures
 from tests.conftest import EmulatorHarness, make_harness
 
@@ -89,7 +91,8 @@ class FakeClock:
 def plan_of(h: EmulatorHarness, *actions: Action) -> Plan:
     found = Diff([a.with_id() for a in actions], [], [], [], WorkspaceFigures(active_members=20, total_groups=10))
     return build_plan(found, workspace_id=h.workspace_id, inputs={"csv": InputFingerprint(path="x.csv", sha256="0")},
-                      options=PlanOptions(), created_at="2026-01-01T00:00:00Z")
+                      options=PlanOptions(), created_at=now_utc(), api_host="127.0.0.1",
+                      seal_key=SealKey.derive(h.api_key, h.workspace_id))
 
 
 def apply(h: EmulatorHarness, plan: Plan, rules: Iterable[Rule], tmp: Path, settings: ApplySettings = FAST,

@@ -17,6 +17,7 @@ from clocksync.apply.runlog import list_runs
 from clocksync.apply.verify import NOT_IN_EFFECT
 from clocksync.emulator.variants import Answers
 from clocksync.plan.file import Plan, load_plan
+from clocksync.plan.seal import SealKey
 from clocksync.undo import build_undo
 from tests.conftest import EmulatorHarness, error_rows, make_harness, run_cli
 from tests.facts import facts
@@ -146,7 +147,8 @@ def test_undo_reads_only_the_run_folder(harness: EmulatorHarness, workdir: Path)
     assert run_cli(harness, "apply", "plans/plan.json").exit_code == 0
     operations = dict(harness.transport.operations)
     [run] = list_runs(Path("."))
-    plan = build_undo(run, created_at="2026-01-01T00:00:00Z")
+    plan = build_undo(run, created_at="2026-01-01T00:00:00Z",
+                      seal_key=SealKey.derive(harness.api_key, harness.workspace_id))
     assert plan.checksum == plan.body_checksum() and plan.actions
     assert run_cli(harness, "undo").exit_code == 0
     assert harness.transport.operations == operations, "no request at all"

@@ -2,7 +2,9 @@
 
 Appended to (an audit trail is never overwritten), one row per action and run, each row flushed
 to the operating system as its action finishes, so a killed apply loses at most the rows of the
-writes that were in flight. Every cell a spreadsheet would read as a formula is neutralised.
+writes that were in flight. Every cell goes through ``sanitize.csv_cell``: control, bidi and
+invisible characters are shown as escapes, and a cell a spreadsheet would read as a formula gets
+a leading apostrophe. The files are private and never written through a symlink (``files``).
 """
 
 from __future__ import annotations
@@ -12,17 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from clocksync.files import append_private, private_folder
+from clocksync.sanitize import csv_cell
+
 SUCCESS_LOG = "sync_success_log.csv"
 ERROR_LOG = "sync_error_log.csv"
 COLUMNS = ["time", "run", "plan", "action_id", "kind", "target", "before", "after", "outcome",
            "http_status", "message"]
-_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe_cell(value: Any) -> str:
-    """Text a spreadsheet shows as text: a leading = + - @ or control character gets a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
+safe_cell = csv_cell  # one rule for every cell (clocksync.sanitize)
 
 
 @dataclass(frozen=True)
@@ -44,15 +43,14 @@ class AuditLog:
     """Appends rows to the success and error CSVs in ``directory``."""
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_folder(directory)
         self.success_path = directory / SUCCESS_LOG
         self.error_path = directory / ERROR_LOG
         self._files: dict[Path, tuple[IO[str], Any]] = {}
 
     def _writer(self, path: Path) -> Any:
         if path not in self._files:
-            new = not path.exists() or path.stat().st_size == 0
-            handle = path.open("a", encoding="utf-8", newline="")
+            handle, new = append_private(path)  # 0600, never through a symlink planted in its place
             writer = csv.writer(handle)
             if new:
                 writer.writerow(COLUMNS)

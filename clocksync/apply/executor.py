@@ -26,7 +26,6 @@ The executor knows no kind of action: ``clocksync.kinds`` holds that.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import functools
 import logging
@@ -35,6 +34,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clocksync.apply.admit import admit
 from clocksync.apply.audit import AuditLog, AuditRow
 from clocksync.apply.lock import workspace_lock
 from clocksync.apply.report import (
@@ -51,7 +51,7 @@ from clocksync.apply.stop import Stop, StopRequested
 from clocksync.apply.verify import NOT_IN_EFFECT, Discrepancy, compare, describe_values
 from clocksync.apply.view import LiveView, Ref, Snapshot, ref_text
 from clocksync.clockify.client import ClockifyClient
-from clocksync.errors import ClockifyError, ConfirmationRequired, Interrupted, WorkspaceMismatch
+from clocksync.errors import ClockifyError, ConfirmationRequired, IdentityMismatch, Interrupted
 from clocksync.kinds import Action, handler_for
 from clocksync.kinds.base import PHASES, State
 from clocksync.load.current import load_current
@@ -80,14 +80,16 @@ async def apply_plan(
 ) -> ApplyReport:
     """Apply ``plan`` (already loaded and checksum-verified by ``load_plan``).
 
-    Raises WorkspaceMismatch, TooMuchChange, ConfirmationRequired, PreflightError or ApplyLocked
-    before any write, ClockifyError if the workspace cannot be read before the first write, and
-    Interrupted when ``stop`` is requested before the run starts (nothing applied). Per-action
-    problems, verification problems and a stop during the run are reported in the ApplyReport.
+    Raises, before any write: WorkspaceMismatch, PlanFileError (the seal), HostMismatch,
+    PlanTooOld (``admit``), TooMuchChange, ConfirmationRequired, PreflightError, ApplyLocked, and
+    IdentityMismatch (an action's ids name other users or groups than the plan shows);
+    ClockifyError if the workspace cannot be read before the first write; and Interrupted when
+    ``stop`` is requested before the first write (nothing applied). Per-action problems,
+    verification problems and a stop during the run are reported in the ApplyReport.
     """
-    if plan.workspace_id != client.workspace_id:
-        raise WorkspaceMismatch(f"the plan was made for workspace {plan.workspace_id}, but "
-                                f"CLOCKIFY_WORKSPACE_ID is {client.workspace_id}; nothing was applied")
+    settings = settings or ApplySettings()
+    admit(plan, workspace_id=client.workspace_id, api_host=client.api_host, seal_key=client.seal_key(),
+          settings=settings)
     check_thresholds(plan)
     destructive = plan.destructive_actions
     if destructive and confirm != CONFIRM_TEXT:
@@ -102,7 +104,7 @@ async def apply_plan(
         raise Interrupted(f"stopped by {stop.reason} before any write; nothing was applied",
                           stop.reason or "SIGINT") from None
     with workspace_lock(client.workspace_id):
-        executor = _Executor(client, plan, log_dir, report.user_id, settings or ApplySettings(), progress,
+        executor = _Executor(client, plan, log_dir, report.user_id, settings, progress,
                              sleep, clock, plan_file, stop)
         return await executor.run()
 
@@ -136,6 +138,12 @@ class _Executor:
 
     async def run(self) -> ApplyReport:
         plan = self.plan
+        if plan.actions:
+            try:
+                await self.read_workspace()  # before the run starts: a plan refused here leaves no run behind
+            except StopRequested:
+                raise Interrupted(f"stopped by {self.stop.reason} before any write; nothing was applied",
+                                  self.stop.reason or "SIGINT") from None
         self.run_log = RunLog.start(
             self.log_dir, plan.model_dump_json(indent=1), checksum=plan.checksum, workspace_id=plan.workspace_id,
             plan_file=str(self.plan_file) if self.plan_file else None, purpose=plan.purpose)
@@ -146,8 +154,7 @@ class _Executor:
         try:
             self.audit.touch()
             if plan.actions:
-                with contextlib.suppress(StopRequested):  # stopped before the first write: all "not run"
-                    await self.apply_all()
+                await self.apply_all()
             stopped = self.stop.reason
             problems = await self.verify() if plan.actions and not stopped else []
         finally:
@@ -185,12 +192,28 @@ class _Executor:
             self.sent.add(action_id)
             self.run_log.record(action_id, "sent")
 
-    async def apply_all(self) -> None:
+    async def read_workspace(self) -> None:
+        """Read the live view, and refuse the whole plan when an action's ids are other users or groups
+        than its emails and names say (IdentityMismatch, before any write).
+
+        Whole plan, not the action alone: such a plan does not say what it would do (it was altered
+        by someone holding the key, or identities moved since it was made), and its other actions
+        were reviewed together with this one (a handover before a deactivation). Make a new plan.
+        """
         actions = self.plan.actions
         profile_ids = {uid for a in actions for uid in handler_for(a).profiles_to_reread(a)}
         state = await self.stop.guard(load_current(self.client, profile_ids=profile_ids, self_id=self.self_id))
         self.view = LiveView.from_state(state, self.extra_protected)
         self.settler.view = self.view
+        wrong = [f"{a.id}: {problem}" for a in actions for problem in handler_for(a).misnamed(a, self.view)]
+        if wrong:
+            shown = "; ".join(wrong[:10]) + (f"; and {len(wrong) - 10} more" if len(wrong) > 10 else "")
+            raise IdentityMismatch(f"{len(wrong)} id(s) in the plan name other users or groups than the plan shows: "
+                                   f"{shown}. The plan does not say what it would do (it was altered, or emails and "
+                                   "names moved since it was made); nothing was applied; make a new plan")
+
+    async def apply_all(self) -> None:
+        actions = self.plan.actions
         refs = [ref for a in actions for ref in handler_for(a).touches(a, self.view)]
         self.before = self.view.snapshots(refs)
         self.run_log.save_before({ref_text(ref): snap for ref, snap in self.before.items()},
@@ -259,12 +282,34 @@ class _Executor:
             plan=self.plan.short_checksum, action_id=action_id, kind=kind, target=target, before=before,
             after=after, outcome=outcome, http_status=status, message=message), success=success)
 
-    async def decide(self, action: Action) -> ActionResult:
+    def blocker(self, action: Action) -> str | None:
+        """Why ``action`` cannot run: the first action it depends on that did not succeed, traced back
+        through skipped ones to the one that failed (or was stale), as a reviewer reads it."""
         for dep in action.depends_on:
             done = self.results.get(dep)
-            if done is None or not done.outcome.ok:
-                state = done.outcome.value if done else "not run"
-                return ActionResult(action, Outcome.SKIPPED, f"depends on {dep}, which is {state}")
+            if done is not None and done.outcome.ok:
+                continue
+            if done is None:
+                return f"it waits for {dep}, which did not run"
+            cause = done
+            seen = {dep}
+            while cause.outcome is Outcome.SKIPPED:
+                upstream = next((d for d in cause.action.depends_on if d not in seen and d in self.results
+                                 and not self.results[d].outcome.ok), None)
+                if upstream is None:
+                    break
+                seen.add(upstream)
+                cause = self.results[upstream]
+            via = "" if cause is done else f" (through {done.action.describe()}, skipped)"
+            ended = {Outcome.FAILED: "failed", Outcome.STALE: "was stale"}.get(cause.outcome, "was skipped")
+            return f"it waits for {cause.action.describe()} [{cause.action.id}], which {ended}{via}"
+        return None
+
+    async def decide(self, action: Action) -> ActionResult:
+        blocked = self.blocker(action)
+        if blocked is not None:
+            kept = " nothing is taken away before what replaces it is in place;" if action.takes() else ""
+            return ActionResult(action, Outcome.SKIPPED, f"not applied:{kept} {blocked}")
         handler = handler_for(action)
         verdict = handler.verdict(action, self.view)
         if verdict.state is State.DONE:

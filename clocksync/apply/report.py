@@ -34,6 +34,8 @@ class ApplySettings:
     consistency_window: float = 30.0  # how long a refusal on an object created in this run may be lag
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
+    max_plan_age_hours: float = 72.0  # an older plan is refused (a rehire since must not be undone by it)
+    allow_old_plan: bool = False  # apply it all the same (--allow-old-plan)
 
 
 @dataclass

@@ -16,17 +16,19 @@ One folder per run, written as the run goes (documented in docs/runs.md):
   action was queued, so "started" may or may not have been sent).
 
 ``undo`` builds its plan from these files and ``history`` lists the runs. Nothing here holds the
-API key: plans, snapshots and outcomes are workspace data only.
+API key: plans, snapshots and outcomes are workspace data only. Every file is private (0600, the
+folders 0700) and written without following a symlink (``clocksync.files``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+
+from clocksync.files import append_private, new_private_folder, private_folder, write_private
 
 RUNS = Path(".clocksync") / "runs"
 
@@ -36,9 +38,7 @@ def now_iso() -> str:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(path, json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 @dataclass
@@ -123,7 +123,7 @@ class RunLog:
         self.interrupted = interrupted  # the last run of this plan, when it did not finish
         self.resumed = 0 if interrupted is None else sum(
             1 for e in interrupted.outcomes.values() if e.get("state") in ("applied", "already in place"))
-        self._outcomes: IO[str] = (path / "outcomes.jsonl").open("a", encoding="utf-8")
+        self._outcomes: IO[str] = append_private(path / "outcomes.jsonl")[0]
 
     @property
     def run_id(self) -> str:
@@ -135,19 +135,18 @@ class RunLog:
         earlier = [r for r in list_runs(log_dir) if r.info.get("plan_checksum") == checksum]
         interrupted = earlier[-1] if earlier and not earlier[-1].finished else None
         root = log_dir / RUNS
-        root.mkdir(parents=True, exist_ok=True)
+        private_folder(log_dir)
+        private_folder(log_dir / RUNS.parent, strict=True)
+        private_folder(root, strict=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         for n in range(1, 10_000):
             run_id = stamp if n == 1 else f"{stamp}-{n}"
-            try:
-                (root / run_id).mkdir()
+            if new_private_folder(root / run_id):
                 break
-            except FileExistsError:
-                continue
         path = root / run_id
         info: dict[str, Any] = {"run_id": run_id, "workspace_id": workspace_id, "plan_file": plan_file, "plan_checksum": checksum,
                 "purpose": purpose, "started_at": now_iso(), "finished_at": None, "counts": {}}
-        (path / "plan.json").write_text(plan_json, encoding="utf-8")
+        write_private(path / "plan.json", plan_json)
         _write_json(path / "run.json", info)
         return cls(path, info, interrupted)
 

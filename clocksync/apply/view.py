@@ -60,6 +60,8 @@ class LiveView:
     untouchable: set[str]  # owner, the key's own user
     roles_unknown: set[str] = field(default_factory=set)
     created: set[str] = field(default_factory=set)  # ids of objects this run created
+    field_types: dict[str, str] = field(default_factory=dict)  # field id -> type (TXT, NUMBER, ...)
+    limited: dict[str, str] = field(default_factory=dict)  # limited member id -> name (never managed)
 
     @classmethod
     def from_state(cls, state: CurrentState, extra_protected: Iterable[str] = ()) -> LiveView:
@@ -99,6 +101,8 @@ class LiveView:
             protected=set(state.protected) | set(extra_protected),
             untouchable=set(state.owner_ids) | {state.self_id},
             roles_unknown=set(state.roles_unknown),
+            field_types={f.id: f.type for f in state.fields.values()},
+            limited={m.id: m.display_name for m in state.limited.values()},
         )
 
     # ------------------------------------------------------------------ resolution
@@ -110,13 +114,33 @@ class LiveView:
         gid = self.group_ids_by_key.get(name_key(name))
         return self.groups.get(gid) if gid else None
 
+    def user_named(self, user_id: str, email: str) -> str | None:
+        """What is wrong when ``user_id`` is a member with another email than ``email`` (None when it is
+        that member, or no member at all: a verdict judges a user who left)."""
+        member = self.members.get(user_id)
+        if member is None or member.key == email_key(email):
+            return None
+        return f"user id {user_id} is {member.email} in the workspace, the plan names {email}"
+
+    def group_named(self, group_id: str | None, name: str) -> str | None:
+        """What is wrong when ``group_id`` is a group with another name than ``name`` (None when it is that
+        group, no group at all, or the plan names the group by name only)."""
+        group = self.groups.get(group_id) if group_id is not None else None
+        if group is None or name_key(group.name) == name_key(name):
+            return None
+        return f"group id {group_id} is {group.name!r} in the workspace, the plan names {name!r}"
+
+    def field_type(self, field_id: str) -> str:
+        """A field's type; a field this run created is TXT (what clocksync creates)."""
+        return self.field_types.get(field_id, "TXT")
+
     def member_status(self, user_id: str) -> MemberStatus | None:
         member = self.members.get(user_id)
         return member.status if member else None
 
     def email_of(self, user_id: str) -> str:
         member = self.members.get(user_id)
-        return member.email if member else user_id
+        return member.email if member else self.limited.get(user_id, user_id)
 
     # ------------------------------------------------------------------ whole objects
 
@@ -186,7 +210,7 @@ class LiveView:
             if snap:
                 ids.update(snap.get("members", ()), snap.get("managers", ()), snap.get("ids", ()))
                 ids.update(role["id"] for role in snap.get("roles", ()))
-        names = {i: self.members[i].email for i in ids if i in self.members}
+        names = {i: self.email_of(i) for i in ids if i in self.members or i in self.limited}
         names.update({i: self.groups[i].name for i in ids if i in self.groups})
         return dict(sorted(names.items()))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from clocksync.apply.admit import admit
 from clocksync.apply.executor import CONFIRM_TEXT, apply_plan
 from clocksync.apply.report import ApplyReport, ApplySettings, Outcome
 from clocksync.apply.stop import Stop
@@ -23,10 +24,13 @@ from clocksync.cli.common import (
     run_async,
 )
 from clocksync.cli.group import cli
-from clocksync.errors import ConfirmationRequired, OutputError
+from clocksync.clockify.client import api_host
+from clocksync.errors import ConfirmationRequired, FileError
+from clocksync.files import write_private
 from clocksync.plan.file import load_plan
+from clocksync.plan.seal import SealKey
 from clocksync.render import render_apply_html
-from clocksync.render.output import check_writable, write_text
+from clocksync.render.output import check_writable
 
 STOP_GRACE = 10.0  # seconds the writes in flight at Ctrl-C get for their answers
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
@@ -40,7 +44,10 @@ EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
               help="Where sync_success_log.csv and sync_error_log.csv are written.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write an HTML report of the run (each action's outcome; searchable).")
-def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path, report_path: Path | None) -> None:
+@click.option("--allow-old-plan", is_flag=True,
+              help="Apply a plan older than apply.max_plan_age_hours (default 72) all the same.")
+def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path, report_path: Path | None,
+          allow_old_plan: bool) -> None:
     """Apply an approved PLAN_FILE: exactly its actions, each checked against the live workspace.
 
     Ctrl-C (or SIGTERM) stops it: nothing more is sent, the writes already sent get a few seconds
@@ -55,6 +62,12 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
     loaded = load_plan(plan_file)
     config = config_of(config_path, explicit("config_path"))
     conn = connection(config)
+    settings = ApplySettings(retry_budget=config.apply.retry_budget_seconds,
+                             consistency_window=config.apply.consistency_window_seconds,
+                             max_plan_age_hours=config.apply.max_plan_age_hours, allow_old_plan=allow_old_plan)
+    # Seal, workspace, host and age before the operator is asked anything (apply_plan checks them again).
+    admit(loaded, workspace_id=conn.workspace_id, api_host=api_host(conn.base_url),
+          seal_key=SealKey.derive(conn.api_key.reveal(), conn.workspace_id), settings=settings)
     destructive = loaded.destructive_actions
     if destructive and confirm is None:
         if not sys.stdin.isatty():
@@ -67,12 +80,10 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
         confirm = click.prompt(f"Type {CONFIRM_TEXT} to continue", default="", show_default=False, err=True)
     if report_path is not None:  # before any write: a report that cannot be written stops the run here
         try:
-            check_writable(report_path, "--report")
-        except OutputError as exc:
-            raise OutputError(f"{exc}; nothing was applied") from None
+            check_writable(report_path)
+        except FileError as exc:
+            raise FileError(f"--report {exc}; nothing was applied") from None
     progress = Progress("applying")
-    settings = ApplySettings(retry_budget=config.apply.retry_budget_seconds,
-                             consistency_window=config.apply.consistency_window_seconds)
     stop = Stop(grace=STOP_GRACE, notify=stopping)
 
     async def run() -> ApplyReport:
@@ -94,11 +105,11 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
     print_report(report)
     if report_path is not None:
         try:
-            write_text(report_path, render_apply_html(loaded, report))
+            write_private(report_path, render_apply_html(loaded, report))
             click.echo(f"Report: {report_path}")
-        except OSError as exc:  # the writes above landed; this is only the report of them
-            err(f"OutputError: the report could not be written to {report_path} ({exc.strerror or exc}); the apply "
-                f"itself is as summarised above and recorded in the audit CSVs and run {report.run_id}", "remove")
+        except FileError as exc:  # the writes above landed; this is only the report of them
+            err(f"FileError: the report was not written: {exc}; the apply itself is as summarised above and "
+                f"recorded in the audit CSVs and run {report.run_id}", "remove")
     again = f"clocksync apply {plan_file}" + (f" --config {config_path}" if explicit("config_path") else "") + (
         f" --log-dir {log_dir}" if explicit("log_dir") else "")
     undo = "clocksync undo" + (f" --log-dir {log_dir}" if explicit("log_dir") else "") + f" --run {report.run_id}"

@@ -27,7 +27,8 @@ from rich.text import Text
 
 from clocksync.clockify.client import ClockifyClient, RetryPolicy
 from clocksync.config import Config, load_config
-from clocksync.credentials import Connection, resolve_connection
+from clocksync.credentials import Connection, Secret, find_api_key, resolve_connection
+from clocksync.sanitize import visible_lines
 
 T = TypeVar("T")
 FORMATS = click.Choice(["text", "markdown", "json", "html"])
@@ -46,8 +47,15 @@ def style(text: str, role: str) -> str:
 
 
 def err(message: str, role: str = "warn") -> None:
+    """A message on stderr; text from the workspace or a file in it is shown, never acted on."""
+    message = visible_lines(message)
     styled = click.style(message, **STYLES.get(role, {})) if color_enabled(sys.stderr) else message
     click.echo(styled, err=True)
+
+
+def say(text: str, nl: bool = True) -> None:
+    """Text that may hold workspace values on stdout, line breaks kept, everything else visible."""
+    click.echo(visible_lines(text), nl=nl)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
@@ -58,19 +66,30 @@ def prompt_hidden(label: str, hidden: bool) -> str:
     return str(click.prompt(label, hide_input=hidden, err=True))
 
 
+def _root_obj() -> dict[str, Any]:
+    obj = click.get_current_context().find_root().obj
+    return obj if isinstance(obj, dict) else {}
+
+
 def connection(config: Config) -> Connection:
     prompt = prompt_hidden if sys.stdin.isatty() else None
-    return resolve_connection(config, prompt=prompt, warn=err)
+    dotenv = None if _root_obj().get("no_dotenv") else Path(".env")
+    return resolve_connection(config, prompt=prompt, warn=err, dotenv_path=dotenv)
+
+
+def api_key_if_any() -> Secret | None:
+    """The API key when the environment or .env holds one; None otherwise (no prompt)."""
+    return find_api_key(dotenv_path=None if _root_obj().get("no_dotenv") else Path(".env"))
 
 
 def make_client(conn: Connection, config: Config) -> ClockifyClient:
-    ctx = click.get_current_context()
-    transport: httpx.AsyncBaseTransport | None = (ctx.find_root().obj or {}).get("transport")
+    transport: httpx.AsyncBaseTransport | None = _root_obj().get("transport")
     return ClockifyClient(
         conn.api_key.reveal(), conn.workspace_id, base_url=conn.base_url,
         requests_per_second=conn.requests_per_second, concurrency=config.api.concurrency,
         page_size=config.api.page_size, timeout=config.api.timeout_seconds,
         retry=RetryPolicy(max_attempts=config.api.max_attempts), transport=transport,
+        allow_hosts=conn.allow_hosts, base_url_from=conn.base_url_from,
     )
 
 

@@ -11,6 +11,34 @@ import click
 from clocksync import __version__
 from clocksync.cli.common import err
 from clocksync.errors import ClocksyncError, Interrupted
+from clocksync.sanitize import visible_lines
+
+
+class _VisibleFormatter(logging.Formatter):
+    """Log lines carry server messages and names: shown, never acted on by the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible_lines(super().format(record))
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the stderr of the moment (a test runner swaps it per command)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # not setStream: it would flush the stream of the moment before, maybe closed
+        super().emit(record)
+
+
+def _log_to_stderr(level: int) -> None:
+    """The root logger at ``level`` through one handler of ours (replaced, not added, per command)."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == "clocksync"]:
+        root.removeHandler(old)
+    handler = _Stderr(sys.stderr)
+    handler.set_name("clocksync")
+    handler.setFormatter(_VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
 
 
 class _Group(click.Group):
@@ -33,8 +61,12 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="clocksync")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for HTTP requests).")
-def cli(verbose: int) -> None:
+@click.option("-v", "--verbose", count=True, help="More log output on stderr: retries, waits and pages (-vv for "
+              "HTTP requests).")
+@click.option("--no-dotenv", is_flag=True, envvar="CLOCKSYNC_NO_DOTENV",
+              help="Do not read .env (a CI job that plans a pull request's files sets CLOCKSYNC_NO_DOTENV=1).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, no_dotenv: bool) -> None:
     """Keep a Clockify workspace in line with an HR CSV: plan, review, apply.
 
     \b
@@ -43,9 +75,10 @@ def cli(verbose: int) -> None:
       clocksync plan examples/sample_users.csv --config examples/config.yaml
       clocksync apply plans/plan.json
     """
-    level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    if verbose < 2:
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    _log_to_stderr(max(logging.WARNING - 10 * verbose, logging.DEBUG))
+    logging.getLogger("httpx").setLevel(logging.NOTSET if verbose >= 2 else logging.WARNING)
+    if not isinstance(ctx.obj, dict):
+        ctx.obj = {}
+    ctx.obj["no_dotenv"] = no_dotenv
 
 

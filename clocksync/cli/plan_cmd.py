@@ -11,6 +11,7 @@ import click
 from clocksync.cli.common import (
     FORMATS,
     Progress,
+    api_key_if_any,
     config_of,
     config_option,
     connection,
@@ -18,6 +19,7 @@ from clocksync.cli.common import (
     explicit,
     make_client,
     run_async,
+    say,
     style,
 )
 from clocksync.cli.group import cli
@@ -25,6 +27,7 @@ from clocksync.load.desired import load_desired
 from clocksync.plan.compare import compare_plans, render_comparison
 from clocksync.plan.file import Plan, load_plan, save_plan
 from clocksync.plan.make import make_plan
+from clocksync.plan.seal import SealKey
 from clocksync.plan.types import PlanOptions
 from clocksync.render import render
 
@@ -93,6 +96,18 @@ def plan(users_csv: Path, config_path: Path, out: Path, detailed_exitcode: bool,
         sys.exit(2)
 
 
+def say_seal(plan: Plan) -> None:
+    """Tell on stderr whether the plan's seal was checked, and what it showed."""
+    key = api_key_if_any()
+    if key is None:
+        err("seal not checked: no CLOCKIFY_API_KEY here (apply checks it before any write)", "dim")
+    elif plan.seal_verifies(SealKey.derive(key.reveal(), plan.workspace_id)):
+        err("seal checked: the plan was made with this API key and not changed since", "dim")
+    else:
+        err("WARNING: the seal does not match this API key: the plan was changed after it was made, or made "
+            "with another key; apply with this key refuses it", "remove")
+
+
 @cli.command()
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
@@ -101,14 +116,19 @@ def plan(users_csv: Path, config_path: Path, out: Path, detailed_exitcode: bool,
 def show(plan_file: Path, fmt: str, since: Path | None) -> None:
     """Render a saved PLAN_FILE (checks its checksum too).
 
+    With an API key in the environment or .env, the plan's seal is checked too, and stderr says
+    whether it matches that key; without one the plan is rendered and stderr says the seal was
+    not checked (apply always checks it).
+
     \b
     Examples:
       clocksync show plans/plan.json --format html > plan.html
       clocksync show plans/plan.json --since plans/reviewed.json
     """
     loaded = load_plan(plan_file)
+    say_seal(loaded)
     if since is not None:
-        click.echo(render_comparison(compare_plans(load_plan(since), loaded), str(since)), nl=False)
+        say(render_comparison(compare_plans(load_plan(since), loaded), str(since)), nl=False)
         return
     click.echo(render(loaded, fmt, style), nl=False)
 

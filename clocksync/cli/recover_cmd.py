@@ -19,9 +19,11 @@ from clocksync.cli.common import (
     style,
 )
 from clocksync.cli.group import cli
+from clocksync.config import Config
 from clocksync.export import Export, check_out_dir, export_workspace, write_export
 from clocksync.plan.file import save_plan
 from clocksync.plan.make import now_utc
+from clocksync.plan.seal import SealKey
 from clocksync.render import render
 from clocksync.render.history import render_history
 from clocksync.undo import build_undo, find_run
@@ -39,7 +41,8 @@ _LOG_DIR = click.option("--log-dir", type=click.Path(file_okay=False, path_type=
 def undo(log_dir: Path, run_id: str | None, out: Path, fmt: str) -> None:
     """Build a plan that takes back what an apply run changed. Reads only.
 
-    The plan is applied with `clocksync apply` like any other: each action is checked against the
+    The undo plan is sealed with the API key, like any plan (the key and workspace are needed;
+    no request is made). The plan is applied with `clocksync apply` like any other: each action is checked against the
     workspace first, so what someone changed since the run is reported stale, not overwritten.
 
     \b
@@ -49,7 +52,8 @@ def undo(log_dir: Path, run_id: str | None, out: Path, fmt: str) -> None:
       clocksync apply plans/undo.json
     """
     run = find_run(log_dir, run_id)
-    plan = build_undo(run, created_at=now_utc())
+    conn = connection(Config())  # the undo plan is sealed with the key, like any plan; no request is made
+    plan = build_undo(run, created_at=now_utc(), seal_key=SealKey.derive(conn.api_key.reveal(), conn.workspace_id))
     save_plan(plan, out)
     click.echo(render(plan, fmt, style), nl=False)
     if fmt == "json":
@@ -74,8 +78,11 @@ def history(log_dir: Path, fmt: str) -> None:
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @config_option
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
-def export(out_dir: Path, config_path: Path, force: bool) -> None:
-    """Write the workspace as OUT_DIR/users.csv and OUT_DIR/config.yaml, to adopt clocksync on it. Reads only.
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True,
+              help="users.csv, or users.xlsx (an Excel workbook).")
+def export(out_dir: Path, config_path: Path, force: bool, fmt: str) -> None:
+    """Write the workspace as OUT_DIR/users.csv (or users.xlsx) and OUT_DIR/config.yaml, to adopt clocksync on it.
+    Reads only.
 
     On a workspace clocksync has converged, a plan from the export changes nothing. What the CSV
     cannot express is listed on stderr. Settings of --config (when it exists) are kept; the rest
@@ -84,6 +91,7 @@ def export(out_dir: Path, config_path: Path, force: bool) -> None:
     \b
     Example:
       clocksync export adopt/ && clocksync plan adopt/users.csv --config adopt/config.yaml
+      clocksync export adopt/ --format xlsx
     """
     check_out_dir(out_dir, force=force)
     config = config_of(config_path, explicit("config_path"))
@@ -95,7 +103,7 @@ def export(out_dir: Path, config_path: Path, force: bool) -> None:
             return await export_workspace(client, given)
 
     result = run_async(run())
-    paths = write_export(result, out_dir, force=force)
+    paths = write_export(result, out_dir, force=force, fmt=fmt)
     for note in result.notes:
         err(f"note: {note}")
     click.echo(f"Exported {result.rows} member(s): {paths[0]}, {paths[1]}")

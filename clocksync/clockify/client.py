@@ -5,17 +5,36 @@ client-side rate limit) and one tenacity retry policy. The transport is injectab
 (``transport=``), which is how the tests mount the emulator in-process and how respx pins odd
 responses; nothing monkeypatches httpx.
 
+Where the key goes (``check_base_url``): only to ``https://*.clockify.me``, to this machine
+(loopback: the emulator), or to a host named in ``CLOCKSYNC_ALLOW_HOST`` in the process
+environment; plain http only to loopback. Loopback traffic never goes through a proxy from the
+environment (``HTTP_PROXY`` would receive the key in clear text); https through a proxy is a
+tunnel, so the proxy never sees the key.
+
 Retry rules (API-NOTES section 2):
 - 429 is retried for every request: the server refused it, so nothing happened. It also pauses
-  every other request of the client (``RateLimiter``), with or without ``Retry-After``.
-- A connection that could not be made is retried for every request: nothing was sent.
+  every other request of the client (``RateLimiter``), with or without ``Retry-After``. A
+  ``Retry-After`` longer than ``RetryPolicy.max_retry_after`` is not waited out: the request fails
+  at once, saying how long the server asked for. A wait of 10 s or more is logged as a warning.
+- A connection that could not be made (nothing was sent) is retried for every request, within
+  bounds that end it in seconds: refused on loopback (the emulator may be starting) for about
+  two seconds, a timeout or other failure twice; a refused connection to another host, a host
+  name that does not resolve, and a TLS failure (certificate verification, handshake) are not
+  retried at all. The error names the URL and the likely cause.
 - 5xx, timeouts and dropped connections after sending are retried only for reads and idempotent
   writes (PUT, PATCH with absolute values, DELETE). For a POST they raise ``OutcomeUnknown``:
   the caller re-reads state and decides, so a create is never duplicated.
+- Every retry is logged at INFO (``-v``): what failed, the wait, the attempt.
+
+Answers: a status outside 2xx/4xx/5xx (1xx, a 3xx redirect, which is never followed since the key
+would go along) is an error naming the URL. A read whose answer is not JSON (an HTML page from a
+portal or a proxy, an empty body) raises ``ApiShapeError`` naming the URL, as does an answer that
+does not parse, naming the field, before anything is decided on it.
 
 Paging follows ``Last-Page``, never page length: an endpoint may cap the page size below what
-was asked without saying so. An answer that does not parse raises ``ApiShapeError`` naming the
-field, before anything is decided on it.
+was asked without saying so. It is bounded: at most ``MAX_LIST_ITEMS`` items (far more than a
+workspace holds), and a page that only repeats items already read while ``Last-Page`` says more
+follow is an error, not an endless loop. Each page past the first is logged at INFO.
 """
 
 from __future__ import annotations
@@ -23,10 +42,15 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import functools
+import ipaddress
 import json
 import logging
+import math
+import os
+import socket
+import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -35,8 +59,8 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_exception_type,
-    stop_after_attempt,
     wait_exponential,
     wait_random,
 )
@@ -67,14 +91,20 @@ from clocksync.errors import (
     TransportError,
     redact,
 )
+from clocksync.plan.seal import SealKey
+from clocksync.sanitize import visible
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.clockify.me/api/v1"
+CLOCKIFY_DOMAIN = "clockify.me"
+ALLOW_HOST_VARIABLE = "CLOCKSYNC_ALLOW_HOST"
 MAX_PAGE_SIZE = 5000
 POLICY_MAX_PAGE_SIZE = 200  # time-off policies declare page-size <= 200
-MAX_PAGES = 100_000  # a list that never says Last-Page: true nor runs dry is a broken answer
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# A list longer than this is an answer that does not end, not a workspace: the largest workspaces
+# clocksync is built for hold tens of thousands of members (the bench goes to 50,000).
+MAX_LIST_ITEMS = 250_000
+LONG_WAIT = 10.0  # seconds: a wait this long is said at the default log level, not only at -v
 AUTO = "auto"
 CLOCKIFY_PAID_RATE = 50.0  # the documented limit of paid workspaces: where ``auto`` starts
 
@@ -97,19 +127,27 @@ def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
     return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
-def parse_page(model: type[M], content: bytes, method: str, path: str) -> list[M]:
+def loads(content: bytes | str, method: str, path: str, url: str = "") -> Any:
+    """JSON of an answer; anything that is not JSON (or nests too deep to read) is ApiShapeError."""
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        raise ApiShapeError(method, path, None, None, "the answer is not JSON clocksync can read", url=url) from None
+
+
+def parse_page(model: type[M], content: bytes, method: str, path: str, url: str = "") -> list[M]:
     """A page of a list, validated straight from the answer's bytes (pydantic-core parses the JSON);
     when it does not validate, the slower per-item parse names the field."""
-    if not content:
-        return []
     try:
         return list(_list_adapter(model).validate_json(content))
     except ValidationError:
-        try:
-            data = json.loads(content)
-        except ValueError:
-            raise ApiShapeError(method, path, None, None, "the answer is not JSON") from None
-        return parse_list(model, data, method, path)
+        return parse_list(model, loads(content, method, path, url), method, path)
+
+
+def _item_id(item: Any) -> str:
+    """A list item's id (a model's or a JSON object's), "" when it has none."""
+    ident = item.get("id") if isinstance(item, dict) else getattr(item, "id", None)
+    return ident if isinstance(ident, str) else ""
 
 
 def parse_list(model: type[M], data: Any, method: str, path: str) -> list[M]:
@@ -122,12 +160,21 @@ def parse_list(model: type[M], data: Any, method: str, path: str) -> list[M]:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try. ``max_attempts`` counts the first try."""
+    """How hard to try. ``max_attempts`` counts the first try; times are seconds.
+
+    ``connect_timeout`` bounds each attempt to open a connection; a refused connection to
+    loopback is tried again every ``loopback_wait`` for ``loopback_window`` (the emulator may be
+    starting); any other connection that cannot be made is tried ``connect_attempts`` times.
+    """
 
     max_attempts: int = 8
     initial_wait: float = 0.5
     max_wait: float = 30.0
     max_retry_after: float = 120.0
+    connect_timeout: float = 5.0
+    connect_attempts: int = 2
+    loopback_wait: float = 0.25
+    loopback_window: float = 2.0
 
 
 @dataclass
@@ -146,16 +193,27 @@ class _Retry(Exception):
     """Internal: a failed attempt that may be tried again; ``final`` is raised when tries run out.
 
     ``paused`` marks a 429: the rate limiter already pauses every request, so no wait of its own.
+    ``attempts`` caps the tries for this kind of failure, ``wait`` fixes the wait before the next.
     """
 
-    def __init__(self, final: ClockifyError, paused: bool = False) -> None:
+    def __init__(self, final: ClockifyError, paused: bool = False, attempts: int | None = None,
+                 wait: float | None = None) -> None:
         super().__init__(str(final))
         self.final = final
         self.paused = paused
+        self.attempts = attempts
+        self.wait = wait
+
+
+def _failure(state: RetryCallState) -> _Retry | None:
+    outcome = state.outcome
+    exc = outcome.exception() if outcome is not None else None
+    return exc if isinstance(exc, _Retry) else None
 
 
 class _WaitBackoff(wait_base):
-    """Exponential backoff with jitter; none after a 429 (the limiter's pause is the wait)."""
+    """Exponential backoff with jitter; none after a 429 (the limiter's pause is the wait), the
+    failure's own wait where it has one (a refused loopback connection)."""
 
     def __init__(self, policy: RetryPolicy) -> None:
         # 0.5 s, 1 s, 2 s, ... capped, plus up to one initial wait of jitter so clients spread out.
@@ -163,11 +221,12 @@ class _WaitBackoff(wait_base):
             0, policy.initial_wait
         )
 
-    def __call__(self, retry_state: Any) -> float:
-        outcome = retry_state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        if isinstance(exc, _Retry) and exc.paused:
+    def __call__(self, retry_state: RetryCallState) -> float:
+        failure = _failure(retry_state)
+        if failure is not None and failure.paused:
             return 0.0
+        if failure is not None and failure.wait is not None:
+            return failure.wait
         return float(self._backoff(retry_state))
 
 
@@ -177,33 +236,151 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    try:
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
-def check_base_url(base_url: str) -> str:
-    """Refuse to send an API key in clear text to anything but this machine."""
+# ---------------------------------------------------------------------- where the key may go
+
+
+def is_loopback(host: str) -> bool:
+    """This machine: ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    host = host.lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_host(base_url: str) -> str:
+    """The host (and port, when the URL names one) a base URL points at: what a plan records."""
     parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CredentialsError(f"CLOCKIFY_BASE_URL is not an http(s) URL: {base_url!r}")
-    if parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK:
+    host = (parts.hostname or "").lower().rstrip(".")
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{parts.port}" if parts.port else shown
+
+
+def is_clockify_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return host == CLOCKIFY_DOMAIN or host.endswith("." + CLOCKIFY_DOMAIN)
+
+
+def allowed_hosts(environ: dict[str, str] | None = None) -> tuple[str, ...]:
+    """Hosts named in ``CLOCKSYNC_ALLOW_HOST`` (commas or spaces between them) in the process
+    environment: never from ``.env`` or the config, which a checkout can bring along."""
+    text = (os.environ if environ is None else environ).get(ALLOW_HOST_VARIABLE, "")
+    return tuple(h.strip().lower().rstrip(".") for h in text.replace(",", " ").split() if h.strip())
+
+
+def check_base_url(base_url: str, allow: Collection[str] = ()) -> str:
+    """Refuse to send the API key anywhere but Clockify, this machine or a host the environment allows.
+
+    ``https://*.clockify.me`` and loopback (http or https) are accepted; any other host only over
+    https and when named in ``allow`` (``CLOCKSYNC_ALLOW_HOST``). A URL with a user or password, a
+    query or a fragment, or a port out of range is refused. Raises CredentialsError, before any
+    connection; returns the URL without a trailing slash.
+    """
+    shown = visible(base_url)
+    try:
+        parts = urlsplit(base_url)
+        port = parts.port
+    except ValueError as exc:
+        raise CredentialsError(f"CLOCKIFY_BASE_URL is not a usable URL ({exc}): {shown!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CredentialsError(f"CLOCKIFY_BASE_URL is not an http(s) URL: {shown!r}")
+    if port == 0:
+        raise CredentialsError(f"CLOCKIFY_BASE_URL has port 0, which no server listens on: {shown!r}")
+    if parts.username is not None or parts.password is not None:
+        raise CredentialsError("CLOCKIFY_BASE_URL holds a user name or password: remove it (the API key goes in "
+                               "CLOCKIFY_API_KEY, and is sent as a header)")
+    if parts.query or parts.fragment:
+        raise CredentialsError(f"CLOCKIFY_BASE_URL has a query or fragment: {shown!r}")
+    host = parts.hostname.lower().rstrip(".")
+    loopback = is_loopback(host)
+    if parts.scheme == "http" and not loopback:
         raise CredentialsError(
-            f"CLOCKIFY_BASE_URL uses plain http to {parts.hostname}: the API key would travel "
+            f"CLOCKIFY_BASE_URL uses plain http to {visible(host)}: the API key would travel "
             "unencrypted. Use https (plain http is allowed for loopback only)."
         )
+    if not loopback and not is_clockify_host(host) and host not in {a.lower().rstrip(".") for a in allow}:
+        raise CredentialsError(
+            f"CLOCKIFY_BASE_URL points at {visible(host)}, which is neither a Clockify host "
+            f"(https://*.{CLOCKIFY_DOMAIN}) nor this machine: the API key is not sent there. If the host is "
+            f"yours (a gateway you run), name it in {ALLOW_HOST_VARIABLE} in the environment "
+            f"(not in .env or the config): {ALLOW_HOST_VARIABLE}={visible(host)}"
+        )
     return base_url.rstrip("/")
+
+
+# ---------------------------------------------------------------------- what a failed connection means
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, its causes and contexts, and the members of exception groups among them."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        stack += [current.__cause__, current.__context__]
+        if isinstance(current, BaseExceptionGroup):
+            stack += list(current.exceptions)
+
+
+@dataclass(frozen=True)
+class _ConnectFailure:
+    reason: str
+    heals: bool  # whether trying again could help
+    refused: bool = False
+
+
+def _connect_failure(exc: httpx.HTTPError, loopback: bool) -> _ConnectFailure:
+    """Why a connection could not be made, and whether it can heal."""
+    chain = list(_chain(exc))
+    verify = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+    if verify is not None:
+        detail = getattr(verify, "verify_message", None) or "certificate verify failed"
+        return _ConnectFailure(f"TLS certificate verification failed ({detail}); clocksync never turns "
+                               "verification off", heals=False)
+    tls = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
+    if tls is not None:
+        detail = getattr(tls, "reason", None) or visible(str(tls))[:120]
+        return _ConnectFailure(f"TLS handshake failed ({detail})", heals=False)
+    if any(isinstance(e, socket.gaierror) for e in chain):
+        return _ConnectFailure("the host name does not resolve (DNS)", heals=False)
+    if isinstance(exc, httpx.ProxyError):
+        return _ConnectFailure(f"the proxy refused to connect ({visible(str(exc))[:120]})", heals=True)
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return _ConnectFailure("connection refused", heals=loopback, refused=True)
+    if isinstance(exc, httpx.TimeoutException):
+        return _ConnectFailure("no answer to the connection attempt (timeout)", heals=True)
+    detail = next((str(e) for e in reversed(chain) if str(e)), type(exc).__name__)
+    return _ConnectFailure(f"cannot connect ({visible(detail)[:120]})", heals=True)
 
 
 class ClockifyClient:
     """Typed calls for the parts of the Clockify API a user sync needs.
 
-    Use as ``async with ClockifyClient(...) as client:``. Raises subclasses of ``ClockifyError``.
+    Use as ``async with ClockifyClient(...) as client:``. Raises subclasses of ``ClockifyError``,
+    and CredentialsError for a base URL the key may not go to. ``allow_hosts``: hosts besides
+    Clockify and loopback the key may go to (default: ``CLOCKSYNC_ALLOW_HOST`` of the process
+    environment). ``base_url_from`` says where the base URL came from, for connection errors.
     """
 
     def __init__(
@@ -219,10 +396,15 @@ class ClockifyClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        allow_hosts: Collection[str] | None = None,
+        base_url_from: str = "",
     ) -> None:
         self._api_key = api_key
         self.workspace_id = workspace_id
-        self.base_url = check_base_url(base_url)
+        self.base_url = check_base_url(base_url, allowed_hosts() if allow_hosts is None else allow_hosts)
+        self.loopback = is_loopback(urlsplit(self.base_url).hostname or "")
+        self.api_host = api_host(self.base_url)
+        self.base_url_from = base_url_from
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self.retry = retry or RetryPolicy()
         adaptive = requests_per_second == AUTO
@@ -238,9 +420,13 @@ class ClockifyClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={"X-Api-Key": api_key, "Accept": "application/json"},
-            timeout=timeout,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, self.retry.connect_timeout)),
             transport=transport,
             verify=True,
+            follow_redirects=False,  # a redirect would carry the key to wherever it points
+            # Loopback is plain http: a proxy from the environment (HTTP_PROXY, ALL_PROXY) would
+            # read the key. Elsewhere the traffic is https, which a proxy only tunnels.
+            trust_env=not self.loopback,
             limits=httpx.Limits(max_connections=max(4, concurrency)),
         )
 
@@ -256,6 +442,14 @@ class ClockifyClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    def seal_key(self) -> SealKey:
+        """The key that seals this client's plans (derived from the API key and workspace; not the key)."""
+        return SealKey.derive(self._api_key, self.workspace_id)
+
+    def url(self, path: str) -> str:
+        """The whole URL of ``path`` (for messages; it never holds the key)."""
+        return self.base_url + path
+
     # ------------------------------------------------------------------ transport and retries
 
     async def request(
@@ -267,14 +461,15 @@ class ClockifyClient:
         json: Any = None,
         idempotent: bool | None = None,
     ) -> httpx.Response:
-        """Send one request with rate limiting and retries; return the successful response."""
+        """Send one request with rate limiting and retries; return the successful (2xx) response."""
         method = method.upper()
         if idempotent is None:
             idempotent = method in ("GET", "PUT", "PATCH", "DELETE")
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry.max_attempts),
+            stop=self._stop,
             wait=_WaitBackoff(self.retry),
             retry=retry_if_exception_type(_Retry),
+            before_sleep=self._say_retry,
             sleep=self._sleep,
             reraise=True,
         )
@@ -287,6 +482,59 @@ class ClockifyClient:
         except _Retry as exhausted:
             raise exhausted.final from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _stop(self, state: RetryCallState) -> bool:
+        return state.attempt_number >= self._limit(_failure(state))
+
+    def _limit(self, failure: _Retry | None) -> int:
+        """Attempts allowed: the failure's own bound (a connection that cannot be made), else the policy's."""
+        if failure is not None and failure.attempts is not None:
+            return failure.attempts
+        return self.retry.max_attempts
+
+    def _say_retry(self, state: RetryCallState) -> None:
+        failure = _failure(state)
+        if failure is None:
+            return
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        if failure.paused:
+            return  # the limiter says its pauses
+        logger.info("retry: %s; trying again in %.2f s (attempt %d of at most %d)", failure.final, wait,
+                    state.attempt_number + 1, self._limit(failure))
+
+    def _transport_error(self, method: str, path: str, exc: httpx.HTTPError, idempotent: bool) -> Exception:
+        """What an httpx error means: a connection that was not made (nothing sent: retried within its
+        bounds, or not at all), or one lost after sending (retried only when safe)."""
+        url = self.url(path)
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError)):
+            failure = _connect_failure(exc, self.loopback)
+            error = TransportError(method, path, message=f"cannot connect: {failure.reason}{self._hint(failure)}",
+                                   url=url)
+            if not failure.heals:
+                return error
+            if self.loopback and failure.refused:
+                attempts = 1 + int(self.retry.loopback_window / max(self.retry.loopback_wait, 1e-3))
+                return _Retry(error, attempts=attempts, wait=self.retry.loopback_wait)
+            return _Retry(error, attempts=self.retry.connect_attempts)
+        if isinstance(exc, httpx.PoolTimeout):
+            return _Retry(TransportError(method, path, message="no free connection in time (PoolTimeout)", url=url))
+        if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError)):
+            if idempotent:
+                return _Retry(TransportError(method, path, message=type(exc).__name__, url=url))
+            return OutcomeUnknown(method, path, message=f"{type(exc).__name__} after the request was sent", url=url)
+        # Anything else (an unsupported protocol, a local protocol error) will not heal.
+        return TransportError(method, path, message=f"{type(exc).__name__}: {visible(str(exc))[:200]}", url=url)
+
+    def _hint(self, failure: _ConnectFailure) -> str:
+        """The likely cause of a connection that cannot be made, for a person to act on."""
+        origin = f" (this URL is {self.base_url_from})" if self.base_url_from else ""
+        if self.loopback and failure.refused:
+            return ("; is the emulator running? Start it with `clocksync emulator` and export the "
+                    f"CLOCKIFY_BASE_URL it prints{origin}")
+        if self.base_url == DEFAULT_BASE_URL:
+            return (f"{origin}; to use the emulator, export the CLOCKIFY_BASE_URL that `clocksync emulator` "
+                    "prints")
+        return f"{origin}; check CLOCKIFY_BASE_URL and the network"
 
     async def _attempt(
         self, method: str, path: str, params: dict[str, Any] | None, body: Any, idempotent: bool
@@ -303,26 +551,23 @@ class ClockifyClient:
                 self.before_write(method, path)
             try:
                 response = await self._http.request(method, path, params=params, json=body)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                raise _Retry(TransportError(method, path, message=type(exc).__name__)) from None
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                if idempotent:
-                    raise _Retry(TransportError(method, path, message=type(exc).__name__)) from None
-                raise OutcomeUnknown(
-                    method, path, message=f"{type(exc).__name__} after the request was sent"
-                ) from None
+            except httpx.HTTPError as exc:
+                raise self._transport_error(method, path, exc, idempotent) from None
+            except httpx.InvalidURL as exc:  # an id from an answer that no URL can hold
+                raise TransportError(method, path, message=f"cannot build the request URL: {visible(str(exc))[:120]}",
+                                     url=self.url(visible(path))) from None
         status = response.status_code
         if status != 429:
             self.limiter.succeeded()
-        if status < 400:
+        if 200 <= status < 300:
             return response
+        url = self.url(path)
+        if status < 200 or 300 <= status < 400:
+            raise ApiStatusError(method, path, status, None, self._unexpected(response), url=url)
         code, message = self._error_body(response)
         if status == 429:
             self.stats.rate_limited += 1
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            self.limiter.rate_limited(retry_after, initial=self.retry.initial_wait, max_wait=self.retry.max_wait,
-                                      max_retry_after=self.retry.max_retry_after)
-            raise _Retry(RateLimitedError(method, path, status, code, message or "too many requests"), paused=True)
+            raise self._rate_limited(method, path, code, message, response)
         if status >= 500:
             self.stats.server_errors += 1
             error = ApiStatusError(method, path, status, code, message)
@@ -336,10 +581,36 @@ class ClockifyClient:
         }.get(status, ApiStatusError)
         raise error_type(method, path, status, code, message)
 
+    @staticmethod
+    def _unexpected(response: httpx.Response) -> str:
+        if 300 <= response.status_code < 400:
+            where = response.headers.get("Location")
+            target = f" to {visible(where)[:200]}" if where else ""
+            return (f"a redirect{target}: clocksync does not follow redirects (the API key would go along); "
+                    "check CLOCKIFY_BASE_URL")
+        return "an informational answer where a final one was expected"
+
+    def _rate_limited(self, method: str, path: str, code: int | None, message: str,
+                      response: httpx.Response) -> Exception:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        error = RateLimitedError(method, path, 429, code, message or "too many requests")
+        if retry_after is not None and retry_after > self.retry.max_retry_after:
+            # Not waited out: hours of silence help no one; the server said how long to wait.
+            return RateLimitedError(method, path, 429, code,
+                                    f"Clockify asks to wait {retry_after:,.0f} s (Retry-After), more than the "
+                                    f"{self.retry.max_retry_after:.0f} s clocksync waits; try again later",
+                                    url=self.url(path))
+        pause = self.limiter.rate_limited(retry_after, initial=self.retry.initial_wait, max_wait=self.retry.max_wait,
+                                          max_retry_after=self.retry.max_retry_after)
+        level = logging.WARNING if pause >= LONG_WAIT else logging.INFO
+        logger.log(level, "rate limited: %s %s answered 429%s; every request waits %.1f s", method, path,
+                   f" with Retry-After {retry_after:g} s" if retry_after is not None else "", pause)
+        return _Retry(error, paused=True)
+
     def _error_body(self, response: httpx.Response) -> tuple[int | None, str]:
         try:
-            data = response.json()
-        except ValueError:
+            data = json.loads(response.content) if response.content else None
+        except (ValueError, RecursionError):
             data = None
         if isinstance(data, dict):
             code = data.get("code")
@@ -351,14 +622,18 @@ class ClockifyClient:
         response = await self.request(method, path, **kwargs)
         return self._decode(response, method, path)
 
-    @staticmethod
-    def _decode(response: httpx.Response, method: str, path: str) -> Any:
-        if response.status_code == 204 or not response.content:
+    def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
+        """The JSON of a 2xx answer. A write may answer with no body (None); a read must answer JSON."""
+        if response.status_code == 204 or (not response.content and method != "GET"):
             return None
         try:
-            return response.json()
-        except ValueError:
-            raise ApiShapeError(method, path, response.status_code, None, "the answer is not JSON") from None
+            return loads(response.content, method, path)
+        except ApiShapeError:
+            kind = response.headers.get("Content-Type", "no content type")
+            what = "an empty answer" if not response.content else f"an answer that is not JSON ({visible(kind)[:60]})"
+            raise ApiShapeError(method, path, response.status_code, None,
+                                f"{what} where JSON was expected; is CLOCKIFY_BASE_URL the API's URL?",
+                                url=self.url(path)) from None
 
     async def paginate(
         self, path: str, params: dict[str, Any] | None = None, page_size: int | None = None,
@@ -369,16 +644,23 @@ class ClockifyClient:
         With a ``Last-Page`` header, reads until it says true, whatever the page length (an
         endpoint may cap the page size silently). Without it, reads until an empty page. Stops
         when a page repeats the previous one, which is what an endpoint that ignores paging does.
+        Raises ApiShapeError for a list that does not end: more than ``MAX_LIST_ITEMS`` items, or
+        a page of items already read while ``Last-Page`` says more follow.
         """
         size = page_size or self.page_size
         items: list[Any] = []
+        seen: set[str] = set()
         previous = b""
-        for page in range(1, MAX_PAGES + 1):
+        for page in range(1, MAX_LIST_ITEMS // size + 2):
+            if page > 1:
+                logger.info("paginate: GET %s page %d (%d items so far)", path, page, len(items))
             query = dict(params or {}, page=page, **{"page-size": size})
             response = await self.request("GET", path, params=query)
             content = response.content
+            if not content:
+                self._decode(response, "GET", path)  # raises: a read must answer JSON
             if model is not None:
-                batch: list[Any] = parse_page(model, content, "GET", path)
+                batch: list[Any] = parse_page(model, content, "GET", path, self.url(path))
             else:
                 data = self._decode(response, "GET", path)
                 if data is not None and not isinstance(data, list):
@@ -386,12 +668,21 @@ class ClockifyClient:
                 batch = data or []
             if not batch or content == previous:
                 return items
+            ids = {_item_id(item) for item in batch} - {""}
+            last_page = (response.headers.get("Last-Page") or "").strip().lower()
+            if ids and ids <= seen and last_page == "false":
+                raise ApiShapeError("GET", path, None, None,
+                                    f"page {page} repeats items already read while Last-Page says more follow: the "
+                                    "list does not end, and clocksync does not plan from part of a list",
+                                    url=self.url(path))
+            seen |= ids
             items.extend(batch)
-            last_page = response.headers.get("Last-Page")
-            if last_page is not None and last_page.strip().lower() == "true":
+            if last_page == "true":
                 return items
             previous = content
-        raise ApiShapeError("GET", path, None, None, f"more than {MAX_PAGES} pages without Last-Page: true")
+        raise ApiShapeError("GET", path, None, None,
+                            f"more than {MAX_LIST_ITEMS:,} items without Last-Page: true: the list does not end",
+                            url=self.url(path))
 
     @property
     def _ws(self) -> str:
@@ -412,12 +703,19 @@ class ClockifyClient:
 
     # ------------------------------------------------------------------ users
 
-    async def list_users(self, *, status: str = "ALL", include_roles: bool = True) -> list[WireUser]:
+    async def list_users(self, *, status: str = "ALL", include_roles: bool = True,
+                         account_status: str | None = None) -> list[WireUser]:
+        """Members, in every membership status. Without ``account_status`` the API lists accounts that
+        are ACTIVE, PENDING_EMAIL_VERIFICATION or NOT_REGISTERED (the spec), so limited members are
+        not in the answer; ``account_status="LIMITED"`` lists only them (the spec's own example value:
+        one value, so the unverified form of a list of them is never relied on)."""
         params = {
             "status": status,
             "memberships": "WORKSPACE",
             "include-roles": "true" if include_roles else "false",
         }
+        if account_status is not None:
+            params["account-statuses"] = account_status
         return await self.paginate(f"{self._ws}/users", params, model=WireUser)
 
     async def find_owners(self) -> list[WireUser]:

@@ -78,9 +78,14 @@ class WireRole(Wire):
         return str(role or "")
 
 
+def _blank_if_null(value: Any) -> Any:
+    return "" if value is None else value
+
+
 class WireUser(Wire):
     id: str
-    email: str = ""
+    # A limited member has no email: the key is missing, or null (live variant limited-email-null).
+    email: Annotated[str, BeforeValidator(_blank_if_null)] = ""
     name: str | None = None
     status: str | None = None
     memberships: Annotated[list[WireMembership], BeforeValidator(_empty_if_null)] = Field(default_factory=list)
@@ -91,6 +96,11 @@ class WireUser(Wire):
     @classmethod
     def _roles(cls, value: Any) -> Any:
         return [] if value is None else value  # present but null: no roles
+
+    @property
+    def limited(self) -> bool:
+        """A limited member (kiosk user): account status LIMITED, or no email at all."""
+        return (self.status or "").upper() in ("LIMITED", "LIMITED_DELETED") or not self.email.strip()
 
     def workspace_status(self, workspace_id: str) -> str:
         """Membership status in this workspace (API-NOTES 3.3), else the account status."""
@@ -123,6 +133,9 @@ class WireCustomField(Wire):
     type: str | None = None
     entity_type: str | None = Field(default=None, alias="entityType")
     status: str | None = None
+    allowed_values: Annotated[list[str], BeforeValidator(_empty_if_null)] = Field(
+        default_factory=list, alias="allowedValues")
+    required: bool | None = None
 
 
 class WireTeamManager(Wire):

@@ -52,6 +52,7 @@ class EmulatorOptions:
     storm_every: float = 0.0  # seconds between 429 storms; 0: no storms
     storm_length: float = 0.0  # seconds each storm answers every request with 429
     seed: int = 0
+    refuse_creates: frozenset[str] = frozenset()  # names of groups / custom fields whose create is refused (400)
     answers: Answers = field(default_factory=Answers)  # answers where the live API is unverified
     hold_writes_after: int | None = None  # writes after this many are held unanswered until released
 
@@ -129,6 +130,20 @@ def _bool(value: str | None, name: str, default: bool | None = None) -> bool:
     if value.lower() not in ("true", "false"):
         raise EmulatorError(400, 3001, f"Parameter '{name}' must be true or false")
     return value.lower() == "true"
+
+
+ACCOUNT_STATUSES = {"ACTIVE", "PENDING_EMAIL_VERIFICATION", "DELETED", "NOT_REGISTERED", "LIMITED", "LIMITED_DELETED"}
+
+
+def _account_statuses(value: str | None) -> set[str] | None:
+    """The ``account-statuses`` filter: one status or several separated by commas; None: the default."""
+    if value is None:
+        return None
+    wanted = {v.strip().upper() for v in value.split(",") if v.strip()}
+    unknown = wanted - ACCOUNT_STATUSES
+    if not wanted or unknown:
+        raise EmulatorError(400, 3001, f"account-statuses must be among {', '.join(sorted(ACCOUNT_STATUSES))}")
+    return wanted
 
 
 def _page(request: Request, items: list[Any], max_size: int = MAX_PAGE_SIZE,
@@ -374,7 +389,8 @@ class Emulator:
         memberships = q.get("memberships", "NONE")
         if memberships not in ("ALL", "NONE", "WORKSPACE", "PROJECT", "USERGROUP"):
             raise EmulatorError(400, 3001, "invalid memberships")
-        users = state.list_users(status=status, email=q.get("email"), name=q.get("name"))
+        users = state.list_users(status=status, email=q.get("email"), name=q.get("name"),
+                                 account_statuses=_account_statuses(q.get("account-statuses")))
         chunk, headers = _page(request, users, cap=state.answers.page_cap)
         roles = state.role_index() if include_roles else None
         body = [state.render_user(u, memberships=memberships, roles=roles) for u in chunk]
@@ -383,8 +399,10 @@ class Emulator:
     async def _users_info(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         body = await self._body(request)
         ids = state.users_with_roles(body["roles"]) if body.get("roles") else None
+        statuses = body.get("accountStatuses")
         users = state.list_users(status=body.get("status", "ALL"), email=body.get("email"),
-                                 name=body.get("name"), user_ids=ids)
+                                 name=body.get("name"), user_ids=ids,
+                                 account_statuses=_account_statuses(",".join(statuses)) if statuses else None)
         page, size = int(body.get("page", 1)), int(body.get("pageSize", 50))
         if size > MAX_PAGE_SIZE:
             raise EmulatorError(400, 501, f"Page size cannot be larger than {MAX_PAGE_SIZE:,}.")
@@ -431,8 +449,16 @@ class Emulator:
         q = request.query_params  # not paginated: page parameters are ignored, no Last-Page
         return state.list_fields(q.get("entity-type"), q.get("status"), q.get("name"))
 
+    def _refused(self, body: dict[str, Any]) -> None:
+        """An injected fault: the API refusing one create (a definite 400, nothing created)."""
+        name = body.get("name")
+        if isinstance(name, str) and name.strip().casefold() in {n.strip().casefold() for n in self.options.refuse_creates}:
+            self.stats.injected_faults += 1
+            raise EmulatorError(400, 501, f"Creating {name.strip()!r} was refused (emulator --refuse-create)")
+
     async def _create_field(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         body = await self._body(request)
+        self._refused(body)
         return state.create_field(body)
 
     async def _field_value(self, request: Request, state: WorkspaceState, caller: User) -> Any:
@@ -449,6 +475,7 @@ class Emulator:
 
     async def _create_group(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         body = await self._body(request)
+        self._refused(body)
         created = state.create_group(body)
         self._created_at[created["id"]] = time.monotonic()
         return created

@@ -3,7 +3,9 @@
 It fits ``examples/sample_users.csv`` and carries the drift a real workspace has: wrong
 capacities, a stale group member, a missing custom field, a direct manager role that should
 go, a leaver who is still active (and manages a project), protected country and holiday groups, an
-unmanaged group.
+unmanaged group. And what a real workspace holds besides: "Company" is a dropdown (values are
+written in its allowed spelling) and a limited member (a kiosk user, no email) sits in Jane Smith's
+group, where plans leave them.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def demo_workspace(api_key: str | None = None) -> tuple[WorkspaceState, str]:
     ws = Workspace(id=DEMO_WORKSPACE_ID, name="Acme (emulated)", owner_id="")
     state = WorkspaceState(ws)
     ids: dict[str, str] = {}
-    company = CustomField(id=state.new_id(), name="Company")
+    company = CustomField(id=state.new_id(), name="Company", type="DROPDOWN_SINGLE",
+                          allowed_values=["Acme Corp", "Acme GmbH", "Acme Ltd"])
     country = CustomField(id=state.new_id(), name="Country")
     ws.fields = {company.id: company, country.id: country}  # "Global ID" is missing on purpose
     for email, name, capacity, status, comp, ctry in _PEOPLE:
@@ -69,7 +72,10 @@ def demo_workspace(api_key: str | None = None) -> tuple[WorkspaceState, str]:
         ws.groups[g.id] = g
         return g
 
-    jane_group = group("Jane Smith", "john.doe@example.com", "noah.brown@example.com")  # noah is stale
+    kiosk = User(id=state.new_id(), email="", name="Front desk kiosk", account_status="LIMITED")
+    ws.users[kiosk.id] = kiosk
+    ids["kiosk"] = kiosk.id
+    jane_group = group("Jane Smith", "john.doe@example.com", "noah.brown@example.com", "kiosk")  # noah is stale
     usa = group("USA", "ops-lead@example.com", "jane.smith@example.com", "john.doe@example.com")
     germany = group("Germany Holidays", "li.wei@example.com", "omar.farouk@example.com", "ahmed.khan@example.com")
     group("Book club", "maria.garcia@example.com", "pat.leaver@example.com")  # unmanaged

@@ -12,20 +12,24 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from clocksync.durations import parse_duration
 from clocksync.emulator.variants import Answers
+from clocksync.files import write_private
 
 DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 MEMBERSHIP_STATUSES = {"PENDING", "ACTIVE", "DECLINED", "INACTIVE"}
 ROLES = {"WORKSPACE_ADMIN", "TEAM_MANAGER", "PROJECT_MANAGER"}
 FIELD_TYPES = {"TXT", "NUMBER", "DROPDOWN_SINGLE", "DROPDOWN_MULTIPLE", "CHECKBOX", "LINK"}
 FIELD_STATUSES = {"INACTIVE", "VISIBLE", "INVISIBLE"}
+ACTIVE_USER_FIELD_CAP = 10  # VISIBLE USER custom fields (the 50 in all is ``Answers.user_field_cap``)
+GROUP_NAME_LIMIT = 100  # the spec's UserGroupRequest.name maxLength, counted as Java does (UTF-16 units)
+DEFAULT_ACCOUNT_STATUSES = {"ACTIVE", "PENDING_EMAIL_VERIFICATION", "NOT_REGISTERED"}  # GET /users without the filter
 DEFAULT_FEATURES = ["CUSTOM_FIELDS", "USER_CUSTOM_FIELDS", "MANAGER_ROLE", "EDIT_MEMBER_PROFILE",
                     "TIME_OFF", "APPROVAL"]
 
@@ -69,6 +73,8 @@ class CustomField:
     type: str = "TXT"
     status: str = "VISIBLE"
     entity_type: str = "USER"
+    allowed_values: list[str] = field(default_factory=list)
+    required: bool = False
 
 
 @dataclass(frozen=True, order=True)
@@ -125,6 +131,31 @@ class Workspace:
     next_id: int = 1
 
 
+def _type_problem(f: CustomField, value: Any) -> str | None:
+    """Why ``value`` is not a value of field ``f`` (None: it is)."""
+    if f.type == "NUMBER":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else "value must be a number"
+    if f.type == "CHECKBOX":
+        return None if isinstance(value, bool) else "value must be true or false"
+    if f.type == "DROPDOWN_SINGLE":
+        if not isinstance(value, str):
+            return "value must be one of the allowed values"
+        return None if value in f.allowed_values else f"'{value}' is not one of the allowed values"
+    if f.type == "DROPDOWN_MULTIPLE":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "value must be a list of allowed values"
+        bad = [v for v in value if v not in f.allowed_values]
+        return f"{bad} are not allowed values" if bad else None
+    if not isinstance(value, str):
+        return "value must be text"
+    if f.type == "LINK":
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+            return "value must be a link (http or https URL)"
+    return None
+
+
 class WorkspaceState:
     """A thread-safe stateful workspace with Clockify's answers."""
 
@@ -165,10 +196,9 @@ class WorkspaceState:
         return cls(ws)
 
     def save(self, path: Path) -> None:
-        """Write atomically: a crash mid-save never leaves a half-written state file."""
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        """Write atomically and owner-only (the state holds API keys): a crash mid-save never
+        leaves a half-written state file (``files.write_private``)."""
+        write_private(path, json.dumps(self.to_json(), indent=1, sort_keys=True))
         self.dirty = False
 
     @classmethod
@@ -232,6 +262,11 @@ class WorkspaceState:
             ],
             "memberships": [],
         }
+        if user.account_status == "LIMITED" and not user.email:
+            if self.answers.limited_email_null:
+                out["email"] = None
+            else:
+                del out["email"]  # a limited member has no email: the key is left out
         if memberships in ("WORKSPACE", "ALL"):
             out["memberships"].append({"userId": user.id, "targetId": self.ws.id, "membershipType": "WORKSPACE",
                                        "membershipStatus": user.membership_status})
@@ -268,8 +303,9 @@ class WorkspaceState:
 
     def render_field(self, f: CustomField) -> dict[str, Any]:
         return {"id": f.id, "name": f.name, "type": f.type, "entityType": f.entity_type, "status": f.status,
-                "workspaceId": self.ws.id, "required": False, "onlyAdminCanEdit": False,
-                "allowedValues": [], "placeholder": "", "description": "", "projectDefaultValues": []}
+                "workspaceId": self.ws.id, "required": f.required, "onlyAdminCanEdit": False,
+                "allowedValues": list(f.allowed_values), "placeholder": "", "description": "",
+                "projectDefaultValues": []}
 
     def render_project(self, project: Project) -> dict[str, Any]:
         return {"id": project.id, "name": project.name, "workspaceId": self.ws.id, "archived": project.archived,
@@ -298,11 +334,18 @@ class WorkspaceState:
     # ------------------------------------------------------------------ users
 
     def list_users(self, *, status: str = "ALL", email: str | None = None, name: str | None = None,
-                   user_ids: set[str] | None = None) -> list[User]:
-        """Matching users in the API's default order (by email); rendered by the caller per page."""
+                   user_ids: set[str] | None = None, account_statuses: set[str] | None = None) -> list[User]:
+        """Matching users in the API's default order (by email); rendered by the caller per page.
+
+        Without ``account_statuses`` only ACTIVE, PENDING_EMAIL_VERIFICATION and NOT_REGISTERED
+        accounts are listed (the spec): limited members are hidden unless LIMITED is asked for.
+        """
+        wanted = account_statuses or DEFAULT_ACCOUNT_STATUSES
         users = sorted(self.ws.users.values(), key=lambda u: (u.email.lower(), u.id))
         out = []
         for user in users:
+            if user.account_status not in wanted:
+                continue
             if status != "ALL" and user.membership_status != status:
                 continue
             if email and email.lower() not in user.email.lower():
@@ -412,6 +455,10 @@ class WorkspaceState:
 
     def patch_profile(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
         user = self.user(user_id)
+        if user.id == self.ws.owner_id and self.answers.owner_profile_readonly:
+            raise EmulatorError(403, 403, "The workspace owner's profile can only be edited by the owner")
+        if user.membership_status == "PENDING" and self.answers.pending_profile_readonly:
+            raise EmulatorError(403, 403, "The profile of a user who has not joined the workspace cannot be edited")
         if "workCapacity" in body:
             capacity = body["workCapacity"]
             try:
@@ -432,7 +479,7 @@ class WorkspaceState:
         for item in updates:
             if not isinstance(item, dict) or item.get("customFieldId") not in self.ws.fields:
                 raise _bad("Custom field doesn't belong to Workspace")
-            self._check_value(item.get("value"))
+            self._check_value(self.ws.fields[item["customFieldId"]], item.get("value"))
         # Validated everything: now apply, so a bad body changes nothing.
         answer_before = self.render_profile(user) if self.answers.profile_answer_stale else None
         kept = dict(user.custom_values)
@@ -452,9 +499,20 @@ class WorkspaceState:
         self._changed()
         return answer_before or self.render_profile(user)
 
-    def _check_value(self, value: Any) -> None:
+    def _check_value(self, f: CustomField, value: Any) -> None:
+        """Refuse a value the field cannot hold (400/501), as Clockify types USER field values
+        (API-NOTES 5: the JSON type per field type, dropdown values from ``allowedValues``)."""
         if value is None and self.answers.null_value_refused:
             raise _bad("value must not be null")
+        if value is None and self.answers.null_value_kept:
+            return  # read as "leave it": not a clear
+        if value is None or value == "" or value == []:
+            if f.required:
+                raise _bad(f"Value of custom field '{f.name}' is required")
+            return
+        problem = _type_problem(f, value)
+        if problem:
+            raise _bad(f"Custom field '{f.name}' ({f.type}): {problem}")
 
     def _store_value(self, user: User, field_id: str, value: Any, kept: dict[str, Any]) -> None:
         """Set one USER field's value; null or "" clears it, unless null is read as "leave it"."""
@@ -495,7 +553,16 @@ class WorkspaceState:
         if entity_type == "USER" and sum(f.entity_type == "USER" for f in self.ws.fields.values()) >= \
                 self.answers.user_field_cap:
             raise EmulatorError(400, 4033, f"Workspace can have at most {self.answers.user_field_cap} user custom fields")
-        f = CustomField(id=self.new_id(), name=name.strip(), type=ftype, status=status, entity_type=entity_type)
+        if entity_type == "USER" and status == "VISIBLE" and sum(
+                f.entity_type == "USER" and f.status == "VISIBLE" for f in self.ws.fields.values()) >= ACTIVE_USER_FIELD_CAP:
+            raise EmulatorError(400, 4033, f"Workspace can have at most {ACTIVE_USER_FIELD_CAP} active user custom fields")
+        allowed = body.get("allowedValues") or []
+        if not isinstance(allowed, list) or not all(isinstance(a, str) and a.strip() for a in allowed):
+            raise _bad("allowedValues must be a list of non-blank strings")
+        if ftype in ("DROPDOWN_SINGLE", "DROPDOWN_MULTIPLE") and not allowed:
+            raise _bad("allowedValues must not be empty for a dropdown field")
+        f = CustomField(id=self.new_id(), name=name.strip(), type=ftype, status=status, entity_type=entity_type,
+                        allowed_values=list(allowed))
         self.ws.fields[f.id] = f
         self._changed()
         return self.render_field(f)
@@ -505,7 +572,7 @@ class WorkspaceState:
         f = self.ws.fields.get(field_id)
         if f is None or f.entity_type != "USER":
             raise _bad("Custom field doesn't belong to Workspace")
-        self._check_value(body.get("value"))
+        self._check_value(f, body.get("value"))
         self._store_value(user, field_id, body.get("value"), dict(user.custom_values))
         self._changed()
         return {"customFieldId": f.id, "customFieldName": f.name, "customFieldType": f.type,
@@ -520,8 +587,8 @@ class WorkspaceState:
     def _check_group_name(self, name: Any, exclude: str | None = None) -> str:
         if not isinstance(name, str) or not name.strip():
             raise _bad("name must not be blank")
-        if len(name) > 100:
-            raise _bad("name must be at most 100 characters")
+        if len(name.encode("utf-16-le")) // 2 > GROUP_NAME_LIMIT:
+            raise _bad(f"name size must be between 0 and {GROUP_NAME_LIMIT}")
         if any(g.name.lower() == name.strip().lower() and g.id != exclude for g in self.ws.groups.values()):
             raise _bad("User group with this name already exists")
         return name.strip()

@@ -27,6 +27,9 @@ VARIANTS: dict[str, str] = {
                             "(the write still lands)",
     "null-value-kept": "a USER custom-field value sent as null is left as it was (null does not clear)",
     "null-value-refused": "a USER custom-field value sent as null is refused: 400 \"value must not be null\"",
+    "limited-email-null": "limited members (no email) are listed with \"email\": null instead of no email key",
+    "owner-profile-readonly": "PATCH member-profile of the workspace owner is refused: 403",
+    "pending-profile-readonly": "PATCH member-profile of a member who has not joined (PENDING) is refused: 403",
 }
 
 
@@ -43,6 +46,9 @@ class Answers:
     profile_answer_stale: bool = False
     null_value_kept: bool = False
     null_value_refused: bool = False
+    limited_email_null: bool = False
+    owner_profile_readonly: bool = False
+    pending_profile_readonly: bool = False
     user_field_cap: int = 50  # live evidence: the 51st USER custom field is refused, 400 code 4033
 
     def with_variants(self, names: list[str] | tuple[str, ...]) -> Answers:

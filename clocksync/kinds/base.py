@@ -42,13 +42,22 @@ class Change(BaseModel):
     after: str | None
 
 
+class FieldChange(BaseModel):
+    """A custom field's value an action changes, as the JSON the API holds for the field's type
+    (``fieldvalues.FieldValue``: text, a number, a boolean, a list of dropdown values; None: unset)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    before: str | bool | int | float | list[str] | None
+    after: str | bool | int | float | list[str] | None
+
+
 @dataclass(frozen=True)
 class ValueChange:
     """A field of a user that an action overwrites (for the mass field-change guard)."""
 
     field: str
-    before: str | None
-    after: str | None
+    before: Any
+    after: Any
 
 
 class Action(BaseModel):
@@ -123,6 +132,19 @@ class Action(BaseModel):
 
     def removes(self) -> tuple[str, ...]:
         """Keys of what this action deletes (``group-id:<id>``), for undo."""
+        return ()
+
+    def gives(self) -> tuple[str, ...]:
+        """Keys of what this action secures, which actions that ``take`` the same key wait for: an
+        addition gives a user their new group or manager (``user:<id>``) or a group or project its
+        new manager (``managers:<kind>:<id or new|name>``); a removal from a group gives that the
+        group's manager role no longer has to cover the member (``managers:group:<id>``)."""
+        return ()
+
+    def takes(self) -> tuple[str, ...]:
+        """Keys (as ``gives``) of whom this subtractive action takes something from. It runs only
+        after every action that gives the same key succeeded (make before break, even when a step
+        fails: ``plan.diff.link_needs``)."""
         return ()
 
     def value_changes(self) -> tuple[ValueChange, ...]:
@@ -249,6 +271,12 @@ class Handler(Generic[A]):
     def touches(self, action: A, view: LiveView) -> tuple[Ref, ...]:
         """The workspace objects the action changes (saved before the run, verified after)."""
         raise NotImplementedError
+
+    def misnamed(self, action: A, view: LiveView) -> list[str]:
+        """Where an id of the action is another user or group in the workspace than the email or name
+        the plan shows for it (checked for every action before any write: a plan whose ids and names
+        disagree does not say what it would do)."""
+        return []
 
     def verdict(self, action: A, view: LiveView) -> Verdict:
         raise NotImplementedError

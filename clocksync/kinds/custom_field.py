@@ -1,4 +1,5 @@
-"""USER custom fields: created when a mapped field does not exist (TXT, VISIBLE)."""
+"""USER custom fields: created when a mapped field does not exist (TXT, VISIBLE), within the
+workspace's caps (checked when the plan is made: ``plan.fields``)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ class CustomFieldHandler(Handler[CreateCustomField]):
             return
         view.fields[name_key(action.field_name)] = created_id
         view.field_names[created_id] = action.field_name
+        view.field_types[created_id] = action.field_type
         view.created.add(created_id)
 
     def created_in(self, action: CreateCustomField, view: LiveView) -> str | None:

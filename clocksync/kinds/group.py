@@ -135,6 +135,9 @@ class DeleteGroupHandler(Handler[DeleteGroup]):
         group = view.group_for(action.group_id, action.group_name)
         return (("group", group.id),) if group else (("group-name", name_key(action.group_name)),)
 
+    def misnamed(self, action: DeleteGroup, view: LiveView) -> list[str]:
+        return [p for p in (view.group_named(action.group_id, action.group_name),) if p]
+
     def verdict(self, action: DeleteGroup, view: LiveView) -> Verdict:
         group = view.group_for(action.group_id, action.group_name)
         if group is None:

@@ -49,6 +49,9 @@ class AddMember(_Membership):
     def needs(self) -> tuple[str, ...]:
         return (f"group:{name_key(self.group_name)}",) if self.group_id is None else ()
 
+    def gives(self) -> tuple[str, ...]:
+        return (f"user:{self.user_id}",)
+
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         if name_key(self.group_name) in run.created_groups:
             return [], []  # the run created the group: undoing that deletes it, members and all
@@ -73,6 +76,13 @@ class RemoveMember(_Membership):
     def describe(self) -> str:
         return f"remove {self.email} from group {self.group_name!r}"
 
+    def takes(self) -> tuple[str, ...]:
+        return (f"user:{self.user_id}",)
+
+    def gives(self) -> tuple[str, ...]:
+        # The group's manager role is revoked only once the members leaving it have left.
+        return (f"managers:group:{self.group_id}",) if self.group_id else ()
+
     def audit(self) -> tuple[str, str]:
         return f"{self.email} in group", f"{self.email} not in group"
 
@@ -91,6 +101,10 @@ class MembershipHandler(Handler[AddMember | RemoveMember]):
     def touches(self, action: AddMember | RemoveMember, view: LiveView) -> tuple[Ref, ...]:
         group = _group(action, view)
         return (("group", group.id),) if group else (("group-name", name_key(action.group_name)),)
+
+    def misnamed(self, action: AddMember | RemoveMember, view: LiveView) -> list[str]:
+        found = (view.user_named(action.user_id, action.email), view.group_named(action.group_id, action.group_name))
+        return [p for p in found if p]
 
     def verdict(self, action: AddMember | RemoveMember, view: LiveView) -> Verdict:
         group = _group(action, view)

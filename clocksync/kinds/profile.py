@@ -17,11 +17,13 @@ from pydantic import Field
 from clocksync.apply.view import LiveView, Ref
 from clocksync.clockify.client import ClockifyClient
 from clocksync.durations import format_duration, parse_duration
+from clocksync.fieldvalues import audit_text, same, shown
 from clocksync.kinds.base import (
     READY,
     Action,
     Answer,
     Change,
+    FieldChange,
     Handler,
     UndoContext,
     UserAction,
@@ -31,11 +33,11 @@ from clocksync.kinds.base import (
     stale,
 )
 from clocksync.load.current import profile_from
-from clocksync.model import Profile, name_key, value_text
+from clocksync.model import Profile, name_key
 
 
-def _unset(text: str | None) -> str:
-    return repr(text) if text is not None else "(unset)"
+def _capacity(text: str | None) -> str:
+    return text or "(unset)"
 
 
 class UpdateProfile(UserAction):
@@ -45,7 +47,7 @@ class UpdateProfile(UserAction):
     sign: ClassVar[str] = "~"
     user_id: str
     capacity: Change | None = None
-    fields: dict[str, Change] = Field(default_factory=dict)  # custom field name -> change
+    fields: dict[str, FieldChange] = Field(default_factory=dict)  # custom field name -> change
 
     @property
     def identity(self) -> str:
@@ -57,19 +59,19 @@ class UpdateProfile(UserAction):
     def line(self) -> str:
         parts = []
         if self.capacity:
-            parts.append(f"work capacity {self.capacity.before or '(unset)'} -> {self.capacity.after or '(unset)'}")
+            parts.append(f"work capacity {_capacity(self.capacity.before)} -> {_capacity(self.capacity.after)}")
         for name, change in sorted(self.fields.items()):
-            parts.append(f"{name} {_unset(change.before)} -> {_unset(change.after)}")
+            parts.append(f"{name} {shown(change.before)} -> {shown(change.after)}")
         return "; ".join(parts)
 
     def audit(self) -> tuple[str, str]:
         before, after = [], []
         if self.capacity:
-            before.append(f"capacity={self.capacity.before or '(unset)'}")
-            after.append(f"capacity={self.capacity.after or '(unset)'}")
+            before.append(f"capacity={_capacity(self.capacity.before)}")
+            after.append(f"capacity={_capacity(self.capacity.after)}")
         for name, change in sorted(self.fields.items()):
-            before.append(f"{name}={change.before if change.before is not None else '(unset)'}")
-            after.append(f"{name}={change.after if change.after is not None else '(unset)'}")
+            before.append(f"{name}={audit_text(change.before)}")
+            after.append(f"{name}={audit_text(change.after)}")
         return "; ".join(before), "; ".join(after)
 
     def needs(self) -> tuple[str, ...]:
@@ -88,7 +90,8 @@ class UpdateProfile(UserAction):
                              f"{self.capacity.after}")
             else:
                 capacity = Change(before=self.capacity.after, after=format_duration(seconds))
-        fields = {name: Change(before=change.after, after=value_text(before.get("fields", {}).get(name)))
+        # The value as the API held it before the run (its own JSON type), or unset.
+        fields = {name: FieldChange(before=change.after, after=before.get("fields", {}).get(name))
                   for name, change in self.fields.items()}
         if capacity is None and not fields:
             return [], notes
@@ -121,6 +124,9 @@ class ProfileHandler(Handler[UpdateProfile]):
     def touches(self, action: UpdateProfile, view: LiveView) -> tuple[Ref, ...]:
         return (("profile", action.user_id),)
 
+    def misnamed(self, action: UpdateProfile, view: LiveView) -> list[str]:
+        return [p for p in (view.user_named(action.user_id, action.email),) if p]
+
     def profiles_to_reread(self, action: UpdateProfile) -> tuple[str, ...]:
         return (action.user_id,)
 
@@ -141,19 +147,19 @@ class ProfileHandler(Handler[UpdateProfile]):
             else:
                 problems.append(f"work capacity is now {profile.capacity_text or '(unset)'}, "
                                 f"the plan expected {action.capacity.before or '(unset)'}")
-        values = profile.values
         for name, change in sorted(action.fields.items()):
             field_id = view.fields.get(name_key(name))
             if field_id is None:
                 problems.append(f"custom field {name!r} does not exist")
                 continue
-            live_value = values.get(field_id)
-            if live_value == change.after:
+            kind = view.field_type(field_id)
+            live_value = profile.shown.get(field_id)
+            if same(kind, live_value, change.after):
                 continue
-            if live_value == change.before:
+            if same(kind, live_value, change.before):
                 todo = True
             else:
-                problems.append(f"{name} is now {_unset(live_value)}, the plan expected {_unset(change.before)}")
+                problems.append(f"{name} is now {shown(live_value)}, the plan expected {shown(change.before)}")
         if problems:
             return stale("; ".join(problems))
         return READY if todo else done("the profile already has these values")

@@ -62,6 +62,13 @@ class _RoleAction(Action):
             return (f"group:{name_key(self.entity_name)}",)
         return ()
 
+    @property
+    def entity_key(self) -> str:
+        """Whom the role is over: ``user:<id>``, or ``managers:<kind>:<id>`` for a group or project."""
+        if self.entity_kind == "user":
+            return f"user:{self.entity_id}"
+        return f"managers:{self.entity_kind}:{self.entity_id or 'new|' + name_key(self.entity_name)}"
+
     def inverse(self, run: UndoContext, kind: type[_RoleAction], why: str) -> tuple[list[Action], list[str]]:
         entity_id = run.group_id(self.entity_id) if self.entity_kind == "group" else self.entity_id
         data = self.model_dump(include={"role", "holder_id", "holder_email", "entity_kind", "entity_name"})
@@ -76,6 +83,9 @@ class GrantRole(_RoleAction):
 
     def describe(self) -> str:
         return f"grant {self.holder_email} {self.role} over {self.entity_kind} {self.entity_name}"
+
+    def gives(self) -> tuple[str, ...]:
+        return (self.entity_key,)
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return self.inverse(run, RevokeRole, f"the run granted {self.holder_email} this role")
@@ -95,6 +105,9 @@ class RevokeRole(_RoleAction):
     def describe(self) -> str:
         return f"revoke {self.holder_email}'s {self.role} over {self.entity_kind} {self.entity_name}"
 
+    def takes(self) -> tuple[str, ...]:
+        return (self.entity_key,)
+
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return self.inverse(run, GrantRole, f"the run revoked this role of {self.holder_email}")
 
@@ -106,8 +119,8 @@ def _entity_id(action: GrantRole | RevokeRole, view: LiveView) -> str | None:
     if action.entity_kind == "group":
         group = view.group_for(action.entity_id, action.entity_name)
         return group.id if group else None
-    if action.entity_kind == "user" and action.entity_id not in view.members:
-        return None
+    if action.entity_kind == "user" and action.entity_id not in view.members and action.entity_id not in view.limited:
+        return None  # a role over a limited member (a leaver's handover) is over someone the view knows
     return action.entity_id
 
 
@@ -130,6 +143,15 @@ class RoleHandler(Handler[GrantRole | RevokeRole]):
         if action.entity_kind == "project" and action.entity_id:
             refs.append(("project", action.entity_id))
         return tuple(refs)
+
+    def misnamed(self, action: GrantRole | RevokeRole, view: LiveView) -> list[str]:
+        found = [view.user_named(action.holder_id, action.holder_email)]
+        if action.entity_kind == "user" and action.entity_id is not None:
+            found.append(view.user_named(action.entity_id, action.entity_name))
+        elif action.entity_kind == "group":
+            found.append(view.group_named(action.entity_id, action.entity_name))
+        # A project is named by its id in the plan: nothing else to check it against.
+        return [p for p in found if p]
 
     def verdict(self, action: GrantRole | RevokeRole, view: LiveView) -> Verdict:
         if action.entity_kind == "group":

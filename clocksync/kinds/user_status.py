@@ -51,6 +51,9 @@ class DeactivateUser(_StatusAction):
     destructive: ClassVar[bool] = True
     counts_as: ClassVar[str | None] = "deactivation"
 
+    def takes(self) -> tuple[str, ...]:
+        return (f"user:{self.user_id}",)
+
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         return [ActivateUser(user_id=self.user_id, email=self.email, reason="undo: the run deactivated them")], []
 
@@ -92,6 +95,9 @@ class StatusHandler(Handler[DeactivateUser | ActivateUser]):
 
     def touches(self, action: DeactivateUser | ActivateUser, view: LiveView) -> tuple[Ref, ...]:
         return (("user", action.user_id),)
+
+    def misnamed(self, action: DeactivateUser | ActivateUser, view: LiveView) -> list[str]:
+        return [p for p in (view.user_named(action.user_id, action.email),) if p]
 
     def verdict(self, action: DeactivateUser | ActivateUser, view: LiveView) -> Verdict:
         if action.user_id in view.untouchable:

@@ -22,11 +22,11 @@ from clocksync.model import (
     CurrentState,
     CustomField,
     Group,
+    LimitedMember,
     Member,
     MemberStatus,
     Profile,
     RoleGrant,
-    value_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def profile_from(wire: WireProfile) -> tuple[Profile, str | None]:
             warning = f"unreadable work capacity {wire.work_capacity!r}; capacity is left as it is"
     raw = {v.custom_field_id: v.value for v in wire.values
            if v.custom_field_id and (v.source_type or "USER") == "USER"}
-    shown = {v.custom_field_id: value_text(v.value) for v in wire.values if v.custom_field_id}
+    shown = {v.custom_field_id: v.value for v in wire.values if v.custom_field_id}
     return Profile(seconds, wire.work_capacity, MappingProxyType(raw), MappingProxyType(shown),
                    tuple(wire.working_days) if wire.working_days is not None else None, wire.week_start), warning
 
@@ -179,13 +179,15 @@ async def load_current(
     # Tasks rather than one gather so that each result keeps its type.
     me_task = asyncio.create_task(_self_id(client, self_id))
     users_task = asyncio.create_task(client.list_users())
+    limited_task = asyncio.create_task(client.list_users(account_status="LIMITED"))
     groups_task = asyncio.create_task(client.list_groups())
     fields_task = asyncio.create_task(client.list_custom_fields("USER"))
     holidays_task = asyncio.create_task(client.list_holidays())
     policies_task = asyncio.create_task(client.list_time_off_policies())
     owners_task = asyncio.create_task(client.find_owners())
     known_task = asyncio.create_task(load_profiles(client, set(profile_ids), progress))
-    tasks = [me_task, users_task, groups_task, fields_task, holidays_task, policies_task, owners_task, known_task]
+    tasks = [me_task, users_task, limited_task, groups_task, fields_task, holidays_task, policies_task, owners_task,
+             known_task]
     try:
         await asyncio.gather(*tasks)
     finally:
@@ -194,13 +196,18 @@ async def load_current(
     me_id, users, groups, fields = me_task.result(), users_task.result(), groups_task.result(), fields_task.result()
     holidays, policies, owners = holidays_task.result(), policies_task.result(), owners_task.result()
     members: dict[str, Member] = {}
+    limited: dict[str, LimitedMember] = {}
     warnings: list[str] = []
-    for u in users:
+    listed = {u.id: u for u in [*users, *limited_task.result()]}  # whichever way the API lists them, once each
+    for u in listed.values():
+        if u.limited:
+            limited[u.id] = LimitedMember(u.id, u.name or "")
+            continue
         member = members[u.id] = Member.read(u.id, u.email, u.name or "", u.workspace_status(client.workspace_id))
         if member.status is MemberStatus.UNKNOWN:
             warnings.append(f"{u.email or u.id} has membership status {member.status_text!r}, which clocksync does "
                             "not know: left alone")
-    reading = roles_from(users, groups)
+    reading = roles_from(listed.values(), groups)
     warnings += reading.warnings
     wanted_keys = set(profile_keys)
     known, known_warnings = known_task.result()
@@ -223,10 +230,12 @@ async def load_current(
         members=MappingProxyType(members),
         roles=reading.grants,
         groups=MappingProxyType({g.id: Group(g.id, g.name, frozenset(g.user_ids)) for g in groups}),
-        fields=MappingProxyType({f.id: CustomField(f.id, f.name, f.type or "TXT", f.status or "VISIBLE")
+        fields=MappingProxyType({f.id: CustomField(f.id, f.name, f.type or "TXT", f.status or "VISIBLE",
+                                                   tuple(f.allowed_values), bool(f.required))
                                  for f in fields}),
         profiles=MappingProxyType(profiles),
         protected=MappingProxyType({k: tuple(v) for k, v in protected.items()}),
         warnings=tuple(warnings),
         roles_unknown=frozenset(reading.unknown),
+        limited=MappingProxyType(limited),
     )

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from clocksync.config import Config
-from clocksync.durations import format_duration
-from clocksync.kinds.base import Action, Change
+from clocksync.durations import format_duration, whole_minutes
+from clocksync.fieldvalues import same
+from clocksync.kinds.base import Action, Change, FieldChange
 from clocksync.kinds.custom_field import CreateCustomField
 from clocksync.kinds.group import CreateGroup, DeleteGroup
 from clocksync.kinds.membership import AddMember, RemoveMember
@@ -28,11 +29,14 @@ from clocksync.model import (
     DesiredState,
     Group,
     Member,
+    MemberStatus,
     RoleGrant,
     UserSpec,
     email_key,
     name_key,
 )
+from clocksync.names import fit_name
+from clocksync.plan.fields import NEW_FIELD_STATUS, NEW_FIELD_TYPE, mapped_fields
 from clocksync.plan.policy import Standing, exceptions_on, standing
 from clocksync.plan.scope import check_patterns, scope_actions
 from clocksync.plan.types import (
@@ -118,6 +122,12 @@ class _Differ:
         self.manager_of: dict[str, Member | None] = {}
         self.group_manager: dict[str, str] = {}  # managed group id -> email of its desired manager
         self.handovers: dict[str, Handover] = {}
+        self.mapped = mapped_fields(desired, current, config)
+        self.notices += self.mapped.notices
+        # Group members clocksync does not manage: limited members, and ids the users list does not show.
+        in_groups = {uid for g in current.groups.values() for uid in g.member_ids}
+        self.unplaced = frozenset(in_groups - set(current.members))
+        self.note_unmanaged_members(in_groups)
 
     # ------------------------------------------------------------------ helpers
 
@@ -139,17 +149,33 @@ class _Differ:
 
     def email_of(self, user_id: str) -> str:
         member = self.current.members.get(user_id)
-        return member.email if member else user_id
+        if member is not None:
+            return member.email
+        limited = self.current.limited.get(user_id)
+        return limited.display_name if limited is not None else user_id
 
     def project_name(self, project_id: str) -> str:
         """A project as a reviewer knows it: its name, else (names not read, or not found) its id."""
         return self.current.project_names.get(project_id) or project_id
 
     def group_name(self, manager: Member, disambiguate: bool = False) -> str:
+        """The manager's group name, within the API's length (``names.fit_name``: the README's rule)."""
         name = self.config.groups.name_template.format(
             display_name=manager.display_name, name=manager.name.strip() or manager.email, email=manager.email
         )
-        return f"{name} ({manager.email})" if disambiguate else name
+        return fit_name(name, f" ({manager.email})" if disambiguate else "")
+
+    def note_unmanaged_members(self, in_groups: set[str]) -> None:
+        limited = self.current.limited
+        if limited:
+            names = sorted(m.name.strip() or m.id for m in limited.values())
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            self.note("limited_members", f"{len(limited)} limited member(s) (no email: {shown}) are outside "
+                      "clocksync's management: never matched, moved between groups or deactivated")
+        unknown = sorted(in_groups - set(self.current.members) - set(limited))
+        if unknown:
+            self.note("unlisted_members", f"{len(unknown)} group member id(s) are not in the API's users list "
+                      f"(e.g. {', '.join(unknown[:3])}: deleted or limited accounts): left in their groups")
 
     # ------------------------------------------------------------------ rules
 
@@ -187,6 +213,7 @@ class _Differ:
                 total_groups=len(self.current.groups),
                 managed_members=len(self.managed),
                 csv_rows=len(self.desired.users),
+                limited_members=len(self.current.limited),
             ),
             exceptions=list(self.exceptions.held),
             upcoming=self.upcoming,
@@ -230,12 +257,14 @@ class _Differ:
                 self.protected.setdefault(group.id, []).append("listed in config")
 
     def profiles(self) -> None:
-        fields = self.current.field_by_name()
-        for name in sorted(set(self.config.field_mapping.values()), key=str.casefold):
-            if name_key(name) not in fields:
-                self.add(CreateCustomField(field_name=name, reason="mapped in field_mapping"))
-        field_ids = {name: fields[name_key(name)].id for name in self.config.field_mapping.values()
-                     if name_key(name) in fields}
+        mapped = self.mapped
+        for name in mapped.creates:
+            self.add(CreateCustomField(field_name=name, field_type=NEW_FIELD_TYPE, field_status=NEW_FIELD_STATUS,
+                                       reason="mapped in field_mapping"))
+        readonly: dict[str, list[str]] = defaultdict(list)
+        # Each mapped field's id (None: created by this plan) and type, once rather than per user.
+        where = {name: (f.id if f is not None else None, mapped.type_of(name)) for name, f in mapped.fields.items()}
+        no_values: dict[str, object] = {}
         for user_id, (spec, member) in sorted(self.managed.items(), key=lambda kv: kv[1][0].row):
             profile = self.current.profiles.get(user_id)
             if profile is None:
@@ -245,19 +274,31 @@ class _Differ:
             capacity = None
             unreadable = profile.capacity_text is not None and profile.capacity_seconds is None
             managed_capacity = spec.capacity_seconds is not None and not self.exceptions.ignores(spec.email, "capacity")
-            if managed_capacity and profile.capacity_seconds != spec.capacity_seconds and not unreadable:
+            # Compared in whole minutes, the precision of a desired capacity: a capacity set to the
+            # second elsewhere is not rewritten for a difference nobody sees.
+            live = None if profile.capacity_seconds is None else whole_minutes(profile.capacity_seconds)
+            if managed_capacity and live != spec.capacity_seconds and not unreadable:
                 capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds or 0))
-            changes: dict[str, Change] = {}
-            for name, value in spec.fields.items():
-                if self.exceptions.ignores(spec.email, name):
-                    continue
-                field_id = field_ids.get(name)
-                current_value = profile.values.get(field_id) if field_id else None
-                if current_value != value:
-                    changes[name] = Change(before=current_value, after=value)
+            changes: dict[str, FieldChange] = {}
+            shown = profile.shown
+            for name, value in mapped.values.get(spec.key, no_values).items():
+                field_id, kind = where[name]
+                current_value = shown.get(field_id) if field_id is not None else None
+                if not same(kind, current_value, value) and not self.exceptions.ignores(spec.email, name):
+                    changes[name] = FieldChange(before=current_value, after=value)
             if capacity or changes:
                 self.add(UpdateProfile(user_id=user_id, email=member.email, capacity=capacity, fields=changes,
                                        reason=f"CSV row {spec.row}"))
+                if member.id in self.current.owner_ids:
+                    readonly["owner"].append(member.email)
+                elif member.status is MemberStatus.PENDING:
+                    readonly["pending"].append(member.email)
+        for who, what in (("owner", "the workspace owner's profile"), ("pending", "the profile of a member who "
+                                                                                 "has not joined yet (PENDING)")):
+            if readonly[who]:
+                self.note(f"{who}_profile", f"{', '.join(readonly[who])}: a change to {what} is planned, but "
+                          "Clockify may refuse it (unverified, docs/live-api.md); if it does, that action fails "
+                          "with Clockify's message and the rest of the plan still lands")
 
     @property
     def instead(self) -> str:
@@ -355,7 +396,7 @@ class _Differ:
                 self.add(AddMember(group_name=existing.name, group_id=existing.id, user_id=uid,
                                    email=self.email_of(uid), reason=f"reports to {manager.email}"))
             self.group_manager[existing.id] = manager.email
-            for uid in sorted(existing.member_ids - group.member_ids - self.frozen, key=self.email_of):
+            for uid in sorted(existing.member_ids - group.member_ids - self.frozen - self.unplaced, key=self.email_of):
                 self.add(RemoveMember(group_name=existing.name, group_id=existing.id, user_id=uid,
                                       email=self.email_of(uid), reason=f"does not report to {manager.email}"),
                          cleanup_of=uid)
@@ -375,7 +416,7 @@ class _Differ:
                 managed_ids.add(existing_group.id)
                 if existing_group.key in desired_keys:
                     continue  # a duplicate of a desired group; noted in pick_group
-                for uid in sorted(existing_group.member_ids - self.frozen, key=self.email_of):
+                for uid in sorted(existing_group.member_ids - self.frozen - self.unplaced, key=self.email_of):
                     self.add(RemoveMember(group_name=existing_group.name, group_id=existing_group.id, user_id=uid,
                                           email=self.email_of(uid), reason="manager group no longer desired"),
                              cleanup_of=uid)
@@ -384,6 +425,12 @@ class _Differ:
                                         entity_id=existing_group.id, entity_name=existing_group.name,
                                         reason="manager group no longer desired"), cleanup_of=holder)
             elif self.options.delete_unmanaged_groups:
+                kept = existing_group.member_ids & self.unplaced
+                if kept:
+                    self.note("limited_in_group", f"unmanaged group {existing_group.name!r} is not deleted: it holds "
+                              f"{len(kept)} member(s) clocksync does not manage (limited members, or accounts the "
+                              "API does not list), who would lose it")
+                    continue
                 self.deleting.add(existing_group.id)
                 self.add(DeleteGroup(group_id=existing_group.id, group_name=existing_group.name,
                                      member_ids=tuple(sorted(existing_group.member_ids)),
@@ -497,7 +544,7 @@ class _Differ:
     def handed_over(self, grant: RoleGrant, fallback: Member, managed_group_ids: set[str]) -> list[HandoverItem]:
         """Who inherits what one grant of a leaver gives them (the handover report)."""
         if grant.role == TEAM_MANAGER and not grant.via_group:
-            if grant.entity_id not in self.current.members:
+            if grant.entity_id not in self.current.members and grant.entity_id not in self.current.limited:
                 return []
             if grant.entity_id in self.managed and grant.entity_id not in self.frozen:
                 manager = self.manager_of.get(grant.entity_id) or fallback
@@ -527,12 +574,21 @@ class _Differ:
 
 
 def link_needs(actions: Iterable[Action]) -> list[Action]:
-    """The actions, each naming what must be applied before it: the creates it ``needs``."""
+    """The actions, each naming what must be applied before it: the creates it ``needs``, and for a
+    subtractive action (leaving a group, losing a manager, a deactivation) every additive action
+    that gives the same user (or group, or project) what replaces it. Failure containment: when an
+    addition fails or is skipped, what it was to replace is not taken away, so nobody is left
+    without a group or a manager half-way (``takes`` / ``gives``)."""
     actions = list(actions)
     providers = {key: a.id for a in actions for key in a.provides()}
+    givers: dict[str, list[str]] = defaultdict(list)
+    for action in actions:
+        for key in action.gives():
+            givers[key].append(action.id)
     linked = []
     for action in actions:
         needs = set(action.depends_on) | {providers[key] for key in action.needs() if key in providers}
+        needs |= {giver for key in action.takes() for giver in givers.get(key, ()) if giver != action.id}
         linked.append(action if needs == set(action.depends_on)
                       else action.model_copy(update={"depends_on": tuple(sorted(needs))}))
     return linked

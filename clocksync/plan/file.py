@@ -1,17 +1,19 @@
-"""The plan file: versioned JSON of typed actions, with a checksum that ``apply`` verifies.
+"""The plan file: versioned JSON of typed actions, with a checksum and a keyed seal.
 
-A plan holds the workspace id, fingerprints of its inputs (sha256 of the CSV and config), the
-options it was made with, the safety thresholds it was checked against, the actions, a summary
-and the notices. No secrets, and personal data limited to what a reviewer needs (emails, names of
-groups). The JSON Schema of this format is ``Plan.model_json_schema()`` (published as
-``docs/plan.schema.json``).
+A plan holds the workspace id and the API host it was made against, fingerprints of its inputs
+(sha256 of the CSV and config), the options it was made with, the safety thresholds it was
+checked against, the actions, a summary and the notices. No secrets, and personal data limited
+to what a reviewer needs (emails, names of groups). ``checksum`` (SHA-256) names the plan and
+catches damage; ``seal`` (an HMAC only the holder of the API key can make, ``plan/seal.py``) is
+what ``apply`` requires. The JSON Schema of this format is ``Plan.model_json_schema()``
+(published as ``docs/plan.schema.json``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,8 +22,11 @@ from pydantic import TypeAdapter, ValidationError
 from clocksync import __version__
 from clocksync.config import SafetyConfig
 from clocksync.errors import PlanFileError
+from clocksync.files import write_private
 from clocksync.kinds import Action, AnyAction
+from clocksync.model import CleanedCell
 from clocksync.plan.diff import Diff
+from clocksync.plan.seal import SealKey
 from clocksync.plan.summary import summarize
 from clocksync.plan.types import (
     Frozen,
@@ -50,6 +55,7 @@ class Plan(Frozen):
     tool_version: str = __version__
     created_at: str
     workspace_id: str
+    api_host: str  # where the plan was read from (host[:port]); apply refuses another
     purpose: Literal["sync", "undo"] = "sync"
     inputs: dict[str, InputFingerprint]
     options: PlanOptions
@@ -62,8 +68,10 @@ class Plan(Frozen):
     handovers: tuple[Handover, ...] = ()  # for each deactivation: what the leaver manages, and who inherits it
     protected_groups: tuple[ProtectedGroup, ...] = ()
     unmatched_users: tuple[str, ...] = ()
+    cleaned: tuple[CleanedCell, ...] = ()  # cells of the users file read differently from their bytes (what was removed)
     actions: tuple[AnyAction, ...] = ()
-    checksum: str = ""
+    checksum: str = ""  # sha256 of the body: the plan's name, and a guard against damage
+    seal: str = ""  # HMAC of the body under a key only the API key's holder can derive (plan/seal.py)
 
     @property
     def destructive_actions(self) -> list[Action]:
@@ -109,11 +117,30 @@ class Plan(Frozen):
     def short_checksum(self) -> str:
         return self.checksum.removeprefix("sha256:")[:12]
 
-    def body_checksum(self) -> str:
-        return "sha256:" + hashlib.sha256(_canonical(self.model_dump(mode="json", exclude={"checksum"}))).hexdigest()
+    def body(self) -> bytes:
+        """The canonical JSON of everything but the checksum and the seal: what both cover."""
+        return _canonical(self.model_dump(mode="json", exclude={"checksum", "seal"}))
 
-    def sealed(self) -> Plan:
-        return self.model_copy(update={"checksum": self.body_checksum()})
+    def body_checksum(self) -> str:
+        return "sha256:" + hashlib.sha256(self.body()).hexdigest()
+
+    def sealed(self, key: SealKey) -> Plan:
+        """The plan with its checksum and its seal under ``key``."""
+        body = self.body()
+        return self.model_copy(update={"checksum": "sha256:" + hashlib.sha256(body).hexdigest(),
+                                       "seal": key.seal(body)})
+
+    def seal_verifies(self, key: SealKey) -> bool:
+        """Whether the plan was sealed with ``key`` and not changed since."""
+        return bool(self.seal) and key.verifies(self.body(), self.seal)
+
+
+def verify_seal(plan: Plan, key: SealKey, where: str = "the plan") -> None:
+    """Raise PlanFileError unless ``plan`` carries its seal under ``key``."""
+    if not plan.seal_verifies(key):
+        raise PlanFileError(f"{where}: the seal does not match: the plan was changed after it was made, or made "
+                            "with another API key (a plan is applied with the key that made it); nothing was "
+                            "applied; make a new plan")
 
 
 def _canonical(data: Any) -> bytes:
@@ -127,14 +154,19 @@ def build_plan(
     inputs: dict[str, InputFingerprint],
     options: PlanOptions,
     created_at: str,
+    api_host: str,
+    seal_key: SealKey,
     safety: SafetyConfig | None = None,
     purpose: Literal["sync", "undo"] = "sync",
+    cleaned: Sequence[CleanedCell] = (),
 ) -> Plan:
-    """Seal the differ's result into a plan."""
+    """Seal the differ's result into a plan (``seal_key``: see ``plan/seal.py``); ``cleaned``: the
+    cells of the users file that were read differently from their bytes (``DesiredState.cleaned``)."""
     plan = Plan(
         safety=safety or SafetyConfig(),
         created_at=created_at,
         workspace_id=workspace_id,
+        api_host=api_host,
         purpose=purpose,
         inputs=inputs,
         options=options,
@@ -146,24 +178,26 @@ def build_plan(
         handovers=tuple(found.handovers),
         protected_groups=tuple(found.protected),
         unmatched_users=tuple(found.unmatched),
+        cleaned=tuple(cleaned),
         actions=tuple(found.actions),
     )
-    return plan.sealed()
+    return plan.sealed(seal_key)
 
 
 def save_plan(plan: Plan, path: Path) -> None:
-    """Write atomically (temp file, then rename), so a reader never sees half a plan."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(plan.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Write the plan owner-only, atomically and never through a symlink (``files.write_private``).
+
+    Raises FileError."""
+    write_private(path, plan.model_dump_json(indent=2) + "\n")
 
 
 _PLAN = TypeAdapter(Plan)
 
 
 def load_plan(path: Path) -> Plan:
-    """Read a plan and verify its format and checksum. Raises PlanFileError."""
+    """Read a plan and verify its format and checksum. Raises PlanFileError.
+
+    The seal needs the API key: ``verify_seal`` checks it (``apply`` always does)."""
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -174,6 +208,8 @@ def load_plan(path: Path) -> Plan:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise PlanFileError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}); is the file truncated?") from None
+    except RecursionError:
+        raise PlanFileError(f"{path}: JSON nested too deep to be a plan") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PlanFileError(f"{path}: not a clocksync plan")
     if data.get("format_version") != FORMAT_VERSION:

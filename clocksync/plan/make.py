@@ -68,7 +68,10 @@ async def make_plan(
         },
         options=options,
         created_at=created_at or now_utc(),
+        api_host=client.api_host,
+        seal_key=client.seal_key(),
         safety=config.safety,
+        cleaned=desired.cleaned,
     )
     check_thresholds(plan)
     return PlanOutcome(plan, report)

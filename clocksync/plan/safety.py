@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from clocksync.errors import TooMuchChange
+from clocksync.fieldvalues import is_unset, shown
 from clocksync.plan.file import Plan
 
 
@@ -73,14 +74,14 @@ def field_change_problems(plan: Plan) -> list[str]:
     overwrites: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for action in plan.actions:
         for change in action.value_changes():
-            if change.before not in (None, "") and change.before != change.after:
-                overwrites[change.field].append((action.target, change.before or "", change.after or "(unset)"))
+            if not is_unset(change.before) and change.before != change.after:
+                overwrites[change.field].append((action.target, shown(change.before), shown(change.after)))
     problems = []
     for name, changes in sorted(overwrites.items()):
         count = len(changes)
         if count < safety.min_field_change_count or count / base <= safety.max_field_change_share:
             continue
-        examples = "; ".join(f"{who}: {before!r} -> {after!r}" for who, before, after in changes[:3])
+        examples = "; ".join(f"{who}: {before} -> {after}" for who, before, after in changes[:3])
         problems.append(f"too many changes to {name!r}: {count} of {base} managed users ({count / base:.0%}, over "
                         f"{safety.max_field_change_share:.0%}), e.g. {examples}; is a column shifted? re-plan with "
                         "--allow-mass-field-change if this is intended")

@@ -95,6 +95,7 @@ class WorkspaceFigures(Frozen):
     total_groups: int = 0
     managed_members: int = 0
     csv_rows: int = 0
+    limited_members: int = 0  # limited members (no email): counted, never managed
 
 
 def plural(n: int, word: str) -> str:

@@ -8,10 +8,12 @@ from clocksync.plan.file import Plan
 from clocksync.render.html import render_apply_html, render_html
 from clocksync.render.markdown import render_markdown
 from clocksync.render.text import Style, plain, render_text
+from clocksync.sanitize import json_safe
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    """The plan's JSON; control, bidi and invisible characters in its strings as ``\\uXXXX`` escapes."""
+    return json_safe(json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False)) + "\n"
 
 
 def render(plan: Plan, fmt: str, style: Style = plain) -> str:

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from clocksync.apply.runlog import RunRecord
+from clocksync.sanitize import json_safe, visible
 
 
 def history_rows(runs: list[RunRecord]) -> list[dict[str, Any]]:
@@ -34,7 +35,7 @@ def _live_counts(run: RunRecord) -> dict[str, int]:
 def render_history(runs: list[RunRecord], fmt: str) -> str:
     rows = history_rows(runs)
     if fmt == "json":
-        return json.dumps(rows, indent=2) + "\n"
+        return json_safe(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n"
     if not rows:
         return "No apply runs here yet.\n"
     lines = []
@@ -45,4 +46,4 @@ def render_history(runs: list[RunRecord], fmt: str) -> str:
         kind = " (undo)" if row["purpose"] == "undo" else ""
         lines.append(f"{row['started_at']}  {row['run_id']}{kind}  {row['plan']}  "
                      f"{str(row['plan_checksum'] or '').removeprefix('sha256:')[:12]}  {counts}  [{state}]")
-    return "\n".join(lines) + "\n"
+    return "\n".join(visible(line) for line in lines) + "\n"

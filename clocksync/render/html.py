@@ -10,7 +10,9 @@ one row; one with more is an entry whose collapsed line gives the gist of its ac
 apply report, any outcome that is not a success), so a collapsed section still reads as the plan.
 Sections start collapsed past ``COLLAPSE_OVER`` entries; "Expand all" and "Collapse all" open or
 close every entry; a search over emails and group names and filters by kind and by change (or, for
-an apply, outcome) narrow the page, and the counts follow the filter (``assets.py``).
+an apply, outcome) narrow the page, and the counts follow the filter (``assets.py``). Every text
+passes through ``sanitize.html``: escaped, and every control, bidi or invisible character shown as
+its escape.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Mapping
-from html import escape
 from typing import TYPE_CHECKING
 
 from clocksync.kinds import Action
@@ -28,6 +29,7 @@ from clocksync.plan.file import Plan
 from clocksync.plan.types import Handover, Summary
 from clocksync.render.assets import SCRIPT, STYLE
 from clocksync.render.sections import ROLE_OF_SIGN, Entry, sections
+from clocksync.sanitize import html as safe
 
 if TYPE_CHECKING:
     from clocksync.apply.report import ActionResult, ApplyReport
@@ -45,15 +47,15 @@ def _csp() -> str:
 
 
 def _attr(text: str) -> str:
-    return escape(text, quote=True)
+    return safe(text)
 
 
 def _badge(result: ActionResult | None) -> str:
     if result is None:
         return ""
     slug = OUTCOMES[result.outcome.value]
-    message = f'<span class="msg">{escape(result.message)}</span>' if result.message else ""
-    return f'<span class="outcome {slug}">{escape(result.outcome.value)}</span>{message}'
+    message = f'<span class="msg">{safe(result.message)}</span>' if result.message else ""
+    return f'<span class="outcome {slug}">{safe(result.outcome.value)}</span>{message}'
 
 
 def _item(action: Action, result: ActionResult | None, text: str, after: str = "", sign: str | None = None) -> str:
@@ -62,7 +64,7 @@ def _item(action: Action, result: ActionResult | None, text: str, after: str = "
     change = ROLE_OF_SIGN[action.sign]  # the class is the change the filter reads
     outcome = f' data-outcome="{OUTCOMES[result.outcome.value]}"' if result is not None else ""
     return (f'<li class="{change}" data-kind="{_attr(action.kind_name)}"{outcome}>'
-            f'<span class="sign">{escape(sign or action.sign)}</span>{text}{_badge(result)}{after}</li>')
+            f'<span class="sign">{safe(sign or action.sign)}</span>{text}{_badge(result)}{after}</li>')
 
 
 def _search_text(heading: str, actions: list[Action]) -> str:
@@ -81,20 +83,20 @@ def _gist(entry: Entry) -> str:
 def _problems(actions: list[Action], results: Mapping[str, ActionResult]) -> str:
     """Badges for the outcomes of a collapsed entry that are not a success (e.g. "1 failed")."""
     counts = Counter(results[a.id].outcome.value for a in actions if a.id in results and not results[a.id].outcome.ok)
-    return "".join(f'<span class="outcome {OUTCOMES[o]}">{n} {escape(o)}</span>' for o, n in sorted(counts.items()))
+    return "".join(f'<span class="outcome {OUTCOMES[o]}">{n} {safe(o)}</span>' for o, n in sorted(counts.items()))
 
 
 def _entry(entry: Entry, results: Mapping[str, ActionResult], opened: str) -> str:
     search = _attr(_search_text(entry.heading, entry.actions))
-    heading = f"<b>{escape(entry.heading)}</b> "
+    heading = f"<b>{safe(entry.heading)}</b> "
     if len(entry.actions) == 1:
         action = entry.actions[0]
-        text = f'{heading}<span class="sign">{escape(action.sign)}</span>{escape(action.line())}'
+        text = f'{heading}<span class="sign">{safe(action.sign)}</span>{safe(action.line())}'
         return (f'<div class="row" data-entry data-search="{search}"><ul>'
                 f"{_item(action, results.get(action.id), text, sign=entry.sign)}</ul></div>")
-    items = "".join(_item(a, results.get(a.id), escape(a.line())) for a in entry.actions)
-    return (f'<details data-entry data-search="{search}"{opened}><summary><span class="sign">{escape(entry.sign)}'
-            f"</span>{heading}<small>({len(entry.actions)})</small> <span class=\"gist\">{escape(_gist(entry))}</span>"
+    items = "".join(_item(a, results.get(a.id), safe(a.line())) for a in entry.actions)
+    return (f'<details data-entry data-search="{search}"{opened}><summary><span class="sign">{safe(entry.sign)}'
+            f"</span>{heading}<small>({len(entry.actions)})</small> <span class=\"gist\">{safe(_gist(entry))}</span>"
             f"{_problems(entry.actions, results)}</summary><ul>{items}</ul></details>")
 
 
@@ -102,8 +104,8 @@ def _title(summary: Summary, key: str, suffix: str = "") -> str:
     """The section's heading from the plan's summary, its numbers in spans the filters update."""
     spans = iter(("count", "acount"))
     text = re.sub(r"\d[\d,]*", lambda m: f'<span class="{next(spans)}">{m.group(0)}</span>',
-                  escape(summary.title(key)), count=2)
-    return f'<h2 id="s-{key}">{text}{escape(suffix)}</h2>'
+                  safe(summary.title(key)), count=2)
+    return f'<h2 id="s-{key}">{text}{safe(suffix)}</h2>'
 
 
 def _entries(summary: Summary, key: str, entries: list[Entry], results: Mapping[str, ActionResult]) -> str:
@@ -124,15 +126,15 @@ def _destructive(plan: Plan, actions: list[Action], results: Mapping[str, Action
         handover = plan.handover_of(action.target)
         after = ""
         if handover is not None and handover.items:
-            after = '<ul class="handover">' + "".join(f"<li>hands over {escape(line)}</li>"
+            after = '<ul class="handover">' + "".join(f"<li>hands over {safe(line)}</li>"
                                                       for line in handover.lines()) + "</ul>"
         elif handover is not None:
-            after = f'<span class="msg">{escape(handover.NOTHING)}</span>'
+            after = f'<span class="msg">{safe(handover.NOTHING)}</span>'
             nothing += 1
         rows.append(f'<div data-entry data-search="{_attr(_search_text(action.target, [action]))}"><ul>'
-                    f"{_item(action, results.get(action.id), escape(action.describe()), after)}</ul></div>")
-    intro = (f'<p class="meta">{escape(Handover.NOTHING.capitalize())} ({nothing:,} of {len(actions):,}): '
-             f"{escape(Handover.NOTHING_MEANS)}.</p>") if nothing else ""
+                    f"{_item(action, results.get(action.id), safe(action.describe()), after)}</ul></div>")
+    intro = (f'<p class="meta">{safe(Handover.NOTHING.capitalize())} ({nothing:,} of {len(actions):,}): '
+             f"{safe(Handover.NOTHING_MEANS)}.</p>") if nothing else ""
     return (f'<section data-section="destructive">{_title(plan.summary, "destructive", suffix)}{intro}'
             f'<div class="danger">{"".join(rows)}</div></section>')
 
@@ -141,13 +143,13 @@ def _fields(plan: Plan, actions: list[Action], results: Mapping[str, ActionResul
     if not actions:
         return ""
     rows = "".join(f'<div data-entry data-search="{_attr(_search_text(a.target, [a]))}"><ul>'
-                   f"{_item(a, results.get(a.id), escape(a.describe()))}</ul></div>" for a in actions)
+                   f"{_item(a, results.get(a.id), safe(a.describe()))}</ul></div>" for a in actions)
     return f'<section data-section="fields">{_title(plan.summary, "fields")}{rows}</section>'
 
 
 def _controls(plan: Plan, changes: tuple[str, ...]) -> str:
     kinds = sorted({a.kind_name for a in plan.actions})
-    kind_options = "".join(f'<option value="{_attr(k)}">{escape(k.replace("_", " "))}</option>' for k in kinds)
+    kind_options = "".join(f'<option value="{_attr(k)}">{safe(k.replace("_", " "))}</option>' for k in kinds)
     change_options = "".join(f'<option value="{c}">{c.replace("-", " ")}</option>' for c in changes)
     return ('<div class="controls"><input id="q" type="search" placeholder="Search an email or a group" '
             'aria-label="Search an email or a group">'
@@ -159,7 +161,7 @@ def _controls(plan: Plan, changes: tuple[str, ...]) -> str:
 
 def _cards(counts: list[tuple[str, int, str]]) -> str:
     return '<div class="cards">' + "".join(
-        f'<div class="card {cls}{" zero" if value == 0 else ""}" data-card="{cls}"><b>{value:,}</b>{escape(label)}'
+        f'<div class="card {cls}{" zero" if value == 0 else ""}" data-card="{cls}"><b>{value:,}</b>{safe(label)}'
         "</div>" for label, value, cls in counts) + "</div>"
 
 
@@ -168,7 +170,7 @@ def _contents(plan: Plan) -> str:
     keys = [k for k in ("destructive", "fields", "users", "groups") if plan.summary.count(k).actions]
     if len(keys) < 2:
         return ""
-    links = "".join(f'<button type="button" data-goto="s-{k}">{escape(plan.summary.title(k))}</button>' for k in keys)
+    links = "".join(f'<button type="button" data-goto="s-{k}">{safe(plan.summary.title(k))}</button>' for k in keys)
     return f'<nav class="contents" aria-label="Sections">{links}</nav>'
 
 
@@ -179,8 +181,8 @@ def _note_section(title: str, lines: list[str], css: str = "") -> str:
     if not lines:
         return ""
     opened = " open" if len(lines) <= NOTES_OPEN_UP_TO else ""
-    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return (f'<h2>{escape(title)} ({len(lines)})</h2><details{opened} class="{css}"><summary>'
+    items = "".join(f"<li>{safe(line)}</li>" for line in lines)
+    return (f'<h2>{safe(title)} ({len(lines)})</h2><details{opened} class="{css}"><summary>'
             f"{len(lines)} line{'' if len(lines) == 1 else 's'}</summary><ul>{items}</ul></details>")
 
 
@@ -189,6 +191,7 @@ def _notes(plan: Plan) -> list[str]:
         _note_section("Exceptions held", [h.text() for h in plan.exceptions]),
         _note_section("Upcoming: not provisioned before their start date",
                       [f"{u.email} starts {u.start} (CSV row {u.row})" for u in plan.upcoming]),
+        _note_section("Cells read as a person sees them", [c.text() for c in plan.cleaned]),
         _note_section("Warnings", [n.message for n in plan.notices], "warn"),
         _note_section("Protected groups", [f"{p.name}: {', '.join(p.reasons)}" for p in plan.protected_groups]),
     ]
@@ -198,7 +201,7 @@ def _page(title: str, body: list[str]) -> str:
     return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_csp()}\">"
-            f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+            f"<title>{safe(title)}</title><style>{STYLE}</style></head>"
             f"<body>{''.join(body)}<script>{SCRIPT}</script></body></html>\n")
 
 
@@ -213,16 +216,16 @@ def _actions_body(plan: Plan, results: Mapping[str, ActionResult], destructive_s
 
 
 def _meta(plan: Plan, lead: str) -> str:
-    facts = "".join(f"; <b>{escape(f)}</b>" for f in plan.header_facts)
-    return (f'<p class="meta">{lead}Made {escape(plan.created_at)} from {escape(plan.made_from)}; checksum '
-            f"{escape(plan.short_checksum)}{facts}</p>")
+    facts = "".join(f"; <b>{safe(f)}</b>" for f in plan.header_facts)
+    return (f'<p class="meta">{lead}Made {safe(plan.created_at)} from {safe(plan.made_from)}; checksum '
+            f"{safe(plan.short_checksum)}{facts}</p>")
 
 
 def render_html(plan: Plan) -> str:
     """The plan as a page: cards, sections, the filter bar, destructive actions, fields, users, groups, notes."""
     s = plan.summary
     body = [
-        f"<h1>{escape(plan.title)}: workspace {escape(plan.workspace_id)}</h1>",
+        f"<h1>{safe(plan.title)}: workspace {safe(plan.workspace_id)}</h1>",
         _meta(plan, ""),
         _cards([("to add", s.add, "add"), ("to change", s.change, "change"), ("to remove", s.remove, "remove"),
                 ("destructive", s.destructive, "destructive")]),
@@ -238,7 +241,7 @@ def render_html(plan: Plan) -> str:
 
 def _run_state(report: ApplyReport) -> str:
     if report.interrupted:
-        return (f"<b>INTERRUPTED ({escape(report.interrupted)})</b>: not everything was applied; run the same plan "
+        return (f"<b>INTERRUPTED ({safe(report.interrupted)})</b>: not everything was applied; run the same plan "
                 "again to finish (each action is checked against the workspace again)")
     return "<b>every action applied or already in place</b>" if report.ok else "<b>NOT everything is in place</b>"
 
@@ -251,11 +254,11 @@ def render_apply_html(plan: Plan, report: ApplyReport) -> str:
               if seen.get(label) or label not in ("in flight", "not run")]
     resumed = ""
     if report.resumed_from:
-        resumed = (f'<p class="meta">Resumed an interrupted apply (run {escape(report.resumed_from)}, which had '
+        resumed = (f'<p class="meta">Resumed an interrupted apply (run {safe(report.resumed_from)}, which had '
                    f"finished {report.resumed} action(s)); each action was checked against the workspace again.</p>")
     body = [
-        f"<h1>clocksync apply: workspace {escape(plan.workspace_id)}</h1>",
-        f'<p class="meta">Run {escape(report.run_id)} of plan {escape(plan.short_checksum)}: '
+        f"<h1>clocksync apply: workspace {safe(plan.workspace_id)}</h1>",
+        f'<p class="meta">Run {safe(report.run_id)} of plan {safe(plan.short_checksum)}: '
         f"{_run_state(report)}; {report.writes} write(s), {report.requests} request(s); "
         f"{report.verified} object(s) verified whole</p>",
         resumed,
@@ -267,7 +270,7 @@ def render_apply_html(plan: Plan, report: ApplyReport) -> str:
     if report.verification:
         rows = "".join(
             f'<div data-entry data-search="{_attr(p.description)}"><ul><li class="change failed" data-kind="verify" '
-            f'data-outcome="failed"><span class="sign">!</span>{escape(p.message)}</li></ul></div>'
+            f'data-outcome="failed"><span class="sign">!</span>{safe(p.message)}</li></ul></div>'
             for p in report.verification)
         body.append(f'<section data-section="verification"><h2>Verification problems (<span class="count">'
                     f'{len(report.verification)}</span>)</h2><div class="danger">{rows}</div></section>')

@@ -1,7 +1,9 @@
 """A plan as markdown for a pull-request comment: a summary, then collapsible sections.
 
 GitHub refuses comments over 65,536 characters; a plan whose markdown would be longer is
-summarised (counts by kind, the destructive actions, the warnings) with a pointer to the artefact.
+summarised (counts by section and kind, the destructive actions, the warnings) with a pointer to
+the artefact. Every foreign text passes through ``sanitize.markdown`` (or ``markdown_code``): shown
+as written, no markup, no live @mention, #reference or link.
 """
 
 from __future__ import annotations
@@ -9,14 +11,8 @@ from __future__ import annotations
 from clocksync.plan.file import Plan
 from clocksync.plan.types import Handover
 from clocksync.render.sections import SECTIONS, sections
-
-
-def md_escape(text: str) -> str:
-    """Escape what would turn a table cell or list item into markup."""
-    for char in "\\`*_[]<>|":
-        text = text.replace(char, "\\" + char)
-    return text
-
+from clocksync.sanitize import markdown as md
+from clocksync.sanitize import markdown_code as code
 
 GITHUB_COMMENT_LIMIT = 65_536
 
@@ -30,11 +26,11 @@ def render_markdown(plan: Plan, *, collapse_over: int = 20, limit: int = GITHUB_
 def _head(plan: Plan) -> list[str]:
     s = plan.summary
     return [
-        f"### {plan.title}: workspace `{plan.workspace_id}`",
+        f"### {plan.title}: workspace {code(plan.workspace_id)}",
         "",
         f"**{s.add}** to add, **{s.change}** to change, **{s.remove}** to remove, "
-        f"**{s.destructive}** destructive. Made {plan.created_at} from {md_escape(plan.made_from)}; "
-        f"checksum `{plan.short_checksum}`." + "".join(f" {md_escape(f[0].upper() + f[1:])}." for f in plan.header_facts),
+        f"**{s.destructive}** destructive. Made {md(plan.created_at)} from {md(plan.made_from)}; "
+        f"checksum {code(plan.short_checksum)}." + "".join(f" {md(f[0].upper() + f[1:])}." for f in plan.header_facts),
         "",
     ]
 
@@ -51,8 +47,8 @@ def _summary(plan: Plan, size: int, limit: int) -> str:
         *(f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in plan.summary.by_kind.items()),
         "",
     ]
-    tail = [f"- `!` {md_escape(a.describe())}" for a in plan.destructive_actions]
-    tail += [f"- {md_escape(n.message)}" for n in plan.notices]
+    tail = [f"- `!` {md(a.describe())}" for a in plan.destructive_actions]
+    tail += [f"- {md(n.message)}" for n in plan.notices]
     budget = limit - len("\n".join(out)) - 200
     shown: list[str] = []
     for line in tail:
@@ -87,21 +83,22 @@ def _full(plan: Plan, collapse_over: int) -> str:
         for action in laid.destructive:
             handover = plan.handover_of(action.target)
             nothing = handover is not None and not handover.items
-            lines.append(f"- `!` {md_escape(action.describe())}" + (f"; {Handover.NOTHING}" if nothing else ""))
+            lines.append(f"- `!` {md(action.describe())}" + (f"; {Handover.NOTHING}" if nothing else ""))
             if handover is not None:
-                lines += [f"  - hands over {md_escape(line)}" for line in handover.lines()]
+                lines += [f"  - hands over {md(line)}" for line in handover.lines()]
         if any(not h.items for h in plan.handovers):
             lines.append(f"- ({Handover.NOTHING}: {Handover.NOTHING_MEANS})")
         section(f":warning: {summary.title('destructive')}: apply asks for confirmation", lines)
-    section(f"Exceptions held ({len(plan.exceptions)})", [f"- {md_escape(h.text())}" for h in plan.exceptions])
+    section(f"Exceptions held ({len(plan.exceptions)})", [f"- {md(h.text())}" for h in plan.exceptions])
     section(f"Upcoming: not provisioned before their start date ({len(plan.upcoming)})",
-            [f"- {md_escape(u.email)} starts {u.start} (CSV row {u.row})" for u in plan.upcoming])
-    section(summary.title("fields"), [f"- `{a.sign}` {md_escape(a.describe())}" for a in laid.fields])
+            [f"- {md(u.email)} starts {u.start} (CSV row {u.row})" for u in plan.upcoming])
+    section(f"Cells read as a person sees them ({len(plan.cleaned)})", [f"- {md(c.text())}" for c in plan.cleaned])
+    section(summary.title("fields"), [f"- `{a.sign}` {md(a.describe())}" for a in laid.fields])
     for key, entries in (("users", laid.users), ("groups", laid.groups)):
-        section(summary.title(key), [f"- `{a.sign}` **{md_escape(e.heading)}**: {md_escape(a.line())}"
+        section(summary.title(key), [f"- `{a.sign}` **{md(e.heading)}**: {md(a.line())}"
                                      for e in entries for a in e.actions])
-    section(f"Warnings ({len(plan.notices)})", [f"- {md_escape(n.message)}" for n in plan.notices])
+    section(f"Warnings ({len(plan.notices)})", [f"- {md(n.message)}" for n in plan.notices])
     if plan.protected_groups:
         section(f"Protected groups ({len(plan.protected_groups)})",
-                [f"- {md_escape(p.name)} ({md_escape(', '.join(p.reasons))})" for p in plan.protected_groups])
+                [f"- {md(p.name)} ({md(', '.join(p.reasons))})" for p in plan.protected_groups])
     return "\n".join(out).rstrip() + "\n"

@@ -1,42 +1,31 @@
-"""Writing a rendered report to a file: checked before the run that fills it, written whole after.
+"""A report's file, checked before the run that fills it (written by ``files.write_private`` after).
 
 ``check_writable`` runs before ``apply`` sends anything, so a report path that cannot be written
-stops the run while nothing has changed. ``write_text`` writes through a temporary file in the
-target folder and a rename, so a reader never sees half a report.
+stops the run while nothing has changed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
-from clocksync.errors import OutputError
+from clocksync.errors import FileError
+from clocksync.files import FILE_MODE, private_folder
 
 
-def check_writable(path: Path, what: str) -> None:
-    """Raise OutputError unless a file can be written at ``path`` (its folder is made if missing).
-
-    ``what`` names the file in the message (e.g. ``--report``).
-    """
+def check_writable(path: Path) -> None:
+    """Raise FileError unless a file can be written at ``path``: its folder exists or can be made
+    (0700), and a file can be created in it. Nothing is left behind but the folder."""
     if path.is_dir():
-        raise OutputError(f"{what} {path}: is a folder; name a file")
+        raise FileError(f"{path}: is a folder, not a file")
+    folder = private_folder(path.parent)
+    probe = folder / f".{path.name}.{secrets.token_hex(6)}.probe"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"):
-            pass
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
     except OSError as exc:
-        raise OutputError(f"{what} {path}: cannot be written ({exc.strerror or exc})") from None
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically. Raises OSError."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        raise FileError(f"{path}: cannot write in {folder}: {(exc.strerror or type(exc).__name__).lower()}") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)

@@ -1,4 +1,8 @@
-"""A plan as text for a terminal: grouped by user and group, marked +/~/-, Terraform-style summary."""
+"""A plan as text for a terminal: grouped by user and group, marked +/~/-, Terraform-style summary.
+
+Every line passes through ``sanitize.visible`` before it is styled: a value cannot move the
+cursor, erase lines, link, or reorder the text around it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ from collections.abc import Callable
 from clocksync.plan.file import Plan
 from clocksync.plan.types import Handover
 from clocksync.render.sections import ROLE_OF_SIGN, sections
+from clocksync.sanitize import visible
+
+CLEANED_SHOWN = 50  # cleaned cells listed on a terminal; the plan file has them all
 
 Style = Callable[[str, str], str]  # (text, role) -> styled text; roles: add change remove warn bold dim
 
@@ -15,7 +22,13 @@ def plain(text: str, role: str) -> str:
     return text
 
 
+def safe_style(style: Style) -> Style:
+    """``style`` applied to the line's text made visible (our colours stay; a value's escapes do not)."""
+    return lambda text, role: style(visible(text), role)
+
+
 def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> str:
+    style = safe_style(style)
     out: list[str] = []
     laid = sections(plan)
     out.append(style(f"{plan.title} for workspace {plan.workspace_id}", "bold"))
@@ -59,6 +72,13 @@ def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True) -> st
     if plan.upcoming:
         out.append(style(f"Upcoming ({len(plan.upcoming)}): not provisioned before their start date", "bold"))
         out.extend(style(f"  > {u.email} starts {u.start} (CSV row {u.row})", "dim") for u in plan.upcoming)
+        out.append("")
+    if plan.cleaned:
+        out.append(style(f"Cells read as a person sees them ({len(plan.cleaned)}): what was removed or changed", "bold"))
+        out.extend(style(f"  ~ {cell.text()}", "dim") for cell in plan.cleaned[:CLEANED_SHOWN])
+        if len(plan.cleaned) > CLEANED_SHOWN:
+            out.append(style(f"  ... and {len(plan.cleaned) - CLEANED_SHOWN} more (every one: clocksync show PLAN "
+                             "--format json)", "dim"))
         out.append("")
     if plan.protected_groups:
         names = ", ".join(p.name for p in plan.protected_groups)

@@ -6,6 +6,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from clocksync.errors import InputError
+from clocksync.files import write_private
 
 TEMPLATES = {"config.yaml": "config.yaml", ".env.example": "env.example"}
 
@@ -19,7 +20,6 @@ def write_templates(directory: Path, *, force: bool = False) -> list[Path]:
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:
         raise InputError(f"not overwriting {', '.join(existing)} (use --force)")
-    directory.mkdir(parents=True, exist_ok=True)
     for path, source in targets.items():
-        path.write_text(files("clocksync.templates").joinpath(source).read_text(encoding="utf-8"), encoding="utf-8")
+        write_private(path, files("clocksync.templates").joinpath(source).read_text(encoding="utf-8"))
     return list(targets)
