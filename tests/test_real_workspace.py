@@ -324,3 +324,21 @@ def test_a_workbook_types_its_cells_like_a_csv_and_refusals_name_the_sheet(typed
     assert refused.exit_code == 1
     assert "sheet 'People', row 2, column 'Department': 'Marketing' is not allowed; allowed values: Engineering, " \
            "Sales" in refused.output
+
+
+def test_undo_restores_typed_values_in_their_own_type(typed: EmulatorHarness) -> None:
+    write_csv([["jane.smith@example.com", "ops@example.com", "40", "7", "yes", "Sales"],
+               ["john.doe@example.com", "jane.smith@example.com", "40", "8.5", "x", "Engineering"]])
+    before = {e: dict(next(u for u in typed.state.ws.users.values() if u.email == e).custom_values)
+              for e in ("jane.smith@example.com", "john.doe@example.com")}
+    assert plan(typed)[0] == 2
+    assert run_cli(typed, "apply", "plans/plan.json").exit_code == 0
+    assert value(typed, "john.doe@example.com", "f-gid") == 8.5 and value(typed, "jane.smith@example.com",
+                                                                           "f-part") is True
+    assert run_cli(typed, "undo").exit_code == 0
+    undone = run_cli(typed, "apply", "plans/undo.json", "--confirm", "I UNDERSTAND")
+    assert undone.exit_code == 0, undone.output
+    for email, values in before.items():
+        now = next(u for u in typed.state.ws.users.values() if u.email == email).custom_values
+        for field_id in ("f-gid", "f-part", "f-dept"):
+            assert now.get(field_id) == values.get(field_id) and type(now.get(field_id)) is type(values.get(field_id))
