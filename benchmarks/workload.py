@@ -12,6 +12,7 @@ import csv
 import io
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 
 from clocksync.config import Config
@@ -175,6 +176,14 @@ def bench_config_yaml(fallback_email: str = "user000000@bench.example") -> str:
         "  page_size: 5000\n"
         "  concurrency: 16\n"
     )
+
+
+def write_workdir(folder: Path, workload: Workload, *, concurrency: int = 16) -> None:
+    """The workload as files: ``state.json`` (for ``clocksync emulator --state``), ``users.csv`` and
+    ``config.yaml`` (with ``api.concurrency``)."""
+    workload.state.save(folder / "state.json")
+    (folder / "users.csv").write_text(workload.csv_text)
+    (folder / "config.yaml").write_text(bench_config_yaml().replace("concurrency: 16", f"concurrency: {concurrency}"))
 
 
 def current_from(state: WorkspaceState) -> CurrentState:

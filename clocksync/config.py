@@ -258,13 +258,23 @@ def _line_of(document: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def load_config(path: Path | None, *, required: bool = False) -> Config:
-    """Read and validate a config file. A missing default file gives the defaults.
+HOW_TO_MAKE_ONE = ("make one with `clocksync init` (writes a commented config.yaml here to edit), or pass "
+                   "--config PATH (the demo's is examples/config.yaml)")
 
-    Raises ConfigError naming the file, key and line.
+
+def load_config(path: Path | None, *, required: bool = False, given: bool = True) -> Config:
+    """Read and validate a config file. A missing file that is not ``required`` gives the defaults.
+
+    ``given``: whether the user named ``path`` (else it is the default ``config.yaml``), which
+    only changes what the error for a missing file says. Raises ConfigError naming the file, key
+    and line.
     """
     if path is None or (not path.exists() and not required):
         return Config()
+    if not path.exists() and not path.is_symlink():
+        where = f"{path}: no such file" if given else (
+            f"no config: no --config was given and there is no {path} in the working directory ({Path.cwd()})")
+        raise ConfigError(f"{where}; a plan needs one (the field mapping, the fallback manager): {HOW_TO_MAKE_ONE}")
     try:
         raw = path.read_bytes()
     except OSError as exc:

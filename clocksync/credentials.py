@@ -74,8 +74,9 @@ def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[s
     """KEY=VALUE lines of a .env file, read by python-dotenv (``export`` prefixes, quotes and
     comments allowed; no ``$VAR`` expansion, so a key holding a ``$`` is read as written).
 
-    Warns when other users of the machine can read the file. Raises CredentialsError for a file
-    that cannot be read or is not UTF-8.
+    Warns (through ``warn``, else the log) when other users of the machine can read the file:
+    once, where the caller shows warnings. Raises CredentialsError for a file that cannot be read or
+    is not UTF-8.
     """
     if not path.is_file():
         return {}
@@ -84,7 +85,8 @@ def read_dotenv(path: Path, warn: Callable[[str], None] | None = None) -> dict[s
         message = f"{path} is readable by other users of this machine; run: chmod 600 {path}"
         if warn:
             warn(message)
-        logger.warning("read_dotenv: %s", message)
+        else:
+            logger.warning("read_dotenv: %s", message)
     try:
         values = dotenv_values(path, interpolate=False, encoding="utf-8-sig")
     except UnicodeDecodeError:

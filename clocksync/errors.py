@@ -66,6 +66,18 @@ class PlanFileError(InputError):
     """A plan file cannot be applied as it is."""
 
 
+class Interrupted(ClocksyncError):
+    """The operator stopped the run (Ctrl-C, SIGTERM). ``exit_code``: 130 for SIGINT, 143 for SIGTERM."""
+
+    def __init__(self, message: str, signal_name: str = "SIGINT") -> None:
+        super().__init__(message)
+        self.signal_name = signal_name
+
+    @property
+    def exit_code(self) -> int:
+        return 143 if self.signal_name == "SIGTERM" else 130
+
+
 class CredentialsError(ClocksyncError):
     """The API key or workspace id is missing and cannot be asked for."""
 

@@ -313,6 +313,7 @@ class CurrentState:
     roles_unknown: frozenset[str] = frozenset()
     parts: Mapping[type[StatePart], StatePart] = field(default_factory=lambda: MappingProxyType({}))
     limited: MappingProxyType[str, LimitedMember] = field(default_factory=lambda: MappingProxyType({}))
+    project_names: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))  # for handovers
 
     def part(self, kind: type[P]) -> P | None:
         found = self.parts.get(kind)

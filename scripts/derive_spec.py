@@ -50,6 +50,7 @@ OPERATIONS: list[tuple[str, str]] = [
     ("delete", "/v1/workspaces/{workspaceId}/user-groups/{userGroupId}/users/{userId}"),
     ("get", "/v1/workspaces/{workspaceId}/holidays"),
     ("get", "/v1/workspaces/{workspaceId}/time-off/policies"),
+    ("get", "/v1/workspaces/{workspaceId}/projects"),
 ]
 
 # Keywords that constrain values; everything else (description, example, title, ...) is prose.

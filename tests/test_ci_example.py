@@ -27,7 +27,7 @@ def test_workflow_matches_the_github_workflow_schema() -> None:
 
 def test_workflow_uses_the_documented_commands() -> None:
     text = WORKFLOW.read_text()
-    assert "clocksync plan users.csv --detailed-exitcode" in text
+    assert "clocksync plan users.csv --config config.yaml --detailed-exitcode" in text
     assert 'clocksync apply plans/plan.json --confirm "I UNDERSTAND"' in text
     assert "secrets.CLOCKIFY_API_KEY" in text and "CLOCKIFY_API_KEY: sk" not in text
     assert "gh pr comment" in text

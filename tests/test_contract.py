@@ -37,6 +37,7 @@ def test_every_client_call_matches_the_spec(harness: EmulatorHarness) -> None:
             await client.delete_group(group.id)
             await client.list_holidays()
             await client.list_time_off_policies()
+            assert [p.name for p in await client.list_projects()] == ["Website relaunch"]
             await client.add_user("someone.new@example.com", send_email=False)
             await client.set_member_rate(uid, "hourly-rate", 8550, since="2026-01-01T00:00:00Z")
             await client.set_member_rate(uid, "cost-rate", 4000)

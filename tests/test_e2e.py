@@ -52,7 +52,9 @@ def test_plan_apply_converges_and_second_plan_is_empty(harness: EmulatorHarness,
     assert Role(uid("ops-lead@example.com"), "TEAM_MANAGER", harness.group("Other functions").id, True) in roles
     assert Role(uid("omar.farouk@example.com"), "TEAM_MANAGER", uid("sofia.rossi@example.com")) in roles
     assert Role(uid("ops-lead@example.com"), "TEAM_MANAGER", uid("emma.wilson@example.com")) in roles
-    assert not [r for r in roles if r.user_id == uid("pat.leaver@example.com")]
+    assert not [r for r in roles if r.user_id == uid("pat.leaver@example.com") and r.role == "TEAM_MANAGER"]
+    assert [r.role for r in roles if r.user_id == uid("pat.leaver@example.com")] == ["PROJECT_MANAGER"], \
+        "not deactivated, so the project stays theirs"
     # Protected and unmanaged groups are untouched.
     assert members("USA") == {"ops-lead@example.com", "jane.smith@example.com", "john.doe@example.com"}
     assert members("Book club") == {"maria.garcia@example.com", "pat.leaver@example.com"}

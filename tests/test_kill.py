@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from benchmarks.workload import Drift, bench_config_yaml, generate
+from benchmarks.workload import Drift, generate, write_workdir
 from clocksync.apply.runlog import list_runs
 from clocksync.plan.file import load_plan
 from tests.test_server import clocksync, free_port, start, stop
@@ -43,9 +43,7 @@ def _outcome_lines(workdir: Path, known: set[str]) -> tuple[str | None, int]:
 def test_sigkill_while_writing_loses_no_audit_row_beyond_the_in_flight(tmp_path: Path) -> None:
     workload = generate(240, seed=5, drift=Drift(capacity=0.02, field=0.0, move=0.35, leave=0.02, hire=0.0),
                         api_key="kill-" + os.urandom(6).hex())
-    workload.state.save(tmp_path / "state.json")
-    (tmp_path / "users.csv").write_text(workload.csv_text)
-    (tmp_path / "config.yaml").write_text(bench_config_yaml().replace("concurrency: 16", f"concurrency: {IN_FLIGHT}"))
+    write_workdir(tmp_path, workload, concurrency=IN_FLIGHT)
     port = free_port()
     proc, lines = start(tmp_path / "state.json", port, workload.api_key, "--latency", "0.01")
     rng = random.Random(11)
@@ -66,7 +64,7 @@ def test_sigkill_while_writing_loses_no_audit_row_beyond_the_in_flight(tmp_path:
                 child = subprocess.Popen([sys.executable, "-m", "clocksync", "apply", "plans/plan.json", "--confirm",
                                           "I UNDERSTAND"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                                          stderr=stderr)
-            target = rng.randint(2, 18)  # outcome lines ("started" and ends) this run writes before its kill
+            target = rng.randint(2, 18)  # outcome lines ("sent" and ends) this run writes before its kill
             deadline = time.monotonic() + 60
             run_id = None
             while child.poll() is None and time.monotonic() < deadline:

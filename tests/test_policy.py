@@ -210,8 +210,11 @@ def test_the_handover_block_in_every_format(harness: EmulatorHarness, workdir: P
     [handover] = plan["handovers"]
     assert handover["email"] == "pat.leaver@example.com"
     assert {(i["what"], i["name"]) for i in handover["items"]} == {("report", "john.doe@example.com"),
-                                                                  ("report", "lucas.martin@example.com")}
-    assert all("jane.smith@example.com" in i["to"] for i in handover["items"])
+                                                                  ("report", "lucas.martin@example.com"),
+                                                                  ("project", "Website relaunch")}
+    heirs = {i["name"]: i["to"] for i in handover["items"]}
+    assert "jane.smith@example.com" in heirs["john.doe@example.com"] + heirs["lucas.martin@example.com"]
+    assert heirs["Website relaunch"] == "ops-lead@example.com (fallback manager)"
     assert "hands over:" in output and "report john.doe@example.com -> jane.smith@example.com" in output
     md = run_cli(harness, "show", "plans/plan.json", "--format", "markdown").stdout
     html = run_cli(harness, "show", "plans/plan.json", "--format", "html").stdout
@@ -229,5 +232,6 @@ def test_the_documented_demo_plan_shows_an_exception_an_upcoming_hire_and_a_hand
     for line in ("Exceptions held (1)", "Upcoming (1): not provisioned before their start date",
                  "  > new.hire@example.com starts 2027-01-04 (CSV row 13)", "      hands over:",
                  "        report john.doe@example.com -> jane.smith@example.com (their manager in the CSV)",
-                 "Plan: 25 to add, 11 to change, 5 to remove (1 destructive)."):
+                 "        project Website relaunch -> ops-lead@example.com (fallback manager)",
+                 "Plan: 26 to add, 11 to change, 6 to remove (1 destructive)."):
         assert line in result.stdout and line in documented, line

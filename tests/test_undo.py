@@ -100,7 +100,7 @@ def test_undo_of_a_killed_run_takes_back_what_it_wrote(workdir: Path) -> None:
     assert facts(h.state) != before
     [run] = list_runs(Path("."))
     assert not run.finished
-    assert any(e["state"] == "started" for e in run.outcomes.values()), "writes in flight at the kill"
+    assert any(e["state"] == "sent" for e in run.outcomes.values()), "writes in flight at the kill"
     assert run_cli(h, "undo").exit_code == 0
     result = run_cli(h, "apply", "plans/undo.json", "--confirm", "I UNDERSTAND")
     assert result.exit_code == 0, result.output
@@ -129,7 +129,7 @@ def test_history_lists_runs_with_counts_and_finish(harness: EmulatorHarness, wor
     assert run_cli(harness, "apply", "plans/plan.json").exit_code == 0
     text = run_cli(harness, "history")
     lines = text.stdout.strip().splitlines()
-    assert len(lines) == 2 and all("plans/plan.json" in line and "[finished]" in line for line in lines)
+    assert len(lines) == 2 and all("/plan.json" in line and "[finished]" in line for line in lines)
     assert "applied" in lines[0] and "already in place" in lines[1]
     rows = json.loads(run_cli(harness, "history", "--format", "json").stdout)
     assert [r["finished"] for r in rows] == [True, True] and rows[0]["counts"]["applied"] > 0

@@ -12,7 +12,13 @@ decides, within the run's retry budget.
 
 After the run every object an applied action touched is compared whole with what the run
 expected (``verify``): a write's own answer where the API returns the object, else one re-read.
-Each action ends in the audit CSVs and the run folder as soon as it finishes.
+Each action ends in the audit CSVs and the run folder as soon as it finishes; a write is recorded
+as "sent" in the run folder when it leaves the client, so a run that dies knows what was in flight.
+
+A ``Stop`` (Ctrl-C, SIGTERM; ``stop.py``) ends the run early: nothing more is sent, what was not
+sent ends "not run", what was sent ends with its answer (or "in flight" when it had none), the run
+is recorded as interrupted (not finished, so the next run of the plan resumes it) and is not
+verified.
 
 The executor knows no kind of action: ``clocksync.kinds`` holds that.
 """
@@ -20,6 +26,8 @@ The executor knows no kind of action: ``clocksync.kinds`` holds that.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -39,9 +47,10 @@ from clocksync.apply.report import (
 )
 from clocksync.apply.runlog import RunLog
 from clocksync.apply.settle import Settler
+from clocksync.apply.stop import Stop, StopRequested
 from clocksync.apply.verify import NOT_IN_EFFECT, Discrepancy, Finding, compare, describe_values
 from clocksync.clockify.client import ClockifyClient
-from clocksync.errors import ClockifyError, ConfirmationRequired, IdentityMismatch
+from clocksync.errors import ClockifyError, ConfirmationRequired, IdentityMismatch, Interrupted
 from clocksync.kinds import Action, handler_for
 from clocksync.kinds.base import PHASES, Sign, State
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
@@ -53,6 +62,7 @@ from clocksync.preflight import preflight
 logger = logging.getLogger(__name__)
 
 CONFIRM_TEXT = "I UNDERSTAND"
+_ACTION: contextvars.ContextVar[str | None] = contextvars.ContextVar("clocksync_action", default=None)
 
 
 async def apply_plan(
@@ -66,14 +76,16 @@ async def apply_plan(
     progress: ProgressCallback | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
+    stop: Stop | None = None,
 ) -> ApplyReport:
     """Apply ``plan`` (already loaded and checksum-verified by ``load_plan``).
 
     Raises, before any write: WorkspaceMismatch, PlanFileError (the seal), HostMismatch,
     PlanTooOld (``admit``), TooMuchChange, ConfirmationRequired, PreflightError, ApplyLocked, and
-    IdentityMismatch (an action's ids name other users or groups than the plan shows); and
-    ClockifyError if the workspace cannot be read before the first write. Per-action problems and
-    verification problems are reported in the ApplyReport, not raised.
+    IdentityMismatch (an action's ids name other users or groups than the plan shows);
+    ClockifyError if the workspace cannot be read before the first write; and Interrupted when
+    ``stop`` is requested before the first write (nothing applied). Per-action problems,
+    verification problems and a stop during the run are reported in the ApplyReport.
     """
     settings = settings or ApplySettings()
     admit(plan, workspace_id=client.workspace_id, api_host=client.api_host, seal_key=client.seal_key(),
@@ -85,18 +97,25 @@ async def apply_plan(
             f"the plan has {len(destructive)} destructive action(s) (deactivations, group deletions): type "
             f"{CONFIRM_TEXT} at the prompt or pass --confirm \"{CONFIRM_TEXT}\"; nothing was applied"
         )
-    report = await preflight(client)
+    stop = stop or Stop()
+    try:
+        report = await stop.guard(preflight(client))
+    except StopRequested:
+        raise Interrupted(f"stopped by {stop.reason} before any write; nothing was applied",
+                          stop.reason or "SIGINT") from None
     with workspace_lock(client.workspace_id):
         executor = _Executor(client, plan, log_dir, report.user_id, settings, progress,
-                             sleep, clock, plan_file)
+                             sleep, clock, plan_file, stop)
         return await executor.run()
 
 
 class _Executor:
     def __init__(self, client: ClockifyClient, plan: Plan, log_dir: Path, self_id: str, settings: ApplySettings,
                  progress: ProgressCallback | None, sleep: Callable[[float], Awaitable[None]],
-                 clock: Callable[[], float], plan_file: Path | None) -> None:
+                 clock: Callable[[], float], plan_file: Path | None, stop: Stop) -> None:
         self.client = client
+        self.stop = stop
+        self.sent: set[str] = set()  # actions whose write left the client
         self.plan = plan
         self.log_dir = log_dir
         self.self_id = self_id
@@ -108,7 +127,7 @@ class _Executor:
         self.extra_protected = {p.id for p in plan.protected_groups}
         # The retry budget runs from the start of the run.
         self.settler = Settler(client, self_id=self_id, protected=self.extra_protected, settings=settings,
-                               sleep=sleep, clock=clock)
+                               sleep=sleep, clock=clock, stopping=lambda: stop.requested)
         self.audit = AuditLog(log_dir)
         self.requests_at_start = client.stats.requests
         self.writes_at_start = client.stats.writes
@@ -120,34 +139,57 @@ class _Executor:
     async def run(self) -> ApplyReport:
         plan = self.plan
         if plan.actions:
-            await self.read_workspace()  # before the run starts: a plan refused here leaves no run behind
+            try:
+                await self.read_workspace()  # before the run starts: a plan refused here leaves no run behind
+            except StopRequested:
+                raise Interrupted(f"stopped by {self.stop.reason} before any write; nothing was applied",
+                                  self.stop.reason or "SIGINT") from None
         self.run_log = RunLog.start(
             self.log_dir, plan.model_dump_json(indent=1), checksum=plan.checksum, workspace_id=plan.workspace_id,
             plan_file=str(self.plan_file) if self.plan_file else None, purpose=plan.purpose)
         if self.run_log.interrupted:
             logger.info("run: resuming plan %s after run %s, which finished %d actions", plan.short_checksum,
                         self.run_log.interrupted.run_id, self.run_log.resumed)
+        previous_hook, self.client.before_write = self.client.before_write, self.sending
         try:
             self.audit.touch()
             if plan.actions:
                 await self.apply_all()
-            problems = await self.verify() if plan.actions else []
+            stopped = self.stop.reason
+            problems = await self.verify() if plan.actions and not stopped else []
         finally:
+            self.client.before_write = previous_hook
+            self.stop.close()
             self.audit.close()
             self.run_log.close()
+        for action in plan.actions:
+            self.results.setdefault(action.id, ActionResult(action, Outcome.NOT_RUN))
         counts: dict[str, int] = {}
         for result in self.results.values():
             counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
         if problems:
             counts["verification problems"] = len(problems)
-        self.run_log.finish(counts)
+        if stopped:
+            self.run_log.interrupted_by(stopped, counts)
+        else:
+            self.run_log.finish(counts)
         return ApplyReport(
             results=[self.results[a.id] for a in plan.actions], run_id=self.run_log.run_id, verified=self.verified,
             resumed_from=self.run_log.interrupted.run_id if self.run_log.interrupted else None,
             resumed=self.run_log.resumed,
             verification=problems, log_dir=self.log_dir,
             requests=self.client.stats.requests - self.requests_at_start,
-            writes=self.client.stats.writes - self.writes_at_start, rate=self.client.limiter.rate)
+            writes=self.client.stats.writes - self.writes_at_start, rate=self.client.limiter.rate,
+            interrupted=stopped)
+
+    def sending(self, method: str, path: str) -> None:
+        """``client.before_write``: a write of the current action leaves the client (or, after a stop, not)."""
+        if self.stop.requested:
+            raise StopRequested(self.stop.reason)
+        action_id = _ACTION.get()
+        if action_id is not None and action_id not in self.sent:
+            self.sent.add(action_id)
+            self.run_log.record(action_id, Outcome.SENT)
 
     async def read_workspace(self) -> None:
         """Read the live view, and refuse the whole plan when an action's ids are other users or groups
@@ -159,7 +201,7 @@ class _Executor:
         """
         actions = self.plan.actions
         profile_ids = {uid for a in actions for uid in handler_for(a).profiles_to_reread(a)}
-        state = await load_current(self.client, profile_ids=profile_ids, self_id=self.self_id)
+        state = await self.stop.guard(load_current(self.client, profile_ids=profile_ids, self_id=self.self_id))
         self.view = LiveView.from_state(state, self.extra_protected)
         self.view.sensitive = self.plan.shown().fields  # messages do not show these fields' values
         self.settler.view = self.view
@@ -177,6 +219,8 @@ class _Executor:
         self.run_log.save_before({ref.text(): snap.model_dump(mode="json") if snap else None
                                   for ref, snap in self.before.items()}, self.view.names_of(self.before))
         for phase in PHASES:
+            if self.stop.requested:
+                return
             await self.run_phase([a for a in actions if a.phase == phase])
 
     async def run_phase(self, batch: list[Action]) -> None:
@@ -191,23 +235,38 @@ class _Executor:
         finished = {a.id: asyncio.Event() for a in batch}
 
         async def when_ready(action: Action) -> None:
-            for dep in action.depends_on:
-                if dep in finished:
-                    await finished[dep].wait()
+            _ACTION.set(action.id)  # this task's own context: its writes are this action's
             try:
+                for dep in action.depends_on:
+                    if dep in finished:
+                        await finished[dep].wait()
                 await self.run_one(action)
+            except (asyncio.CancelledError, StopRequested):
+                if not self.stop.requested:
+                    raise  # cancelled for another reason (a sibling's bug): let the group end
+                self.finish(self.stopped(action))
             finally:
                 finished[action.id].set()
 
         async with asyncio.TaskGroup() as group:
             for action in batch:
-                group.create_task(when_ready(action))
+                self.stop.track(group.create_task(when_ready(action)), functools.partial(self.sent.__contains__, action.id))
+
+    def stopped(self, action: Action) -> ActionResult:
+        """The outcome of an action the stop cut short: "in flight" if its write was sent, else "not run"."""
+        if action.id in self.sent:
+            return ActionResult(action, Outcome.IN_FLIGHT, (
+                f"sent, and the apply was stopped ({self.stop.reason}) before the answer came: it may or may not "
+                "have been applied; running the plan again finds out"))
+        return ActionResult(action, Outcome.NOT_RUN)  # the report's heading says why
 
     async def run_one(self, action: Action) -> None:
         self.finish(await self.decide(action))
 
     def finish(self, result: ActionResult) -> None:
         self.results[result.action.id] = result
+        if result.outcome is Outcome.NOT_RUN and result.action.id not in self.sent:
+            return  # nothing was sent: no line in the run folder, no audit row
         self.run_log.record(result.action.id, result.outcome, created_id=result.created_id,
                             message=result.message)
         before, after = result.action.audit()
@@ -257,7 +316,6 @@ class _Executor:
             return ActionResult(action, Outcome.IN_PLACE, verdict.reason)
         if verdict.state is State.STALE:
             return ActionResult(action, Outcome.STALE, f"changed since the plan: {verdict.reason}")
-        self.run_log.record(action.id, Outcome.STARTED)
         return await self.settler.settle(action, handler)
 
     # ------------------------------------------------------------------ verification

@@ -14,14 +14,18 @@ from clocksync.kinds.live import Ref
 
 
 class Outcome(enum.StrEnum):
-    """How an action ended (the run folder also records STARTED when one begins writing)."""
+    """How an action ended. The run folder also records SENT when an action's write leaves the
+    client (runs before that recorded STARTED when an action was queued)."""
 
-    STARTED = "started"  # began writing and has not ended (in flight, or in flight when a run was killed)
+    SENT = "sent"  # its write left the client; its outcome line follows when it ends
+    STARTED = "started"  # (earlier runs) queued to write: may or may not have been sent
     APPLIED = "applied"
     IN_PLACE = "already in place"
     STALE = "stale"
     FAILED = "failed"
     SKIPPED = "skipped"
+    IN_FLIGHT = "in flight"  # sent, with no answer before the run was stopped: may have been applied
+    NOT_RUN = "not run"  # the run was stopped before this action's write was sent
 
     @property
     def ok(self) -> bool:
@@ -29,9 +33,10 @@ class Outcome(enum.StrEnum):
 
     @property
     def may_have_written(self) -> bool:
-        """Whether the workspace may have changed: applied, in flight, or failed (a write may land
-        before its answer is lost). Already in place, stale and skipped wrote nothing."""
-        return self in (Outcome.APPLIED, Outcome.STARTED, Outcome.FAILED)
+        """Whether the workspace may have changed: applied; sent, in flight or started with no answer;
+        failed (a write may land before its answer is lost). Already in place, stale, skipped and not
+        run wrote nothing."""
+        return self in (Outcome.APPLIED, Outcome.SENT, Outcome.IN_FLIGHT, Outcome.STARTED, Outcome.FAILED)
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class ApplyReport:
     requests: int = 0
     writes: int = 0
     rate: float = 0.0  # the client's rate at the end (the adaptive rate it settled on)
+    interrupted: str | None = None  # the signal that stopped the run ("SIGINT", "SIGTERM"), None if it ran to the end
 
     @property
     def ok(self) -> bool:

@@ -3,13 +3,17 @@
 One folder per run, written as the run goes (documented in docs/runs.md):
 
 - ``run.json``: run id, workspace, plan file and checksum, start and end time, counts by outcome.
-  ``finished_at`` stays null for a run that was killed.
+  ``finished_at`` stays null for a run that did not finish: one that was killed, or one that was
+  stopped (Ctrl-C, SIGTERM), which also records ``interrupted`` (the signal), ``stopped_at`` and
+  its counts (including "in flight" and "not run").
 - ``plan.json``: the plan the run applied (a copy; plans hold no secrets).
 - ``before.json``: every object the plan touches, whole, as read right before the first write
   (profiles with every USER field and capacity, groups with members and managers, users with
   their status and roles, projects with their managers). Written, atomically, before any write.
-- ``outcomes.jsonl``: a line when an action starts writing and a line when it ends, each flushed
-  at once, so a killed run's record is complete for what it wrote.
+- ``outcomes.jsonl``: a line when an action's write is sent ("sent": it left the client) and a
+  line when the action ends, each flushed at once, so a killed run's record is complete for what
+  it wrote. An action with no line was not sent (runs before this release wrote "started" when an
+  action was queued, so "started" may or may not have been sent).
 
 ``undo`` builds its plan from these files and ``history`` lists the runs. Nothing here holds the
 API key: plans, snapshots and outcomes are workspace data only. Every file is private (0600, the
@@ -53,6 +57,12 @@ class RunRecord:
     @property
     def finished(self) -> bool:
         return self.info.get("finished_at") is not None
+
+    @property
+    def stopped_by(self) -> str | None:
+        """The signal that stopped the run (it did not finish), if it recorded one."""
+        found = self.info.get("interrupted")
+        return str(found) if found else None
 
     @property
     def started_at(self) -> str:
@@ -152,6 +162,12 @@ class RunLog:
     def finish(self, counts: dict[str, int]) -> None:
         self._outcomes.close()
         self.info.update(finished_at=now_iso(), counts=dict(sorted(counts.items())))
+        _write_json(self.path / "run.json", self.info)
+
+    def interrupted_by(self, signal_name: str, counts: dict[str, int]) -> None:
+        """Record that the run was stopped (it stays unfinished: the next run of its plan resumes it)."""
+        self._outcomes.close()
+        self.info.update(interrupted=signal_name, stopped_at=now_iso(), counts=dict(sorted(counts.items())))
         _write_json(self.path / "run.json", self.info)
 
     def close(self) -> None:

@@ -43,8 +43,9 @@ class Settler:
 
     def __init__(self, client: ClockifyClient, *, self_id: str, protected: set[str],
                  settings: ApplySettings, sleep: Callable[[float], Awaitable[None]],
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], stopping: Callable[[], bool] = lambda: False) -> None:
         self.client = client
+        self.stopping = stopping  # true once the apply is asked to stop: no write is tried again
         self.view: LiveView
         self.self_id = self_id
         self.protected = protected
@@ -102,6 +103,10 @@ class Settler:
                 return ActionResult(action, Outcome.FAILED, (
                     f"gave up: the run's retry budget ({self.settings.retry_budget:g} s) ran out after {attempt} "
                     f"attempt(s) in {now - started:.1f} s; last error: {error}"), error.status)
+            if self.stopping():
+                return ActionResult(action, Outcome.NOT_RUN, (
+                    f"its write met {error} and re-reading shows it was not applied; the apply was stopped before "
+                    "it was written again"), error.status)
             await self.backoff(attempt)
 
     async def backoff(self, attempt: int) -> None:
@@ -117,6 +122,10 @@ class Settler:
             except ApiShapeError as exc:
                 return ActionResult(action, Outcome.FAILED, f"the workspace could not be read: {exc}")
             except ClockifyError as exc:
+                if self.stopping():
+                    return ActionResult(action, Outcome.IN_FLIGHT, (
+                        "the apply was stopped before the outcome of the write could be read back; it may or may "
+                        f"not have been applied: {exc}"), exc.status)
                 if self.clock() >= self.deadline:
                     return ActionResult(action, Outcome.FAILED, (
                         "gave up: the run's retry budget ran out before the outcome of the write could be read "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import click
 from clocksync.apply.admit import admit
 from clocksync.apply.executor import CONFIRM_TEXT, apply_plan
 from clocksync.apply.report import ApplyReport, ApplySettings, Outcome
+from clocksync.apply.stop import Stop
 from clocksync.cli.common import (
     Progress,
     config_of,
@@ -22,11 +25,15 @@ from clocksync.cli.common import (
 )
 from clocksync.cli.group import cli
 from clocksync.clockify.client import api_host
-from clocksync.errors import ConfirmationRequired
+from clocksync.errors import ConfirmationRequired, FileError
 from clocksync.files import write_private
 from clocksync.plan.file import Plan, load_plan
 from clocksync.plan.seal import SealKey
 from clocksync.render import render_apply_html
+from clocksync.render.output import check_writable
+
+STOP_GRACE = 10.0  # seconds the writes in flight at Ctrl-C get for their answers
+EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
 
 @cli.command()
@@ -42,6 +49,10 @@ from clocksync.render import render_apply_html
 def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path, report_path: Path | None,
           allow_old_plan: bool) -> None:
     """Apply an approved PLAN_FILE: exactly its actions, each checked against the live workspace.
+
+    Ctrl-C (or SIGTERM) stops it: nothing more is sent, the writes already sent get a few seconds
+    for their answers (Ctrl-C again: stop now), what finished is recorded, the report is written,
+    and the exit code is 130 (143 for SIGTERM). Run the same plan again to finish.
 
     \b
     Examples:
@@ -67,39 +78,79 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
         for action in destructive[:20]:
             err(f"  ! {action.describe(loaded.shown())}", "remove")
         confirm = click.prompt(f"Type {CONFIRM_TEXT} to continue", default="", show_default=False, err=True)
+    if report_path is not None:  # before any write: a report that cannot be written stops the run here
+        try:
+            check_writable(report_path)
+        except FileError as exc:
+            raise FileError(f"--report {exc}; nothing was applied") from None
     progress = Progress("applying")
+    stop = Stop(grace=STOP_GRACE, notify=stopping)
 
     async def run() -> ApplyReport:
-        async with make_client(conn, config) as client:
-            return await apply_plan(client, loaded, confirm=confirm, log_dir=log_dir, plan_file=plan_file,
-                                    settings=settings, progress=progress.action)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.request, sig.name)
+        try:
+            async with make_client(conn, config) as client:
+                return await apply_plan(client, loaded, confirm=confirm, log_dir=log_dir, plan_file=plan_file,
+                                        settings=settings, progress=progress.action, stop=stop)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
 
-    report = run_async(run())
-    progress.close()
-    if report_path is not None:
-        write_private(report_path, render_apply_html(loaded, report))
+    try:
+        report = run_async(run())
+    finally:
+        progress.close()
     print_report(report, loaded)
     if report_path is not None:
-        click.echo(f"Report: {report_path}")
+        try:
+            write_private(report_path, render_apply_html(loaded, report))
+            click.echo(f"Report: {report_path}")
+        except FileError as exc:  # the writes above landed; this is only the report of them
+            err(f"FileError: the report was not written: {exc}; the apply itself is as summarised above and "
+                f"recorded in the audit CSVs and run {report.run_id}", "remove")
+    again = f"clocksync apply {plan_file}" + (f" --config {config_path}" if explicit("config_path") else "") + (
+        f" --log-dir {log_dir}" if explicit("log_dir") else "")
+    undo = "clocksync undo" + (f" --log-dir {log_dir}" if explicit("log_dir") else "") + f" --run {report.run_id}"
+    if report.interrupted:
+        err(f"Interrupted by {report.interrupted}. To finish, run the same plan again: {again}", "warn")
+        err("  each action is checked against the workspace again, so what this run applied is 'already in "
+            "place' and the rest is done" + ("; an action 'in flight' was sent without an answer and may have "
+                                            "landed" if report.count(Outcome.IN_FLIGHT) else ""), "warn")
+        err(f"  to take back what this run did instead: {undo}", "dim")
+        sys.exit(EXIT_CODES.get(report.interrupted, 130))
+    if report.count(Outcome.APPLIED):
+        err(f"To take this run back: {undo}", "dim")
     if not report.ok:
         sys.exit(1)
+
+
+def stopping(reason: str, in_flight: int) -> None:
+    """What the operator sees the moment they press Ctrl-C (or the process gets SIGTERM)."""
+    if in_flight:
+        err(f"Stopping ({reason}): no more writes are sent; waiting up to {STOP_GRACE:g} s for the answers to "
+            f"{in_flight} write(s) in flight (Ctrl-C again to stop now)", "warn")
+    else:
+        err(f"Stopping ({reason}): no more writes are sent", "warn")
 
 
 def print_report(report: ApplyReport, plan: Plan) -> None:
     counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
     for result in report.problems():
-        err(f"  {result.outcome.value}: {result.action.describe(plan.shown())}: {result.message}", "remove")
+        if result.outcome is not Outcome.NOT_RUN:
+            err(f"  {result.outcome.value}: {result.action.describe(plan.shown())}: {result.message}", "remove")
     for problem in report.verification:
         err(f"  verification: {problem.message}", "remove")
     if report.resumed_from:
         click.echo(f"Resumed an interrupted apply (run {report.resumed_from}, which had finished "
                    f"{report.resumed} action(s)); each action was checked against the workspace again.")
+    verified = ("not verified: the run was stopped" if report.interrupted else
+                f"verified {report.verified} object(s) whole"
+                + (f", {len(report.verification)} problem(s)" if report.verification else ""))
     click.echo(f"Apply: {counts or 'nothing to do'}. {report.writes} write(s), {report.requests} request(s); "
-               f"verified {report.verified} object(s) whole"
-               + (f", {len(report.verification)} problem(s)" if report.verification else "") + ".")
+               f"{verified}.")
     click.echo(f"Audit: {report.log_dir / 'sync_success_log.csv'}, {report.log_dir / 'sync_error_log.csv'}; "
                f"run {report.run_id}")
     if report.count(Outcome.STALE):
         err("Stale actions were not applied: the workspace changed after the plan. Make a new plan.", "warn")
-
-

@@ -93,13 +93,15 @@ def make_client(conn: Connection, config: Config) -> ClockifyClient:
     )
 
 
-def config_of(path: Path, explicit: bool) -> Config:
-    return load_config(path, required=explicit)
+def config_of(path: Path, explicit: bool, *, required: bool = False) -> Config:
+    """The config at ``path``; ``explicit``: the user named it. A missing ``config.yaml`` gives the
+    defaults unless ``required`` (``plan``: a plan from defaults would ignore the mapped columns)."""
+    return load_config(path, required=explicit or required, given=explicit)
 
 
 def config_option(f: Any) -> Any:
     return click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"),
-                        show_default=True, help="YAML config (the defaults apply if the default file is absent).")(f)
+                        show_default=True, help="YAML config (clocksync init writes one).")(f)
 
 
 def explicit(name: str) -> bool:

@@ -10,7 +10,7 @@ import click
 
 from clocksync import __version__
 from clocksync.cli.common import err
-from clocksync.errors import ClocksyncError
+from clocksync.errors import ClocksyncError, Interrupted
 from clocksync.sanitize import visible_lines
 
 
@@ -42,14 +42,21 @@ def _log_to_stderr(level: int) -> None:
 
 
 class _Group(click.Group):
-    """Turns a ClocksyncError into `ClassName: message` on stderr and exit 1 (no traceback)."""
+    """Turns a ClocksyncError into `ClassName: message` on stderr and exit 1 (no traceback); an
+    interruption (Ctrl-C outside an apply's writes) exits 130."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except Interrupted as exc:
+            err(f"{type(exc).__name__}: {exc}", "remove")
+            ctx.exit(exc.exit_code)
         except ClocksyncError as exc:
             err(f"{type(exc).__name__}: {exc}", "remove")
             ctx.exit(1)
+        except KeyboardInterrupt:
+            err("Interrupted (SIGINT).", "remove")
+            ctx.exit(130)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -67,7 +67,7 @@ def plan(users_csv: Path, config_path: Path, out: Path, detailed_exitcode: bool,
       clocksync plan users.csv --only jane.smith@example.com          # fix one person now
       clocksync plan users.csv --deactivate-missing --as-of 2027-01-01
     """
-    config = config_of(config_path, explicit("config_path"))
+    config = config_of(config_path, explicit("config_path"), required=True)
     desired = load_desired(users_csv, config)
     conn = connection(config)
     options = PlanOptions(
@@ -90,7 +90,8 @@ def plan(users_csv: Path, config_path: Path, out: Path, detailed_exitcode: bool,
     if fmt == "json":
         for notice in result.notices:
             err(f"warning: {notice.message}")
-    err(f"Plan written to {out}" + (f"; apply it with: clocksync apply {out}" if result.has_changes else ""), "dim")
+    apply = f"clocksync apply {out}" + (f" --config {config_path}" if explicit("config_path") else "")
+    err(f"Plan written to {out}" + (f"; apply it with: {apply}" if result.has_changes else ""), "dim")
     if detailed_exitcode and result.has_changes:
         sys.exit(2)
 

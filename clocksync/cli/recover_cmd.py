@@ -59,15 +59,17 @@ def undo(log_dir: Path, run_id: str | None, out: Path, fmt: str) -> None:
     if fmt == "json":
         for notice in plan.notices:
             err(f"note: {notice.message}")
+    apply = f"clocksync apply {out}" + (f" --log-dir {log_dir}" if explicit("log_dir") else "")
     err(f"Undo plan for run {run.run_id} written to {out}"
-        + (f"; review it, then: clocksync apply {out}" if plan.has_changes else ": nothing to take back"), "dim")
+        + (f"; review it, then: {apply}" if plan.has_changes else ": nothing to take back"), "dim")
 
 
 @cli.command()
 @_LOG_DIR
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def history(log_dir: Path, fmt: str) -> None:
-    """One line per apply run: time, run id, plan file, counts by outcome, whether it finished."""
+    """One line per apply run: time, run id, the plan it applied (the run folder's copy), counts by outcome,
+    whether it finished."""
     click.echo(render_history(list_runs(log_dir), fmt), nl=False)
 
 

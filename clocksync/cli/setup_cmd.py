@@ -68,6 +68,9 @@ def preflight_command(config_path: Path) -> None:
 @click.option("--storm-every", default=0.0, help="Seconds between 429 storms (0: none).")
 @click.option("--storm-length", default=0.0, help="Seconds each 429 storm lasts.")
 @click.option("--seed", default=0, help="Seed of the fault injector.")
+@click.option("--hold-writes-after", type=int, metavar="N",
+              help="Answer N writes, then hold every later write unanswered until POST /__emulator__/release or "
+                   "until its client goes away (a server that stops answering mid-run).")
 @click.option("--save-every", default=0.5, show_default=True, help="With --state: seconds between saves (0: at exit).")
 @click.option("--refuse-create", "refuse_creates", multiple=True, metavar="NAME",
               help="Refuse (400) creating a group or custom field of this name, to see a failed step contained "
@@ -77,7 +80,7 @@ def preflight_command(config_path: Path) -> None:
                   f"{name}: {what}" for name, what in VARIANTS.items()))
 def emulator(host: str, port: int, state_file: Path | None, api_key: str | None, rate_limit: float, latency: float,
              retry_after: float | None, p_429: float, p_5xx: float, p_applied_502: float, p_drop: float,
-             storm_every: float, storm_length: float, seed: int, save_every: float,
+             storm_every: float, storm_length: float, seed: int, hold_writes_after: int | None, save_every: float,
              refuse_creates: tuple[str, ...], live_variants: tuple[str, ...]) -> None:
     """Serve a local Clockify emulator (a demo workspace unless --state names a saved one).
 
@@ -103,7 +106,8 @@ def emulator(host: str, port: int, state_file: Path | None, api_key: str | None,
     emu = Emulator(state, EmulatorOptions(rate_limit=rate_limit, latency=latency, retry_after=retry_after,
                                           p_429=p_429, p_5xx=p_5xx, p_applied_502=p_applied_502, p_drop=p_drop,
                                           storm_every=storm_every, storm_length=storm_length, seed=seed,
-                                          refuse_creates=frozenset(refuse_creates), answers=answers))
+                                          refuse_creates=frozenset(refuse_creates), answers=answers,
+                                          hold_writes_after=hold_writes_after))
     info = ServeInfo(base_url(host, port), key, state.ws.id)
     click.echo("# Clockify emulator: paste these lines into the shell that runs clocksync")
     for line in info.export_lines():

@@ -73,6 +73,7 @@ from clocksync.clockify.schemas import (
     WireHoliday,
     WirePolicy,
     WireProfile,
+    WireProject,
     WireUser,
     WireWorkspace,
 )
@@ -410,6 +411,10 @@ class ClockifyClient:
         self.limiter = RateLimiter(rate, adaptive=adaptive, sleep=sleep)
         self.concurrency = asyncio.Semaphore(max(1, concurrency))
         self.stats = RequestStats()
+        # Called with (method, path) as a write leaves the client: after the rate limiter and the
+        # connection limit let it through, right before it is sent. What it raises, the request
+        # raises, unsent (an apply that is stopping sends nothing more: apply/stop.py).
+        self.before_write: Callable[[str, str], None] | None = None
         self._sleep = sleep
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -539,6 +544,8 @@ class ClockifyClient:
             self.stats.writes += 1
         logger.debug("request: %s %s", method, path)
         async with self.concurrency:
+            if self.before_write is not None and is_write(method, path):
+                self.before_write(method, path)
             try:
                 response = await self._http.request(method, path, params=params, json=body)
             except httpx.HTTPError as exc:
@@ -814,6 +821,12 @@ class ClockifyClient:
 
     async def remove_group_member(self, group_id: str, user_id: str) -> None:
         await self._json("DELETE", f"{self._ws}/user-groups/{group_id}/users/{user_id}")
+
+    # ------------------------------------------------------------------ projects
+
+    async def list_projects(self) -> list[WireProject]:
+        """Every project, archived ones included (getProjects; one request per page)."""
+        return await self.paginate(f"{self._ws}/projects", model=WireProject)
 
     # ------------------------------------------------------------------ protected-group sources
 

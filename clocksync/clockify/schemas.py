@@ -160,6 +160,11 @@ class WireGroup(Wire):
         default_factory=list, alias="teamManagers")
 
 
+class WireProject(Wire):
+    id: str
+    name: str = ""
+
+
 class WireHoliday(Wire):
     id: str | None = None
     name: str | None = None

@@ -6,7 +6,12 @@ it enforces auth (401), a per-key rate limit (429 with ``{message, code}``), opt
 and injected faults (429 storms, 5xx, "write applied but answered 502").
 
 Outside the API, ``GET /__emulator__/stats`` reports what it served (for benchmarks) and
-``POST /__emulator__/reset-stats`` zeroes it.
+``POST /__emulator__/reset-stats`` zeroes it. With ``hold_writes_after`` (a server that stops
+answering mid-run, for the tests of an interrupted apply) every write after that many is held
+unanswered until ``POST /__emulator__/release`` or until its client goes away.
+
+A request whose client goes away before it is answered (a killed or interrupted client) ends
+quietly: it is counted in the stats (``client_gone``), with no traceback in the server's log.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -49,6 +54,7 @@ class EmulatorOptions:
     seed: int = 0
     refuse_creates: frozenset[str] = frozenset()  # names of groups / custom fields whose create is refused (400)
     answers: Answers = field(default_factory=Answers)  # answers where the live API is unverified
+    hold_writes_after: int | None = None  # writes after this many are held unanswered until released
 
 
 @dataclass
@@ -57,6 +63,8 @@ class EmulatorStats:
     writes: int = 0
     rate_limited: int = 0
     injected_faults: int = 0
+    held: int = 0  # writes held unanswered right now (hold_writes_after)
+    client_gone: int = 0  # requests whose client went away before they were answered
     by_status: dict[str, int] = field(default_factory=dict)
     by_operation: dict[str, int] = field(default_factory=dict)
 
@@ -173,6 +181,8 @@ class Emulator:
         self._limits = _KeyBuckets(self.options.rate_limit)
         self._random = random.Random(self.options.seed)
         self._started = time.monotonic()
+        self._writes_seen = 0
+        self._release = asyncio.Event()
         self.app = self._build()
 
     # ------------------------------------------------------------------ the wrapper every API call goes through
@@ -183,12 +193,36 @@ class Emulator:
         async def endpoint(request: Request) -> Response:
             self.stats.requests += 1
             self.stats.by_operation[operation] = self.stats.by_operation.get(operation, 0) + 1
-            response = await self._answer(request, handler, write, ok)
+            try:
+                if write and not await self._hold(request):
+                    raise ClientDisconnect()
+                response = await self._answer(request, handler, write, ok)
+            except ClientDisconnect:  # nobody to answer: end quietly (uvicorn sends nothing)
+                self.stats.client_gone += 1
+                return Response(status_code=499)
             key = str(response.status_code)
             self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
             return response
 
         return Route(API + path, endpoint, methods=[method])
+
+    async def _hold(self, request: Request) -> bool:
+        """Past ``hold_writes_after`` writes, wait until released (True) or the client goes away (False)."""
+        limit = self.options.hold_writes_after
+        self._writes_seen += 1
+        if limit is None or self._writes_seen <= limit or self._release.is_set():
+            return True
+        await request.body()  # read now, so that the next receive can only be the client going away
+        self.stats.held += 1
+        released = asyncio.ensure_future(self._release.wait())
+        gone = asyncio.ensure_future(request.receive())
+        try:
+            await asyncio.wait({released, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.stats.held -= 1
+            for waiter in (released, gone):
+                waiter.cancel()
+        return released.done() and not released.cancelled()
 
     async def _answer(self, request: Request, handler: Handler, write: bool, ok: int) -> Response:
         opts = self.options
@@ -283,8 +317,10 @@ class Emulator:
             r("DELETE", ws + "/user-groups/{userGroupId}/users/{userId}", self._remove_member, write=True),
             r("GET", ws + "/holidays", self._holidays),
             r("GET", ws + "/time-off/policies", self._policies),
+            r("GET", ws + "/projects", self._projects),
             Route("/__emulator__/stats", self._stats, methods=["GET"]),
             Route("/__emulator__/reset-stats", self._reset_stats, methods=["POST"]),
+            Route("/__emulator__/release", self._release_held, methods=["POST"]),
         ]
         return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
 
@@ -292,6 +328,11 @@ class Emulator:
         data = asdict(self.stats)
         data["state_writes"] = self.state.writes
         return JSONResponse(data)
+
+    async def _release_held(self, request: Request) -> Response:
+        """Answer the held writes, and hold no more."""
+        self._release.set()
+        return JSONResponse({})
 
     async def _reset_stats(self, request: Request) -> Response:
         self.stats = EmulatorStats()
@@ -469,6 +510,14 @@ class Emulator:
         status = request.query_params.get("status", "ACTIVE")
         chunk, headers = _page(request, state.list_policies(status), max_size=200, cap=state.answers.page_cap)
         return JSONResponse(chunk, headers=headers)
+
+    async def _projects(self, request: Request, state: WorkspaceState, caller: User) -> Any:
+        archived = request.query_params.get("archived")
+        projects = sorted(state.ws.projects.values(), key=lambda p: p.name.casefold())
+        if archived is not None:
+            projects = [p for p in projects if p.archived == _bool(archived, "archived")]
+        chunk, headers = _page(request, projects, cap=state.answers.page_cap)
+        return JSONResponse([state.render_project(p) for p in chunk], headers=headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -2,10 +2,10 @@
 
 It fits ``examples/sample_users.csv`` and carries the drift a real workspace has: wrong
 capacities, a stale group member, a missing custom field, a direct manager role that should
-go, a leaver who is still active, protected country and holiday groups, an unmanaged group. And
-what a real workspace holds besides: "Company" is a dropdown (values are written in its allowed
-spelling) and a limited member (a kiosk user, no email) sits in Jane Smith's group, where plans
-leave them.
+go, a leaver who is still active (and manages a project), protected country and holiday groups, an
+unmanaged group. And what a real workspace holds besides: "Company" is a dropdown (values are
+written in its allowed spelling) and a limited member (a kiosk user, no email) sits in Jane Smith's
+group, where plans leave them.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from clocksync.emulator.state import (
     Group,
     Holiday,
     Policy,
+    Project,
     Role,
     User,
     Workspace,
@@ -89,5 +90,8 @@ def demo_workspace(api_key: str | None = None) -> tuple[WorkspaceState, str]:
     ws.holidays = {holiday.id: holiday}
     policy = Policy(id=state.new_id(), name="US vacation", user_group_ids=[usa.id])
     ws.policies = {policy.id: policy}
+    project = Project(id=state.new_id(), name="Website relaunch")
+    ws.projects = {project.id: project}
+    ws.roles.add(Role(ids["pat.leaver@example.com"], "PROJECT_MANAGER", project.id))
     state.writes = 0
     return state, key

@@ -101,6 +101,13 @@ class Holiday:
 
 
 @dataclass
+class Project:
+    id: str
+    name: str
+    archived: bool = False
+
+
+@dataclass
 class Policy:
     id: str
     name: str
@@ -127,6 +134,7 @@ class Workspace:
     roles: set[Role] = field(default_factory=set)
     holidays: dict[str, Holiday] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
+    projects: dict[str, Project] = field(default_factory=dict)
     next_id: int = 1
 
 
@@ -182,13 +190,15 @@ class WorkspaceState:
     def from_json(cls, data: dict[str, Any]) -> WorkspaceState:
         data = copy.deepcopy(data)
         ws = Workspace(
-            **{k: v for k, v in data.items() if k not in ("users", "groups", "fields", "roles", "holidays", "policies")},
+            **{k: v for k, v in data.items()
+               if k not in ("users", "groups", "fields", "roles", "holidays", "policies", "projects")},
             users={k: User(**v) for k, v in data.get("users", {}).items()},
             groups={k: Group(**v) for k, v in data.get("groups", {}).items()},
             fields={k: CustomField(**v) for k, v in data.get("fields", {}).items()},
             roles={Role(**r) for r in data.get("roles", [])},
             holidays={k: Holiday(**v) for k, v in data.get("holidays", {}).items()},
             policies={k: Policy(**v) for k, v in data.get("policies", {}).items()},
+            projects={k: Project(**v) for k, v in data.get("projects", {}).items()},
         )
         return cls(ws)
 
@@ -307,6 +317,11 @@ class WorkspaceState:
                 "workspaceId": self.ws.id, "required": f.required, "onlyAdminCanEdit": False,
                 "allowedValues": list(f.allowed_values), "placeholder": "", "description": "",
                 "projectDefaultValues": []}
+
+    def render_project(self, project: Project) -> dict[str, Any]:
+        return {"id": project.id, "name": project.name, "workspaceId": self.ws.id, "archived": project.archived,
+                "billable": False, "public": False, "template": False, "color": "#03A9F4", "note": "",
+                "duration": "PT0S", "memberships": []}
 
     def render_workspace(self) -> dict[str, Any]:
         return {"id": self.ws.id, "name": self.ws.name, "features": list(self.ws.features),
@@ -433,6 +448,8 @@ class WorkspaceState:
                 self.group(entity_id)
             else:
                 self.user(entity_id)
+        if role == "PROJECT_MANAGER" and entity_id not in self.ws.projects:
+            raise _bad("Project doesn't belong to Workspace")
         return Role(user_id, role, entity_id, via_group)
 
     def grant(self, user_id: str, body: dict[str, Any]) -> list[dict[str, Any]]:

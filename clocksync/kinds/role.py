@@ -66,7 +66,7 @@ class _RoleAction(Action):
     holder_email: str
     entity_kind: EntityKind
     entity_id: str | None = None  # None: a group created by this plan
-    entity_name: str  # email, group name or project id
+    entity_name: str  # email, group name, or project name (its id when the name was not read)
 
     @property
     def via_group(self) -> bool:
@@ -259,7 +259,7 @@ def hand_over(ctx: PlanContext, leaver: Member) -> HandingOver:
             kind, name = EntityKind.GROUP, group.name
             has = fallback.id in current.group_managers.get(grant.entity_id, ())
         elif grant.role == PROJECT_MANAGER:
-            kind, name = EntityKind.PROJECT, grant.entity_id
+            kind, name = EntityKind.PROJECT, ctx.project_name(grant.entity_id)
             has = fallback.id in current.project_managers.get(grant.entity_id, ())
         else:
             continue
@@ -301,7 +301,8 @@ def _heirs(ctx: PlanContext, grant: RoleGrant, fallback: Member) -> list[Handove
             return [HandoverItem(what="group", name=group.name, to=to)]
         return [HandoverItem(what="group", name=group.name, to=f"{fallback.email} (fallback manager)")]
     if grant.role == PROJECT_MANAGER:
-        return [HandoverItem(what="project", name=grant.entity_id, to=f"{fallback.email} (fallback manager)")]
+        return [HandoverItem(what="project", name=ctx.project_name(grant.entity_id),
+                             to=f"{fallback.email} (fallback manager)")]
     return []
 
 

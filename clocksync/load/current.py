@@ -132,6 +132,14 @@ async def load_profiles(
     return profiles, warnings
 
 
+async def load_project_names(client: ClockifyClient) -> dict[str, str]:
+    """Project id -> name, archived projects included (one request per ``api.page_size`` projects).
+
+    Read only for a handover: the projects a leaver manages are named by their names.
+    """
+    return {p.id: p.name for p in await client.list_projects() if p.name}
+
+
 async def _self_id(client: ClockifyClient, known: str | None) -> str:
     return known if known is not None else (await client.get_current_user()).id
 

@@ -52,6 +52,10 @@ class PlanContext:
     leavers: tuple[Member, ...]  # to deactivate (--deactivate-missing)
     notices: tuple[Notice, ...]
 
+    def project_name(self, project_id: str) -> str:
+        """A project as a reviewer knows it: its name, else (names not read, or not found) its id."""
+        return self.current.project_names.get(project_id) or project_id
+
     def email_of(self, user_id: str) -> str:
         member = self.current.members.get(user_id)
         if member is not None:
@@ -118,7 +122,7 @@ def plan_context(desired: DesiredState, current: CurrentState, config: Config, o
             out.note("inactive_user", f"{spec.email} (CSV row {spec.row}) is "
                      f"{member.status_text or member.status.value} in the workspace: left as it is")
     protected = _protected(desired, current, config)
-    manager_of = _managers(managed, frozenset(frozen), frozenset(ended), by_key, out)
+    manager_of = _managers(managed, frozenset(frozen), frozenset(ended), by_key, fallback, out)
     protected_names = desired.countries | {name_key(n) for n in config.workspace.protected_groups}
     groups = plan_groups(current, config, protected=protected, managed=managed, manager_of=manager_of,
                          fallback=fallback, frozen=frozenset(frozen), delete_unmanaged=options.delete_unmanaged_groups,
@@ -179,8 +183,11 @@ def _protected(desired: DesiredState, current: CurrentState, config: Config) -> 
 
 
 def _managers(managed: Mapping[str, tuple[UserSpec, Member]], frozen: frozenset[str], ended: frozenset[str],
-              by_key: Mapping[str, Member], out: Emit) -> dict[str, Member | None]:
+              by_key: Mapping[str, Member], fallback: Member | None, out: Emit) -> dict[str, Member | None]:
     """Each managed user's desired manager: the CSV's when usable, else None (the fallback manager's care)."""
+    # What happens to a user whose manager cannot be used (said once, the same way, in every note).
+    instead = (f"the fallback manager ({fallback.email}) takes over" if fallback is not None else
+               "with no usable fallback manager, their manager roles are left as they are")
     manager_of: dict[str, Member | None] = {}
     for user_id, (spec, member) in managed.items():
         if user_id in frozen:
@@ -190,13 +197,13 @@ def _managers(managed: Mapping[str, tuple[UserSpec, Member]], frozen: frozenset[
             candidate = by_key.get(spec.manager_key)
             if spec.manager_key in ended:
                 out.note("ended_manager", f"{member.email} (CSV row {spec.row}): manager {spec.manager_key}'s row "
-                         "has ended; the fallback manager takes over")
+                         f"has ended; {instead}")
             elif candidate is None:
                 out.note("unknown_manager", f"{member.email} (CSV row {spec.row}): manager {spec.manager_key} is "
-                         "not a member of the workspace; the fallback manager takes over")
+                         f"not a member of the workspace; {instead}")
             elif not candidate.active:
                 out.note("inactive_manager", f"{member.email} (CSV row {spec.row}): manager {candidate.email} is "
-                         f"{candidate.status.value}; the fallback manager takes over")
+                         f"{candidate.status.value}; {instead}")
             elif candidate.id != user_id:
                 manager = candidate
         manager_of[user_id] = manager

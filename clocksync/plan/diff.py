@@ -18,7 +18,7 @@ from clocksync.kinds import RULES, Action
 from clocksync.kinds.base import Counts, Key
 from clocksync.model import CurrentState, DesiredState
 from clocksync.plan.context import Emit, plan_context
-from clocksync.plan.scope import scope_actions
+from clocksync.plan.scope import check_patterns, scope_actions
 from clocksync.plan.types import (
     Handover,
     HeldException,
@@ -49,6 +49,8 @@ class Diff:
 def diff(desired: DesiredState, current: CurrentState, config: Config, options: PlanOptions | None = None) -> Diff:
     """Everything that must change in ``current`` for it to match ``desired``."""
     options = options or PlanOptions()
+    check_patterns(options.only, options.exclude,
+                   [*(u.email for u in desired.users.values()), *(m.email for m in current.members.values())])
     ctx = plan_context(desired, current, config, options)
     out = Emit(notices=list(ctx.notices))
     for found in sorted(RULES, key=lambda r: (r.order, r.name)):

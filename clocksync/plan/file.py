@@ -24,10 +24,11 @@ from clocksync.config import SafetyConfig
 from clocksync.errors import PlanFileError
 from clocksync.files import write_private
 from clocksync.kinds import Action, AnyAction
-from clocksync.kinds.base import Shown, Sign
+from clocksync.kinds.base import Shown
 from clocksync.model import CleanedCell, name_key
 from clocksync.plan.diff import Diff
 from clocksync.plan.seal import SealKey
+from clocksync.plan.summary import summarize
 from clocksync.plan.types import (
     Frozen,
     Handover,
@@ -91,6 +92,15 @@ class Plan(Frozen):
         return found.path if found else "-"
 
     @property
+    def made_from(self) -> str:
+        """The inputs, for the header: the CSV and the config it was read with (or the run an undo reverses)."""
+        config = self.inputs.get("config")
+        if config is None:
+            return self.source
+        used = "the defaults (no config file)" if config.path == "(defaults)" else config.path
+        return f"{self.source} with config {used}"
+
+    @property
     def header_facts(self) -> list[str]:
         """What a reviewer must know before reading the actions: the plan's day, its scope."""
         facts = [f"for {self.options.as_of}"] if self.options.as_of else []
@@ -141,21 +151,6 @@ def verify_seal(plan: Plan, key: SealKey, where: str = "the plan") -> None:
 
 def _canonical(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def summarize(actions: Sequence[Action]) -> Summary:
-    by_kind: dict[str, int] = {}
-    add = change = remove = destructive = 0
-    for action in actions:
-        by_kind[action.kind_name] = by_kind.get(action.kind_name, 0) + 1
-        if action.sign is Sign.ADD:
-            add += 1
-        elif action.sign is Sign.CHANGE:
-            change += 1
-        else:
-            remove += 1
-        destructive += action.destructive
-    return Summary(add=add, change=change, remove=remove, destructive=destructive, by_kind=dict(sorted(by_kind.items())))
 
 
 def build_plan(

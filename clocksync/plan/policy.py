@@ -3,7 +3,7 @@
 Exceptions (config ``exceptions``) name what clocksync leaves alone for one user: ``capacity``,
 ``fields`` (every mapped field), one field by name, ``manager`` (their manager, groups and the
 manager roles over them) or ``deactivation``. One past its ``until`` no longer holds and is a
-warning; one naming nobody in the CSV or the workspace is a warning.
+warning; one naming nobody in the CSV or the workspace is a warning and is not listed as held.
 
 Effective dates: a row whose start is after the plan's day is *upcoming* (not provisioned); a row
 whose end is before it has *ended* (a leaver under ``--deactivate-missing``). Dates are ISO.
@@ -63,9 +63,11 @@ def exceptions_on(config: Config, as_of: str, known: Iterable[str]) -> Exception
                 "remove it from the config or extend it")))
             continue
         key = email_key(rule.email)
-        if key not in known:
+        if key not in known:  # holds for nobody: a warning, not an exception that held
             result.notices.append(Notice(code="exception_unknown", message=(
-                f"the exception for {rule.email} ({what}) names nobody in the CSV or the workspace")))
+                f"the exception for {rule.email} ({what}) names nobody in the CSV or the workspace: it holds for "
+                "no one (is the email spelled right?)")))
+            continue
         entries = {i.casefold() if i.casefold() in EXCEPTION_KEYWORDS else name_key(i) for i in rule.ignore}
         result.ignored.setdefault(key, set()).update(entries)
         result.held.append(HeldException(email=rule.email, ignore=rule.ignore, reason=rule.reason, until=until))

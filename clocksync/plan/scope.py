@@ -6,12 +6,17 @@ action about users (its ``subjects``) is kept when any of them is in scope under
 none is excluded. An action about no user (a group or field create, a group deletion) is kept
 under ``--only`` only when a kept action needs it, and under ``--exclude`` always. An action whose
 prerequisite was left out is left out too (a leaver is never deactivated without their handover).
+
+A pattern that matches nobody in the CSV or the workspace is an error (``check_patterns``): a typo
+would otherwise give a plan about nobody, which reads as "no changes" and passes a CI gate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
+from clocksync.errors import InputError
 from clocksync.kinds import Action
 from clocksync.model import email_key
 
@@ -19,6 +24,19 @@ from clocksync.model import email_key
 def _matches(email: str, patterns: tuple[str, ...]) -> bool:
     key = email_key(email)
     return any(fnmatchcase(key, email_key(p)) for p in patterns)
+
+
+def check_patterns(only: tuple[str, ...], exclude: tuple[str, ...], emails: Iterable[str]) -> None:
+    """Raise InputError naming each ``--only``/``--exclude`` pattern that matches none of ``emails``
+    (the CSV's users and the workspace's members)."""
+    if not only and not exclude:
+        return
+    keys = {email_key(e) for e in emails}
+    idle = [f"{flag} {pattern!r}" for flag, patterns in (("--only", only), ("--exclude", exclude))
+            for pattern in patterns if not any(fnmatchcase(k, email_key(pattern)) for k in keys)]
+    if idle:
+        raise InputError(f"{', '.join(idle)} match{'es' if len(idle) == 1 else ''} no user in the CSV or the "
+                         "workspace (is it spelled right?); nothing was planned")
 
 
 def scope_actions(actions: list[Action], only: tuple[str, ...], exclude: tuple[str, ...]) -> tuple[list[Action], int]:

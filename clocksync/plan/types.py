@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -72,9 +74,11 @@ class Handover(Frozen):
     email: str
     items: tuple[HandoverItem, ...] = ()
 
+    NOTHING: ClassVar[str] = "hands over nothing"  # what every format says of a leaver who manages nothing
+    NOTHING_MEANS: ClassVar[str] = "manages no one, no group and no project"
+
     def lines(self) -> list[str]:
-        if not self.items:
-            return [f"{self.email} manages nothing: nothing to hand over"]
+        """One line per item handed over; none when the leaver manages nothing (``NOTHING``)."""
         return [f"{item.what} {item.name} -> {item.to}" for item in self.items]
 
 
@@ -94,12 +98,44 @@ class WorkspaceFigures(Frozen):
     limited_members: int = 0  # limited members (no email): counted, never managed
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+class SectionCount(Frozen):
+    """One section of the plan as every format shows it."""
+
+    entries: int = 0  # users or groups listed (destructive actions and custom fields: one per action)
+    actions: int = 0
+    add: int = 0
+    change: int = 0
+    remove: int = 0
+
+
+SECTION_TITLES = {"destructive": "Destructive actions", "fields": "Custom fields", "users": "Users",
+                  "groups": "Groups"}
+_ENTRY_WORDS = {"users": "user", "groups": "group"}
+
+
 class Summary(Frozen):
+    """A plan's counts (``plan.summary.summarize``), sealed into the plan: every format reads these."""
+
     add: int = 0
     change: int = 0
     remove: int = 0
     destructive: int = 0
     by_kind: dict[str, int] = Field(default_factory=dict)
+    sections: dict[str, SectionCount] = Field(default_factory=dict)  # destructive, fields, users, groups
+
+    def count(self, section: str) -> SectionCount:
+        return self.sections.get(section, SectionCount())
+
+    def title(self, section: str) -> str:
+        """A section's heading with its counts, e.g. "Users (370 users, 457 actions)"."""
+        count = self.count(section)
+        word = _ENTRY_WORDS.get(section)
+        inside = f"{plural(count.entries, word)}, {plural(count.actions, 'action')}" if word else f"{count.actions:,}"
+        return f"{SECTION_TITLES[section]} ({inside})"
 
     @property
     def total(self) -> int:

@@ -1,16 +1,17 @@
 """A plan as markdown for a pull-request comment: a summary, then collapsible sections.
 
 GitHub refuses comments over 65,536 characters; a plan whose markdown would be longer is
-summarised (counts by kind, the destructive actions, the warnings) with a pointer to the artefact.
-Every foreign text passes through ``sanitize.markdown`` (or ``markdown_code``): shown as written,
-no markup, no live @mention, #reference or link.
+summarised (counts by section and kind, the destructive actions, the warnings) with a pointer to
+the artefact. Every foreign text passes through ``sanitize.markdown`` (or ``markdown_code``): shown
+as written, no markup, no live @mention, #reference or link.
 """
 
 from __future__ import annotations
 
 from clocksync.kinds.base import Shown
 from clocksync.plan.file import Plan
-from clocksync.render.sections import sections
+from clocksync.plan.types import Handover
+from clocksync.render.sections import SECTIONS, sections
 from clocksync.sanitize import markdown as md
 from clocksync.sanitize import markdown_code as code
 
@@ -31,7 +32,7 @@ def _head(plan: Plan) -> list[str]:
         f"### {plan.title}: workspace {code(plan.workspace_id)}",
         "",
         f"**{s.add}** to add, **{s.change}** to change, **{s.remove}** to remove, "
-        f"**{s.destructive}** destructive. Made {md(plan.created_at)} from {code(plan.source)}; "
+        f"**{s.destructive}** destructive. Made {md(plan.created_at)} from {md(plan.made_from)}; "
         f"checksum {code(plan.short_checksum)}." + "".join(f" {md(f[0].upper() + f[1:])}." for f in plan.header_facts),
         "",
     ]
@@ -42,6 +43,8 @@ def _summary(plan: Plan, shown: Shown, size: int, limit: int) -> str:
         f"The plan is too large for one comment ({size:,} characters): below are its counts, its destructive "
         "actions and its warnings. Review the whole plan in the workflow's artefact: "
         "`clocksync show plan.json --format html > plan.html` (searchable, with filters).",
+        "",
+        *(f"- {plan.summary.title(key)}" for key in SECTIONS if plan.summary.count(key).actions),
         "",
         "| kind | actions |", "|---|---:|",
         *(f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in plan.summary.by_kind.items()),
@@ -64,36 +67,41 @@ def _summary(plan: Plan, shown: Shown, size: int, limit: int) -> str:
 
 def _full(plan: Plan, shown: Shown, collapse_over: int) -> str:
     laid = sections(plan)
+    summary = plan.summary
     out = _head(plan)
     if not plan.actions:
         out.append("No changes: the workspace matches the CSV.")
 
     def section(title: str, lines: list[str]) -> None:
+        """``title`` carries its count (from the plan's summary, or of notes); ``lines`` are what is shown."""
         if not lines:
             return
         if len(lines) > collapse_over:
-            out.extend([f"<details><summary>{title} ({len(lines)})</summary>", "", *lines, "", "</details>", ""])
+            out.extend([f"<details><summary>{title}</summary>", "", *lines, "", "</details>", ""])
         else:
             out.extend([f"#### {title}", "", *lines, ""])
 
     if laid.destructive:
         lines = []
         for action in laid.destructive:
-            lines.append(f"- `!` {md(action.describe(shown))}")
             handover = plan.handover_of(action.target)
+            nothing = handover is not None and not handover.items
+            lines.append(f"- `!` {md(action.describe(shown))}" + (f"; {Handover.NOTHING}" if nothing else ""))
             if handover is not None:
                 lines += [f"  - hands over {md(line)}" for line in handover.lines()]
-        section(":warning: Destructive (apply asks for confirmation)", lines)
-    section("Exceptions held", [f"- {md(h.text())}" for h in plan.exceptions])
-    section("Upcoming: not provisioned before their start date",
+        if any(not h.items for h in plan.handovers):
+            lines.append(f"- ({Handover.NOTHING}: {Handover.NOTHING_MEANS})")
+        section(f":warning: {summary.title('destructive')}: apply asks for confirmation", lines)
+    section(f"Exceptions held ({len(plan.exceptions)})", [f"- {md(h.text())}" for h in plan.exceptions])
+    section(f"Upcoming: not provisioned before their start date ({len(plan.upcoming)})",
             [f"- {md(u.email)} starts {u.start} (CSV row {u.row})" for u in plan.upcoming])
-    section("Cells read as a person sees them", [f"- {md(c.text())}" for c in plan.cleaned])
-    section("Custom fields", [f"- `{a.sign}` {md(a.describe(shown))}" for a in laid.fields])
-    for title, entries in (("Users", laid.users), ("Groups", laid.groups)):
-        section(title, [f"- `{a.sign}` **{md(e.heading)}**: {md(a.line(shown))}"
-                        for e in entries for a in e.actions])
-    section("Warnings", [f"- {md(n.message)}" for n in plan.notices])
+    section(f"Cells read as a person sees them ({len(plan.cleaned)})", [f"- {md(c.text())}" for c in plan.cleaned])
+    section(summary.title("fields"), [f"- `{a.sign}` {md(a.describe(shown))}" for a in laid.fields])
+    for key, entries in (("users", laid.users), ("groups", laid.groups)):
+        section(summary.title(key), [f"- `{a.sign}` **{md(e.heading)}**: {md(a.line(shown))}"
+                                     for e in entries for a in e.actions])
+    section(f"Warnings ({len(plan.notices)})", [f"- {md(n.message)}" for n in plan.notices])
     if plan.protected_groups:
-        section("Protected groups", [f"- {md(p.name)} ({md(', '.join(p.reasons))})"
-                                     for p in plan.protected_groups])
+        section(f"Protected groups ({len(plan.protected_groups)})",
+                [f"- {md(p.name)} ({md(', '.join(p.reasons))})" for p in plan.protected_groups])
     return "\n".join(out).rstrip() + "\n"

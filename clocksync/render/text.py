@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from clocksync.kinds.base import Shown
 from clocksync.plan.file import Plan
+from clocksync.plan.types import Handover
 from clocksync.render.sections import sections
 from clocksync.sanitize import visible
 
@@ -28,39 +29,44 @@ def safe_style(style: Style) -> Style:
 
 
 def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True, shown: Shown | None = None) -> str:
-    style = safe_style(style)
+    """The plan for a terminal; sensitive values as ``shown`` says (hidden by default)."""
     shown = shown or plan.shown()
+    style = safe_style(style)
     out: list[str] = []
     laid = sections(plan)
     out.append(style(f"{plan.title} for workspace {plan.workspace_id}", "bold"))
-    out.append(style(f"  made {plan.created_at} from {plan.source}", "dim"))
+    out.append(style(f"  made {plan.created_at} from {plan.made_from}", "dim"))
     out.extend(style(f"  {fact}", "warn" if fact.startswith("scoped") else "dim") for fact in plan.header_facts)
     out.append("")
     if not plan.actions:
         out.append(style("No changes. The workspace matches the CSV.", "add"))
+    summary = plan.summary
     if laid.fields:
-        out.append(style("Custom fields", "bold"))
+        out.append(style(summary.title("fields"), "bold"))
         out.extend(style(f"  {a.sign} {a.describe(shown)}", a.sign.role) for a in laid.fields)
         out.append("")
-    for title, entries in (("Users", laid.users), ("Groups", laid.groups)):
+    for key, entries in (("users", laid.users), ("groups", laid.groups)):
         if not entries:
             continue
-        out.append(style(f"{title} ({len(entries)})", "bold"))
+        out.append(style(summary.title(key), "bold"))
         for entry in entries:
             out.append(style(f"  {entry.sign} {entry.heading}", entry.sign.role))
             if verbose:
                 out.extend(style(f"      {a.sign} {a.line(shown)}", a.sign.role) for a in entry.items)
         out.append("")
     if laid.destructive:
-        out.append(style(f"Destructive actions ({len(laid.destructive)}): apply asks for confirmation", "warn"))
+        out.append(style(f"{summary.title('destructive')}: apply asks for confirmation", "warn"))
         for action in laid.destructive:
-            out.append(style(f"  ! {action.describe(shown)}", "remove"))
             handover = plan.handover_of(action.target)
-            if handover is not None:
+            nothing = handover is not None and not handover.items
+            out.append(style(f"  ! {action.describe(shown)}" + (f"; {Handover.NOTHING}" if nothing else ""), "remove"))
+            if handover is not None and handover.items:
                 out.append(style("      hands over:", "dim"))
                 out.extend(style(f"        {line}", "dim") for line in handover.lines())
-            elif action.depends_on:
+            elif handover is None and action.depends_on:
                 out.append(style(f"      after {len(action.depends_on)} reassignment/cleanup action(s)", "dim"))
+        if any(not h.items for h in plan.handovers):
+            out.append(style(f"  ({Handover.NOTHING}: {Handover.NOTHING_MEANS})", "dim"))
         out.append("")
     if plan.exceptions:
         out.append(style(f"Exceptions held ({len(plan.exceptions)})", "bold"))
@@ -79,8 +85,8 @@ def render_text(plan: Plan, style: Style = plain, *, verbose: bool = True, shown
         out.append("")
     if plan.protected_groups:
         names = ", ".join(p.name for p in plan.protected_groups)
-        out.append(style(f"Protected groups (never emptied, renamed, deleted or given a manager; only a group rule "
-                         f"with into_protected adds or moves CSV users): {names}", "dim"))
+        out.append(style(f"Protected groups (never emptied, renamed, deleted or given a manager; only a group "
+                         f"rule with into_protected adds or moves CSV users): {names}", "dim"))
     if plan.notices:
         out.append(style(f"Warnings ({len(plan.notices)})", "warn"))
         out.extend(style(f"  - {n.message}", "warn") for n in plan.notices)
