@@ -612,11 +612,12 @@ class ClockifyClient:
             data = json.loads(response.content) if response.content else None
         except (ValueError, RecursionError):
             data = None
+        # The server's text, scrubbed of the key and made one visible line (it ends up in messages and logs).
         if isinstance(data, dict):
             code = data.get("code")
             message = str(data.get("message") or "")
-            return (code if isinstance(code, int) else None), redact(message, self._api_key)[:500]
-        return None, redact(response.text, self._api_key)[:200]
+            return (code if isinstance(code, int) else None), visible(redact(message, self._api_key)[:500])
+        return None, visible(redact(response.text, self._api_key)[:200])
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.request(method, path, **kwargs)
