@@ -197,12 +197,13 @@ class _Retry(Exception):
     """
 
     def __init__(self, final: ClockifyError, paused: bool = False, attempts: int | None = None,
-                 wait: float | None = None) -> None:
+                 wait: float | None = None, brief: str = "") -> None:
         super().__init__(str(final))
         self.final = final
         self.paused = paused
         self.attempts = attempts
         self.wait = wait
+        self.brief = brief or str(final)  # what a retry's log line says
 
 
 def _failure(state: RetryCallState) -> _Retry | None:
@@ -499,7 +500,7 @@ class ClockifyClient:
         wait = state.next_action.sleep if state.next_action is not None else 0.0
         if failure.paused:
             return  # the limiter says its pauses
-        logger.info("retry: %s; trying again in %.2f s (attempt %d of at most %d)", failure.final, wait,
+        logger.info("retry: %s; trying again in %.2f s (attempt %d of at most %d)", failure.brief, wait,
                     state.attempt_number + 1, self._limit(failure))
 
     def _transport_error(self, method: str, path: str, exc: httpx.HTTPError, idempotent: bool) -> Exception:
@@ -512,10 +513,11 @@ class ClockifyClient:
                                    url=url)
             if not failure.heals:
                 return error
+            brief = f"{method} {url}: cannot connect: {failure.reason}"
             if self.loopback and failure.refused:
                 attempts = 1 + int(self.retry.loopback_window / max(self.retry.loopback_wait, 1e-3))
-                return _Retry(error, attempts=attempts, wait=self.retry.loopback_wait)
-            return _Retry(error, attempts=self.retry.connect_attempts)
+                return _Retry(error, attempts=attempts, wait=self.retry.loopback_wait, brief=brief)
+            return _Retry(error, attempts=self.retry.connect_attempts, brief=brief)
         if isinstance(exc, httpx.PoolTimeout):
             return _Retry(TransportError(method, path, message="no free connection in time (PoolTimeout)", url=url))
         if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError)):
