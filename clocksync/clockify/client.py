@@ -295,11 +295,14 @@ def check_base_url(base_url: str, allow: Collection[str] = ()) -> str:
     connection; returns the URL without a trailing slash.
     """
     shown = visible(base_url)
+    if any(c.isspace() or not c.isprintable() for c in base_url):
+        raise CredentialsError(f"CLOCKIFY_BASE_URL holds spaces or control characters: {shown!r}")
     try:
         parts = urlsplit(base_url)
         port = parts.port
-    except ValueError as exc:
-        raise CredentialsError(f"CLOCKIFY_BASE_URL is not a usable URL ({exc}): {shown!r}") from None
+        sent_to = httpx.URL(base_url).host  # where httpx would connect: both parsers must agree
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise CredentialsError(f"CLOCKIFY_BASE_URL is not a usable URL ({visible(str(exc))}): {shown!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CredentialsError(f"CLOCKIFY_BASE_URL is not an http(s) URL: {shown!r}")
     if port == 0:
@@ -310,6 +313,9 @@ def check_base_url(base_url: str, allow: Collection[str] = ()) -> str:
     if parts.query or parts.fragment:
         raise CredentialsError(f"CLOCKIFY_BASE_URL has a query or fragment: {shown!r}")
     host = parts.hostname.lower().rstrip(".")
+    if sent_to.lower().rstrip(".") != host:
+        raise CredentialsError(f"CLOCKIFY_BASE_URL reads as two different hosts ({visible(host)!r}, "
+                               f"{visible(sent_to)!r}): {shown!r}")
     loopback = is_loopback(host)
     if parts.scheme == "http" and not loopback:
         raise CredentialsError(
@@ -418,7 +424,18 @@ class ClockifyClient:
         # raises, unsent (an apply that is stopping sends nothing more: apply/stop.py).
         self.before_write: Callable[[str, str], None] | None = None
         self._sleep = sleep
-        self._http = httpx.AsyncClient(
+        try:
+            self._http = self._http_client(api_key, timeout, transport, concurrency)
+        except (ImportError, ValueError) as exc:  # a proxy in the environment httpx cannot use
+            raise CredentialsError(f"the proxy set in the environment (HTTPS_PROXY, ALL_PROXY) cannot be used: "
+                                   f"{visible(str(exc))[:200]}") from None
+        except OSError as exc:  # ssl.SSLError included: certificates the environment names
+            raise CredentialsError(f"the certificates named in the environment (SSL_CERT_FILE, SSL_CERT_DIR) cannot be "
+                                   f"loaded: {visible(str(exc) or type(exc).__name__)[:200]}") from None
+
+    def _http_client(self, api_key: str, timeout: float, transport: httpx.AsyncBaseTransport | None,
+                     concurrency: int) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             base_url=self.base_url,
             headers={"X-Api-Key": api_key, "Accept": "application/json"},
             timeout=httpx.Timeout(timeout, connect=min(timeout, self.retry.connect_timeout)),
