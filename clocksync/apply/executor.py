@@ -51,7 +51,13 @@ from clocksync.apply.stop import Stop, StopRequested
 from clocksync.apply.verify import NOT_IN_EFFECT, Discrepancy, compare, describe_values
 from clocksync.apply.view import LiveView, Ref, Snapshot, ref_text
 from clocksync.clockify.client import ClockifyClient
-from clocksync.errors import ClockifyError, ClocksyncError, ConfirmationRequired, IdentityMismatch, Interrupted
+from clocksync.errors import (
+    ClockifyError,
+    ClocksyncError,
+    ConfirmationRequired,
+    IdentityMismatch,
+    Interrupted,
+)
 from clocksync.kinds import Action, handler_for
 from clocksync.kinds.base import PHASES, State
 from clocksync.load.current import load_current
