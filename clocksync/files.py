@@ -10,8 +10,9 @@ No write follows a symbolic link planted where a file goes:
   (``O_CREAT | O_EXCL | O_NOFOLLOW``) under a random name in the target's own folder, then renamed
   over the target. A rename replaces a symlink at the target; it never writes through it, and a
   reader never sees half a file.
-- ``open_private`` opens a file to append to or lock (audit CSVs, a run's outcome lines, the apply
-  lock) with ``O_NOFOLLOW``, and accepts only a regular file of the current user.
+- ``open_private`` opens a file to append to or lock (audit CSVs and a run's outcome lines through
+  ``Appender``, the apply lock) with ``O_NOFOLLOW``, and accepts only a regular file of the
+  current user.
 - ``private_folder`` creates a folder (and its missing parents) 0700; ``strict`` also refuses a
   folder that is a symlink or belongs to another user (the folders clocksync alone uses).
 
@@ -28,7 +29,6 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from typing import IO
 
 from clocksync.errors import FileError
 
@@ -170,11 +170,34 @@ def open_private(path: Path, flags: int, what: str = "open") -> int:
     return fd
 
 
-def append_private(path: Path) -> tuple[IO[str], bool]:
-    """A text handle appending to ``path`` (see ``open_private``), and whether the file was empty."""
-    fd = open_private(path, os.O_WRONLY | os.O_APPEND, "append to")
-    empty = os.fstat(fd).st_size == 0
-    return os.fdopen(fd, "a", encoding="utf-8", newline=""), empty
+class Appender:
+    """Appends text to a private file (``open_private``), each ``append`` handed to the operating
+    system at once (durable against a kill of this process). Raises FileError, one line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = open_private(path, os.O_WRONLY | os.O_APPEND, "append to")
+        self.empty = os.fstat(self._fd).st_size == 0
+
+    def append(self, text: str) -> None:
+        if self._fd is None:
+            raise FileError(f"{self.path}: cannot append: the file was closed")
+        data = memoryview(text.encode("utf-8"))
+        try:
+            while data:
+                data = data[os.write(self._fd, data):]
+        except OSError as exc:
+            raise _error(self.path, "append to", exc) from None
+        self.empty = False
+
+    @property
+    def closed(self) -> bool:
+        return self._fd is None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def new_private_folder(path: Path) -> bool:
@@ -192,5 +215,5 @@ def new_private_folder(path: Path) -> bool:
     return True
 
 
-__all__ = ["FILE_MODE", "FOLDER_MODE", "append_private", "current_uid", "new_private_folder", "open_private",
+__all__ = ["FILE_MODE", "FOLDER_MODE", "Appender", "current_uid", "new_private_folder", "open_private",
            "private_folder", "write_private"]

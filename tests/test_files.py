@@ -17,7 +17,7 @@ import pytest
 
 from clocksync.apply.lock import lock_path, workspace_lock
 from clocksync.errors import ApplyLocked, FileError
-from clocksync.files import append_private, private_folder, write_private
+from clocksync.files import Appender, private_folder, write_private
 from tests.conftest import EmulatorHarness, run_cli
 
 CONFIRM = ("--confirm", "I UNDERSTAND")
@@ -226,10 +226,39 @@ def test_write_private_refuses_a_folder_in_the_files_place(tmp_path: Path) -> No
         private_folder(tmp_path / "file")
 
 
-def test_append_private_narrows_an_old_world_readable_file(tmp_path: Path) -> None:
+def test_an_appender_narrows_an_old_world_readable_file(tmp_path: Path) -> None:
     path = tmp_path / "sync_success_log.csv"
     path.write_text("time,run\n")
     os.chmod(path, 0o644)
-    handle, empty = append_private(path)
-    handle.close()
-    assert not empty and mode(path) == 0o600
+    appender = Appender(path)
+    appender.append("x,y\n")
+    appender.close()
+    assert mode(path) == 0o600 and path.read_text() == "time,run\nx,y\n"
+
+
+def test_a_full_disk_during_an_apply_stops_it_in_one_line(harness: EmulatorHarness, workdir: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit trail is written as each action ends: when it cannot be (ENOSPC), the apply stops
+    with one line rather than write on without a record."""
+    assert run_cli(harness, "plan", "users.csv").exit_code == 0
+    real_write = os.write
+    rows = []
+
+    def fills_up(fd: int, data: bytes) -> int:
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")) == "sync_success_log.csv":
+            rows.append(data)
+            if len(rows) > 3:  # the header and a few rows fit
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    with monkeypatch.context() as patched:
+        patched.setattr("clocksync.files.os.write", fills_up)
+        result = run_cli(harness, "apply", "plans/plan.json", *CONFIRM)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("FileError: sync_success_log.csv: cannot append to: no space left on the device; the "
+                           "apply stopped") and "apply the same plan again" in last
+    # Room again: the same plan finishes the rest.
+    again = run_cli(harness, "apply", "plans/plan.json", *CONFIRM)
+    assert again.exit_code == 0 and "Resumed an interrupted apply" in again.output, again.output
+    assert run_cli(harness, "plan", "users.csv", "--detailed-exitcode", "--out", "p2.json").exit_code == 0

@@ -95,6 +95,11 @@ REFUSED = {
     "no host": "https:///api/v1",
     "IPv4 that is not loopback": "https://10.0.0.1/api/v1",
     "loopback look-alike": "https://127.0.0.1.attacker.example/api/v1",
+    "a tab in the host": "https://attacker.example\t.clockify.me/api/v1",
+    "a space": "https://api.clockify.me /api/v1",
+    "brackets and a name": "https://[::1].clockify.me/api/v1",
+    "fragment before the domain": "https://attacker.example#.clockify.me/api/v1",
+    "query before the domain": "https://attacker.example?.clockify.me/api/v1",
 }
 
 
@@ -255,6 +260,23 @@ def test_a_proxy_in_the_environment_never_sees_loopback_traffic(
     assert user.id == "u1"
     assert received == [], "the proxy received the plain-http request, API key and all"
     assert seen and seen[0]["X-Api-Key"] == KEY
+
+
+@pytest.mark.parametrize("proxy", ["socks5://127.0.0.1:1", "ftp://proxy.example"])
+def test_a_proxy_httpx_cannot_use_is_one_line(proxy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    monkeypatch.setenv("ALL_PROXY", proxy)
+    with pytest.raises(CredentialsError, match="proxy set in the environment"):
+        ClockifyClient(KEY, WS, base_url=CLOCKIFY)
+
+
+def test_certificates_the_environment_names_but_cannot_load_are_one_line(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "bad.pem").write_text("not a certificate\n")
+    for cafile in (tmp_path / "bad.pem", tmp_path / "missing.pem"):
+        monkeypatch.setenv("SSL_CERT_FILE", str(cafile))
+        with pytest.raises(CredentialsError, match="SSL_CERT_FILE"):
+            ClockifyClient(KEY, WS, base_url=CLOCKIFY)
 
 
 # ---------------------------------------------------------------------- finding 5: statuses

@@ -10,11 +10,12 @@ a leading apostrophe. The files are private and never written through a symlink 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
 
-from clocksync.files import append_private, private_folder
+from clocksync.errors import FileError
+from clocksync.files import Appender, private_folder
 from clocksync.sanitize import csv_cell
 
 SUCCESS_LOG = "sync_success_log.csv"
@@ -46,31 +47,38 @@ class AuditLog:
         private_folder(directory)
         self.success_path = directory / SUCCESS_LOG
         self.error_path = directory / ERROR_LOG
-        self._files: dict[Path, tuple[IO[str], Any]] = {}
+        self._files: dict[Path, Appender] = {}
 
-    def _writer(self, path: Path) -> Any:
+    def _file(self, path: Path) -> Appender:
         if path not in self._files:
-            handle, new = append_private(path)  # 0600, never through a symlink planted in its place
-            writer = csv.writer(handle)
-            if new:
-                writer.writerow(COLUMNS)
-            self._files[path] = (handle, writer)
-        return self._files[path][1]
+            appender = Appender(path)  # 0600, never through a symlink planted in its place
+            if appender.empty:
+                appender.append(_line(COLUMNS))
+            self._files[path] = appender
+        return self._files[path]
 
     def write(self, row: AuditRow, success: bool) -> None:
+        """Append the row, handed to the operating system at once (durable against a kill of this
+        process as soon as the action ends). Raises FileError (a full disk): the apply stops."""
         path = self.success_path if success else self.error_path
-        writer = self._writer(path)
-        writer.writerow([safe_cell(getattr(row, c)) for c in COLUMNS])
-        self._files[path][0].flush()  # durable against a kill of this process as soon as the action ends
+        try:
+            self._file(path).append(_line([safe_cell(getattr(row, c)) for c in COLUMNS]))
+        except FileError as exc:
+            raise FileError(f"{exc}; the apply stopped, since every write must have its audit row (make room, then "
+                            "apply the same plan again: what was applied is already in place)") from None
 
     def touch(self) -> None:
         """Make sure both files exist, with their header, even when one gets no row."""
-        self._writer(self.success_path)
-        self._writer(self.error_path)
-        for handle, _ in self._files.values():
-            handle.flush()
+        self._file(self.success_path)
+        self._file(self.error_path)
 
     def close(self) -> None:
-        for handle, _ in self._files.values():
-            handle.close()
+        for appender in self._files.values():
+            appender.close()
         self._files.clear()
+
+
+def _line(cells: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(cells)
+    return buffer.getvalue()

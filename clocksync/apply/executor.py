@@ -50,7 +50,13 @@ from clocksync.apply.settle import Settler
 from clocksync.apply.stop import Stop, StopRequested
 from clocksync.apply.verify import NOT_IN_EFFECT, Discrepancy, Finding, compare, describe_values
 from clocksync.clockify.client import ClockifyClient
-from clocksync.errors import ClockifyError, ConfirmationRequired, IdentityMismatch, Interrupted
+from clocksync.errors import (
+    ClockifyError,
+    ClocksyncError,
+    ConfirmationRequired,
+    IdentityMismatch,
+    Interrupted,
+)
 from clocksync.kinds import Action, handler_for
 from clocksync.kinds.base import PHASES, Sign, State
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
@@ -248,9 +254,18 @@ class _Executor:
             finally:
                 finished[action.id].set()
 
-        async with asyncio.TaskGroup() as group:
-            for action in batch:
-                self.stop.track(group.create_task(when_ready(action)), functools.partial(self.sent.__contains__, action.id))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for action in batch:
+                    self.stop.track(group.create_task(when_ready(action)),
+                                    functools.partial(self.sent.__contains__, action.id))
+        except BaseExceptionGroup as failed:
+            # A record that cannot be written (a full disk) stops the run: the first such error is
+            # raised as itself, so the operator reads one line; anything else is a bug and stays whole.
+            first = next((e for e in failed.exceptions if isinstance(e, ClocksyncError)), None)
+            if first is None:
+                raise
+            raise first from None
 
     def stopped(self, action: Action) -> ActionResult:
         """The outcome of an action the stop cut short: "in flight" if its write was sent, else "not run"."""

@@ -26,10 +26,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from clocksync.apply.report import Outcome
-from clocksync.files import append_private, new_private_folder, private_folder, write_private
+from clocksync.files import Appender, new_private_folder, private_folder, write_private
 
 RUNS = Path(".clocksync") / "runs"
 
@@ -124,7 +124,7 @@ class RunLog:
         self.interrupted = interrupted  # the last run of this plan, when it did not finish
         self.resumed = 0 if interrupted is None else sum(
             1 for e in interrupted.outcomes.values() if e.get("state") in (Outcome.APPLIED, Outcome.IN_PLACE))
-        self._outcomes: IO[str] = append_private(path / "outcomes.jsonl")[0]
+        self._outcomes = Appender(path / "outcomes.jsonl")
 
     @property
     def run_id(self) -> str:
@@ -156,8 +156,7 @@ class RunLog:
 
     def record(self, action_id: str, state: Outcome, **extra: Any) -> None:
         entry = {"action": action_id, "state": state, "at": now_iso(), **{k: v for k, v in extra.items() if v}}
-        self._outcomes.write(json.dumps(entry, sort_keys=True) + "\n")
-        self._outcomes.flush()
+        self._outcomes.append(json.dumps(entry, sort_keys=True) + "\n")  # handed to the OS at once
 
     def finish(self, counts: dict[str, int]) -> None:
         self._outcomes.close()
@@ -171,5 +170,4 @@ class RunLog:
         _write_json(self.path / "run.json", self.info)
 
     def close(self) -> None:
-        if not self._outcomes.closed:
-            self._outcomes.close()
+        self._outcomes.close()

@@ -199,12 +199,13 @@ class _Retry(Exception):
     """
 
     def __init__(self, final: ClockifyError, paused: bool = False, attempts: int | None = None,
-                 wait: float | None = None) -> None:
+                 wait: float | None = None, brief: str = "") -> None:
         super().__init__(str(final))
         self.final = final
         self.paused = paused
         self.attempts = attempts
         self.wait = wait
+        self.brief = brief or str(final)  # what a retry's log line says
 
 
 def _failure(state: RetryCallState) -> _Retry | None:
@@ -293,11 +294,14 @@ def check_base_url(base_url: str, allow: Collection[str] = ()) -> str:
     connection; returns the URL without a trailing slash.
     """
     shown = visible(base_url)
+    if any(c.isspace() or not c.isprintable() for c in base_url):
+        raise CredentialsError(f"CLOCKIFY_BASE_URL holds spaces or control characters: {shown!r}")
     try:
         parts = urlsplit(base_url)
         port = parts.port
-    except ValueError as exc:
-        raise CredentialsError(f"CLOCKIFY_BASE_URL is not a usable URL ({exc}): {shown!r}") from None
+        sent_to = httpx.URL(base_url).host  # where httpx would connect: both parsers must agree
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise CredentialsError(f"CLOCKIFY_BASE_URL is not a usable URL ({visible(str(exc))}): {shown!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CredentialsError(f"CLOCKIFY_BASE_URL is not an http(s) URL: {shown!r}")
     if port == 0:
@@ -308,6 +312,9 @@ def check_base_url(base_url: str, allow: Collection[str] = ()) -> str:
     if parts.query or parts.fragment:
         raise CredentialsError(f"CLOCKIFY_BASE_URL has a query or fragment: {shown!r}")
     host = parts.hostname.lower().rstrip(".")
+    if sent_to.lower().rstrip(".") != host:
+        raise CredentialsError(f"CLOCKIFY_BASE_URL reads as two different hosts ({visible(host)!r}, "
+                               f"{visible(sent_to)!r}): {shown!r}")
     loopback = is_loopback(host)
     if parts.scheme == "http" and not loopback:
         raise CredentialsError(
@@ -416,7 +423,18 @@ class ClockifyClient:
         # raises, unsent (an apply that is stopping sends nothing more: apply/stop.py).
         self.before_write: Callable[[str, str], None] | None = None
         self._sleep = sleep
-        self._http = httpx.AsyncClient(
+        try:
+            self._http = self._http_client(api_key, timeout, transport, concurrency)
+        except (ImportError, ValueError) as exc:  # a proxy in the environment httpx cannot use
+            raise CredentialsError(f"the proxy set in the environment (HTTPS_PROXY, ALL_PROXY) cannot be used: "
+                                   f"{visible(str(exc))[:200]}") from None
+        except OSError as exc:  # ssl.SSLError included: certificates the environment names
+            raise CredentialsError(f"the certificates named in the environment (SSL_CERT_FILE, SSL_CERT_DIR) cannot be "
+                                   f"loaded: {visible(str(exc) or type(exc).__name__)[:200]}") from None
+
+    def _http_client(self, api_key: str, timeout: float, transport: httpx.AsyncBaseTransport | None,
+                     concurrency: int) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             base_url=self.base_url,
             headers={"X-Api-Key": api_key, "Accept": "application/json"},
             timeout=httpx.Timeout(timeout, connect=min(timeout, self.retry.connect_timeout)),
@@ -498,7 +516,7 @@ class ClockifyClient:
         wait = state.next_action.sleep if state.next_action is not None else 0.0
         if failure.paused:
             return  # the limiter says its pauses
-        logger.info("retry: %s; trying again in %.2f s (attempt %d of at most %d)", failure.final, wait,
+        logger.info("retry: %s; trying again in %.2f s (attempt %d of at most %d)", failure.brief, wait,
                     state.attempt_number + 1, self._limit(failure))
 
     def _transport_error(self, method: str, path: str, exc: httpx.HTTPError, idempotent: bool) -> Exception:
@@ -511,10 +529,11 @@ class ClockifyClient:
                                    url=url)
             if not failure.heals:
                 return error
+            brief = f"{method} {url}: cannot connect: {failure.reason}"
             if self.loopback and failure.refused:
                 attempts = 1 + int(self.retry.loopback_window / max(self.retry.loopback_wait, 1e-3))
-                return _Retry(error, attempts=attempts, wait=self.retry.loopback_wait)
-            return _Retry(error, attempts=self.retry.connect_attempts)
+                return _Retry(error, attempts=attempts, wait=self.retry.loopback_wait, brief=brief)
+            return _Retry(error, attempts=self.retry.connect_attempts, brief=brief)
         if isinstance(exc, httpx.PoolTimeout):
             return _Retry(TransportError(method, path, message="no free connection in time (PoolTimeout)", url=url))
         if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError)):
@@ -608,11 +627,12 @@ class ClockifyClient:
             data = json.loads(response.content) if response.content else None
         except (ValueError, RecursionError):
             data = None
+        # The server's text, scrubbed of the key and made one visible line (it ends up in messages and logs).
         if isinstance(data, dict):
             code = data.get("code")
             message = str(data.get("message") or "")
-            return (code if isinstance(code, int) else None), redact(message, self._api_key)[:500]
-        return None, redact(response.text, self._api_key)[:200]
+            return (code if isinstance(code, int) else None), visible(redact(message, self._api_key)[:500])
+        return None, visible(redact(response.text, self._api_key)[:200])
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.request(method, path, **kwargs)

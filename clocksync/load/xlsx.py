@@ -24,6 +24,7 @@ import html
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -36,13 +37,15 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from clocksync.errors import CsvError
 from clocksync.load.table import Table
+from clocksync.sanitize import visible
 
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number
 
 # What openpyxl raises on a file that is not a readable workbook (a damaged ZIP, missing parts,
-# malformed XML, values it cannot convert).
+# malformed XML, values it cannot convert, a damaged deflate stream inside the ZIP, a ZIP feature
+# zipfile does not implement, an encrypted member).
 _UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, InvalidFileException, KeyError, ValueError, TypeError,
-               OSError, EOFError, ParseError)
+               OSError, EOFError, ParseError, zlib.error, NotImplementedError, RuntimeError)
 
 
 def _number(value: float) -> str:
@@ -85,7 +88,7 @@ _VALUE = re.compile(rb"<v>[^<]+</v>")
 def _sheet_xml(raw: bytes, part: str) -> bytes:
     try:
         return zipfile.ZipFile(io.BytesIO(raw)).read(part)
-    except (KeyError, zipfile.BadZipFile):
+    except _UNREADABLE:  # a damaged part: the workbook read reports it
         return b""
 
 
@@ -130,7 +133,9 @@ def read_workbook(path: Path, raw: bytes, sheet: str) -> Table:
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except _UNREADABLE as exc:
-        raise CsvError(str(path), [f"not a readable Excel workbook (.xlsx): {type(exc).__name__}: {exc}"[:300]]) from None
+        first_line = visible((str(exc).splitlines() or [""])[0])  # openpyxl explains over several lines
+        raise CsvError(str(path), [f"not a readable Excel workbook (.xlsx): {type(exc).__name__}: {first_line}"[:300]]
+                       ) from None
     names = book.sheetnames
     if not names:
         raise CsvError(str(path), ["the workbook has no sheet"])
