@@ -86,6 +86,14 @@ def typed(kind: str, value: Any) -> Callable[[LiveView], None]:
     return edit
 
 
+def second_company(name: str) -> Callable[[LiveView], None]:
+    """A second field whose name differs from "Company" only in case."""
+    def edit(live: LiveView) -> None:
+        live.field_names["f-co2"] = name
+        live.shared_field_keys.add("company")
+    return edit
+
+
 def company_field(name: str = "Company") -> dict[str, FieldChange]:
     return {name: FieldChange(before="Acme", after="Acme GmbH")}
 
@@ -119,6 +127,17 @@ ROWS: list[tuple[str, Action, dict[str, Callable[[LiveView], None]], State, str]
      after="7")}), {}, State.STALE, "custom field 'Global ID' does not exist"),
     ("a field that exists, unset for the user", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(
      before=None, after="7")}), {"edit": lambda v: v.fields.update({"global id": "f-gid"})}, State.READY, ""),
+    # a name: the field named exactly so, else the one field of its name key, else none (never a guess)
+    ("another field of the name in another case: the exact name decides", UpdateProfile(**JOHN_PROFILE,
+     fields=company_field()), {"edit": second_company("COMPANY")}, State.READY, ""),
+    ("a name two fields fit equally", UpdateProfile(**JOHN_PROFILE, fields=company_field("company")),
+     {"edit": second_company("COMPANY")}, State.STALE, "custom field 'company' is not one field"),
+    # values resent in the field's own form, or left out, never make a write due on their own
+    ("only a stored value to send in its own form", UpdateProfile(**JOHN_PROFILE, capacity=Change(
+     before="PT6H", after="PT8H"), normalised={"Company": FieldChange(before="acme", after="Acme")}),
+     {}, State.IN_PLACE, "already"),
+    ("only a stored value to leave out", UpdateProfile(**JOHN_PROFILE, capacity=Change(before="PT6H", after="PT8H"),
+     left_out={"Company": "Acme"}), {}, State.IN_PLACE, "already"),
     # typed fields: the live value is judged by value, as the field's type reads it
     ("number: 10004.0 is the planned 10004", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(
      before=None, after=10004)}), {"edit": typed("NUMBER", 10004.0)}, State.IN_PLACE, ""),
@@ -136,7 +155,7 @@ ROWS: list[tuple[str, Action, dict[str, Callable[[LiveView], None]], State, str]
      before=None, after=["A", "B"])}), {"edit": typed("DROPDOWN_MULTIPLE", ["b", "A"])}, State.IN_PLACE, ""),
     ("multi-select: one more value since the plan", UpdateProfile(**JOHN_PROFILE, fields={
      "Global ID": FieldChange(before=["A"], after=["A", "B"])}), {"edit": typed("DROPDOWN_MULTIPLE", ["A", "C"])},
-     State.STALE, "Global ID is now 'A; C'"),
+     State.STALE, "Global ID is now ['A', 'C']"),
     ("profile could not be read", UpdateProfile(**JOHN_PROFILE, fields=company_field()), {"edit": no_profile},
      State.STALE, "could not be read"),
     ("user left the workspace", UpdateProfile(**JOHN_PROFILE, fields=company_field()), {"edit": john_gone},
