@@ -97,6 +97,7 @@ class MemberStatus(enum.StrEnum):
 
 
 V = TypeVar("V")
+NOTHING: Mapping[Any, Any] = MappingProxyType({})  # one shared empty mapping (rows without fields or values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +113,18 @@ class UserSpec:
     row: int
     manager_key: str | None = None
     capacity_seconds: int | None = None
-    fields: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    fields: Mapping[str, str] = field(default_factory=lambda: NOTHING)
     country: str | None = None
     start: str | None = None  # ISO date the user starts (effective dating); None: already started
     end: str | None = None  # ISO date the user leaves; None: no end
-    values: Mapping[type, object] = field(default_factory=lambda: MappingProxyType({}))
+    values: Mapping[type, object] = field(default_factory=lambda: NOTHING)
 
     def value(self, kind: type[V]) -> V | None:
         """What ``kind`` read from this row; None when its columns were blank or absent."""
         found = self.values.get(kind)
-        return found if isinstance(found, kind) else None
+        # By exact class (each value is stored under the class that read it, load/desired.py): the
+        # rules ask this per row, and isinstance against an ABC costs several times more.
+        return found if found is None or type(found) is kind else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +154,11 @@ class DesiredState:
     sheet: str | None = None
     cleaned: tuple[CleanedCell, ...] = ()
 
-    @property
+    @cached_property
     def countries(self) -> frozenset[str]:
         return frozenset(name_key(u.country) for u in self.users.values() if u.country)
 
-    @property
+    @cached_property
     def manager_keys(self) -> frozenset[str]:
         return frozenset(u.manager_key for u in self.users.values() if u.manager_key)
 
@@ -170,16 +173,16 @@ class Member:
     name: str
     status: MemberStatus
     status_text: str = ""  # what the API said, when clocksync did not know it
+    key: str = field(init=False, repr=False, compare=False)  # the email key, worked out once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", email_key(self.email))
 
     @classmethod
     def read(cls, id: str, email: str, name: str, status: str | None) -> Member:
         """A member from the API's words; a status clocksync does not know is kept as text."""
         parsed = MemberStatus.parse(status)
         return cls(id, email, name, parsed, str(status or "") if parsed is MemberStatus.UNKNOWN else "")
-
-    @property
-    def key(self) -> str:
-        return email_key(self.email)
 
     @property
     def display_name(self) -> str:
@@ -205,10 +208,10 @@ class Group:
     id: str
     name: str
     member_ids: frozenset[str] = frozenset()
+    key: str = field(init=False, repr=False, compare=False)  # the name key, worked out once
 
-    @property
-    def key(self) -> str:
-        return name_key(self.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", name_key(self.name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,29 +365,30 @@ class CurrentState:
         return MappingProxyType({k: tuple(v) for k, v in index.items()})
 
     @cached_property
-    def _holders(self) -> tuple[Mapping[str, frozenset[str]], ...]:
-        groups: dict[str, set[str]] = defaultdict(set)
-        direct: dict[str, set[str]] = defaultdict(set)
-        projects: dict[str, set[str]] = defaultdict(set)
+    def _holders(self) -> tuple[Mapping[str, tuple[str, ...]], ...]:
+        groups: dict[str, list[str]] = defaultdict(list)
+        direct: dict[str, list[str]] = defaultdict(list)
+        projects: dict[str, list[str]] = defaultdict(list)
         for grant in self.roles:
             if grant.role == TEAM_MANAGER:
-                (groups if grant.via_group else direct)[grant.entity_id].add(grant.holder_id)
+                (groups if grant.via_group else direct)[grant.entity_id].append(grant.holder_id)
             elif grant.role == PROJECT_MANAGER:
-                projects[grant.entity_id].add(grant.holder_id)
-        return tuple(MappingProxyType({k: frozenset(v) for k, v in index.items()})
+                projects[grant.entity_id].append(grant.holder_id)
+        # Sorted tuples of ids: one per user at most, and (unlike a set) the collector untracks them.
+        return tuple(MappingProxyType({k: tuple(sorted(set(v))) for k, v in index.items()})
                      for index in (groups, direct, projects))
 
     @property
-    def group_managers(self) -> Mapping[str, frozenset[str]]:
-        """Group id -> the members holding TEAM_MANAGER over the group."""
+    def group_managers(self) -> Mapping[str, tuple[str, ...]]:
+        """Group id -> the members holding TEAM_MANAGER over the group (ids, sorted)."""
         return self._holders[0]
 
     @property
-    def direct_managers(self) -> Mapping[str, frozenset[str]]:
-        """User id -> the members holding TEAM_MANAGER directly over the user."""
+    def direct_managers(self) -> Mapping[str, tuple[str, ...]]:
+        """User id -> the members holding TEAM_MANAGER directly over the user (ids, sorted)."""
         return self._holders[1]
 
     @property
-    def project_managers(self) -> Mapping[str, frozenset[str]]:
-        """Project id -> the members holding PROJECT_MANAGER over it."""
+    def project_managers(self) -> Mapping[str, tuple[str, ...]]:
+        """Project id -> the members holding PROJECT_MANAGER over it (ids, sorted)."""
         return self._holders[2]

@@ -341,7 +341,7 @@ def profiles(ctx: PlanContext, out: Emit) -> None:
             current_value = held.get(field_id) if field_id is not None else None
             if not same(kind, current_value, value) and not ignores(spec.email, name):
                 changes[name] = FieldChange(before=current_value, after=value)
-        days, start = _schedule(spec, profile, ignores(spec.email, SCHEDULE))
+        days, start = _schedule(spec, profile, ignores)
         if capacity or days or start or changes:
             out.action(UpdateProfile(user_id=user_id, email=member.email, capacity=capacity, working_days=days,
                                      week_start=start, fields=changes, reason=f"CSV row {spec.row}"))
@@ -357,10 +357,11 @@ def profiles(ctx: PlanContext, out: Emit) -> None:
                      "message and the rest of the plan still lands")
 
 
-def _schedule(spec: UserSpec, profile: Profile, ignored: bool) -> tuple[DaysChange | None, Change | None]:
+def _schedule(spec: UserSpec, profile: Profile,
+              ignores: Callable[[str, str], bool]) -> tuple[DaysChange | None, Change | None]:
     """The planned working days and week start of one row (None: unmanaged, or already so)."""
     schedule = spec.value(Schedule)
-    if schedule is None or ignored:
+    if schedule is None or ignores(spec.email, SCHEDULE):
         return None, None
     days = start = None
     if schedule.working_days is not None:

@@ -27,7 +27,15 @@ from clocksync.durations import exact_daily_seconds, format_duration, parse_hour
 from clocksync.errors import CsvError
 from clocksync.load.cells import CellError, clean_email, clean_text, plain_email
 from clocksync.load.table import Table, read_table
-from clocksync.model import CleanedCell, DesiredState, UserSpec, email_key, name_key, value_text
+from clocksync.model import (
+    NOTHING,
+    CleanedCell,
+    DesiredState,
+    UserSpec,
+    email_key,
+    name_key,
+    value_text,
+)
 from clocksync.sanitize import export_cell, looks_like_formula, read_cell
 
 _E_NOTATION = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
@@ -283,8 +291,8 @@ class _Rows:
         self.first_row[key] = row_number
         self.users[key] = UserSpec(
             key=key, email=email, row=row_number, manager_key=email_key(manager) if manager else None,
-            capacity_seconds=capacity, fields=MappingProxyType(fields), country=texts.get(cols.country_column) or None,
-            start=start, end=end, values=MappingProxyType(values),
+            capacity_seconds=capacity, fields=MappingProxyType(fields) if fields else NOTHING, country=texts.get(cols.country_column) or None,
+            start=start, end=end, values=MappingProxyType(values) if values else NOTHING,
         )
 
 
