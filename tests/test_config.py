@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from clocksync.config import load_config
 from clocksync.errors import ConfigError
+from clocksync.kinds.group_rule import GROUP_RULES
 from tests.conftest import EXAMPLES
 
 ORIGINAL = """workspace:
@@ -78,6 +79,8 @@ _EMAIL_KEYS = {
                          "workspace.never_deactivate.1", lambda c: c.workspace.never_deactivate[1], 4),
     "exceptions.email": ("exceptions:\n  - ignore: [capacity]\n    reason: why\n    email: {value}\n", "exceptions.0.email",
                          lambda c: c.exceptions[0].email, 4),
+    "group_rules.manager": ("group_rules:\n  - column: Dept\n    manager: {value}\n", "group_rules.0.manager",
+                            lambda c: c.value(GROUP_RULES)[0].manager, 3),
 }
 KEYS = [pytest.param(k, id=k) for k in _EMAIL_KEYS]
 
