@@ -183,7 +183,7 @@ def test_excel_text_formula_is_its_text(tmp_path: Path, cell: str, expected: str
     assert [c.column for c in state.cleaned] == ["Global Id"]
 
 
-@pytest.mark.parametrize("cell", ["9.00123E+11", "9,00123E+11", "1E+15", "1.2e-3", "-3.5E+2", '="9.00123E+11"'])
+@pytest.mark.parametrize("cell", ["9.00123E+11", "9,00123E+11", "1E+15", "1.2e-3", "-3.5E+2", "12E45"])
 def test_an_id_in_e_notation_is_refused_with_the_fix(tmp_path: Path, cell: str) -> None:
     found = problems(tmp_path, HEADER + f'a@example.com,,40,Acme,USA,"{cell.replace(chr(34), 2 * chr(34))}"\n')
     assert len(found) == 1 and found[0].startswith("row 2, column 'Global Id': ")
@@ -223,3 +223,16 @@ def test_a_spreadsheet_error_value_is_refused(tmp_path: Path, error: str, column
 def test_a_row_of_invisible_characters_is_a_blank_line(tmp_path: Path) -> None:
     state = load_desired(write(tmp_path, HEADER + "a@example.com,,40,Acme,USA,1\n\u200b,\u00a0,,,,\n"), CONFIG)
     assert list(state.users) == ["a@example.com"]
+
+
+@pytest.mark.parametrize(("cell", "read"), [('="12E45"', "12E45"), ('="1E10"', "1E10"), ('="9.00123E+11"', "9.00123E+11"),
+                                            ('=" 12E45 "', "12E45"), ('="0012E45"', "0012E45")])
+def test_an_id_written_as_explicit_text_is_read_even_in_e_notation_form(tmp_path: Path, cell: str, read: str) -> None:
+    """="12E45" is Excel's own way to keep text; before, it was refused like a number Excel turned."""
+    body = HEADER + f'a@example.com,,40,Acme,USA,"{cell.replace(chr(34), 2 * chr(34))}"\n'
+    assert load_desired(write(tmp_path, body), CONFIG).users["a@example.com"].fields["Global ID"] == read
+
+
+def test_the_e_notation_refusal_names_the_way_out(tmp_path: Path) -> None:
+    found = problems(tmp_path, HEADER + "a@example.com,,40,Acme,USA,12E45\n")
+    assert '="12E45"' in found[0] and "text cell of a workbook" in found[0]

@@ -74,6 +74,7 @@ class Cell:
 
     text: str
     changes: tuple[str, ...] = ()
+    literal: bool = False  # written as Excel's explicit text ="...": text, whatever it looks like
 
 
 def _refuse_unreadable(text: str) -> None:
@@ -146,7 +147,7 @@ def _excel_cell(text: str, changes: list[str], clean: Callable[[str], Cell]) -> 
     if inner is None:
         return None
     cell = clean(inner)
-    return Cell(cell.text, (*changes, *cell.changes))
+    return Cell(cell.text, (*changes, *cell.changes), literal=True)
 
 
 def clean_text(raw: str) -> Cell:

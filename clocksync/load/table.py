@@ -22,6 +22,8 @@ from clocksync.config import CsvConfig
 from clocksync.errors import CsvError
 
 _SEP_LINE = re.compile(r'^"?sep=(.)"?\r?$', re.IGNORECASE)
+# A number in exponent notation, as Excel shows a long number (an ID of 16 digits: 9.00123E+15).
+E_NOTATION = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls (and other OLE documents)
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -38,6 +40,9 @@ class Table:
     rows: Iterator[tuple[int, list[str]]]
     sheet: str | None = None
     merged: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column index) -> "B2:B5"
+    # (row, column index) of workbook text cells a CSV would hold as a number (``12E45`` typed as
+    # text): explicit text, read as it is. Filled as the rows are read.
+    literal: set[tuple[int, int]] = field(default_factory=set)
 
     def where(self, row: int, column: str | None = None) -> str:
         """``sheet 'Users', row 4, column 'NTID email'``: where a problem is, for a message."""
