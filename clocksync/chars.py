@@ -167,3 +167,25 @@ def describe(char: str) -> str:
     like = f" that looks like {hint}" if hint and hint != char else ""
     glyph = "\u25cc" + char if unicodedata.combining(char) else char  # a mark shown on a dotted circle
     return f"{article} {text} ({glyph}, {char_name(char)}){like}"
+
+
+def _skeleton(text: str) -> str:
+    """``text`` as it looks: without what shows as nothing, any space as a space, compatibility
+    forms as their letters (NFKC), lookalike letters as the ASCII letters they look like."""
+    text = "".join(" " if c in WHITESPACE else c for c in without_invisible(text))
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(LOOKALIKES.get(c, c) for c in text)
+
+
+def looks_alike(before: str, after: str) -> str | None:
+    """Why two different texts look the same (``'USA'`` and ``'US\\ufe0fA'``, ``'Germany'`` and
+    ``'Germаny'`` with a Cyrillic ``а``), naming the characters that differ; None when they differ
+    visibly or are equal."""
+    if before == after or _skeleton(before) != _skeleton(after):
+        return None
+    parts = []
+    for side, text, other in (("old", before, after), ("new", after, before)):
+        odd = [c for c in dict.fromkeys(text) if c not in other and not c.isascii()]
+        if odd:
+            parts.append(f"the {side} value holds " + ", ".join(describe(c) for c in odd[:3]))
+    return "they look alike: " + "; ".join(parts) if parts else "they look alike"

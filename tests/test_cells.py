@@ -369,3 +369,53 @@ def test_a_country_group_is_protected_in_any_letter_case_turkish_included(countr
     found = diff(wanted, state, config(), PlanOptions(delete_unmanaged_groups=True, allow_mass_group_deletion=True))
     assert {p.id for p in found.protected} >= {"g1", "g2"}
     assert not [a for a in found.actions if a.kind == "delete_group"], [a.describe() for a in found.actions]
+
+
+# ---------------------------------------------------------------------- a change that looks like none
+
+_SHOWN_AS_NOTHING = ["\ufe0f", "\ufe00", "\U000e0100", "\u3164", "\u115f", "\u1160", "\uffa0", "\u034f", "\u17b4",
+                     "\u17b5", "\u180b", "\u180f", "\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\U000e0041"]
+
+
+@pytest.mark.parametrize("char", _SHOWN_AS_NOTHING, ids=[f"U+{ord(c):04X}" for c in _SHOWN_AS_NOTHING])
+def test_a_value_change_by_an_invisible_character_is_shown_escaped_and_marked(char: str) -> None:
+    """``~ Country 'USA' -> 'US️A'`` looked like no change; now the character is escaped and named."""
+    from clocksync.fieldvalues import shown_change
+    from clocksync.sanitize import visible
+
+    for before, after in (("USA", f"US{char}A"), (f"US{char}A", "USA")):
+        line = visible(shown_change(before, after))
+        assert f"U+{ord(char):04X}" in line and "look alike" in line, line
+        assert line.isascii() or all(c.isprintable() for c in line)
+        escaped = f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+        assert escaped in line or f"\\x{ord(char):02x}" in line
+
+
+@pytest.mark.parametrize(("before", "after", "named"), [
+    ("USA", "US\u0410", "CYRILLIC CAPITAL LETTER A"), ("Germ\u0430ny", "Germany", "CYRILLIC SMALL LETTER A"),
+    ("Acme Corp", "\u0391cme Corp", "GREEK CAPITAL LETTER ALPHA"), ("USA", "\uff35\uff33\uff21", "FULLWIDTH"),
+    ("10002", "\uff11\uff10\uff10\uff10\uff12", "FULLWIDTH DIGIT"), ("Acme Corp", "Acme\u00a0Corp", "NO-BREAK SPACE"),
+    ("Ana Lopez", "Ana L\u043epez", "CYRILLIC SMALL LETTER O"),
+])
+def test_a_lookalike_value_change_is_marked(before: str, after: str, named: str) -> None:
+    from clocksync.fieldvalues import shown_change
+
+    line = shown_change(before, after)
+    assert "they look alike" in line and named in line, line
+
+
+@pytest.mark.parametrize(("before", "after"), [("USA", "Spain"), ("Acme", "acme"), ("Jos\u00e9", "Jose"), ("10", "10.0")])
+def test_a_visible_change_is_not_marked(before: str, after: str) -> None:
+    from clocksync.fieldvalues import shown_change
+
+    assert "look alike" not in shown_change(before, after)
+
+
+def test_the_plan_line_of_an_invisible_change_shows_it() -> None:
+    ops, john = "ops@example.com", "john@example.com"
+    state = current([member(ops, "Ops"), member(john, "John")], fields=[CustomField("f1", "Country")],
+                    profiles={"u-john": profile(f1="USA")}, roles={tm(ops, john)}, owner=ops, self_email=ops)
+    found = diff(desired(spec(john, ops, 28800, row=2, Country="US\ufe0fA"), spec(ops, None, 28800, row=3)), state,
+                 config(field_mapping={"Country (Label)": "Country"}))
+    lines = [a.line() for a in found.actions if a.kind == "update_profile"]
+    assert lines == ["Country 'USA' -> 'US\\ufe0fA' (they look alike: the new value holds U+FE0F VARIATION SELECTOR-16)"]
