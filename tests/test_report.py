@@ -233,7 +233,6 @@ def test_a_summarised_markdown_plan_keeps_its_cleaned_cells() -> None:
     and its summary says why, counts the cleaned cells and shows the first ones (before: an empty
     kind table and no word about them)."""
     from clocksync.model import CleanedCell
-
     from clocksync.plan.summary import summarize
 
     plan = load_plan(SAMPLE).model_copy(update={"actions": (), "summary": summarize(()), "cleaned": tuple(

@@ -119,12 +119,13 @@ class _Header:
 
 def _clock(seconds: Decimal) -> str:
     """``7 h 27 min 36 s``: a daily capacity as a person reads it (seconds to 2 decimals at most)."""
+    seconds = seconds.quantize(Decimal("0.01"))  # before the split: 59.999 s is a minute, not "60 s"
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     shown = f"{secs.quantize(Decimal('0.01')):f}".rstrip("0").rstrip(".")
     parts = [f"{int(hours)} h"] if hours else []
     parts += [f"{int(minutes)} min"] if minutes else []
-    return " ".join(parts + [f"{shown} s"])
+    return " ".join(parts + ([f"{shown} s"] if secs or not parts else []))
 
 
 class _Rows:
@@ -208,7 +209,7 @@ class _Rows:
                 return None
             known = self.capacities[text] = (whole_minutes(exact), exact)
         seconds, exact = known
-        if exact != seconds:
+        if abs(exact - seconds) >= Decimal("0.01"):  # 37.333333 (what export writes for PT7H28M) is 7 h 28 min
             self.cleaned.append(CleanedCell(row_number, self.cols.hours_column, reveal(text), format_duration(seconds),
                                             (f"{text} h a week is {_clock(exact)} a day: rounded to whole minutes",)))
         return seconds
