@@ -1,11 +1,13 @@
 """Domain types: the workspace as clocksync sees it, and the desired state from the CSV.
 
-Identity is kept apart from value: users match by ``email_key`` (trimmed, lower-cased email);
+Identity is kept apart from value: users match by ``email_key`` (the trimmed email in any case);
 groups, custom fields, action identities and config lookups all use ``name_key`` (whitespace
-collapsed, case-folded), so "Jane  Smith" and "jane smith" are one name everywhere. Both keys, and
-the comparable text of custom field values (``value_text``), are in Unicode NFC without the
-characters shown as nothing, so text that looks the same is the same ("José" typed or composed,
-"Jane Smith" with a zero-width space). All types are frozen.
+collapsed, in any case). Both keys are the one caseless form ``chars.caseless``: NFC, without the
+characters shown as nothing, in any letter case (Turkish dotted and dotless i included), so text
+that looks the same is the same ("José" typed or composed, "Jane Smith" with a zero-width space,
+"TÜRKİYE" and "Türkiye"). The comparable text of custom field values (``value_text``) is NFC; an
+invisible character in a value is a difference, which the plan shows escaped and marks.
+All types are frozen.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
-from clocksync.chars import without_invisible
+from clocksync.chars import caseless, without_invisible
 
 if TYPE_CHECKING:
     from clocksync.clockify.schemas import WireUser
@@ -43,18 +45,20 @@ def _nfc(text: str) -> str:
 
 def email_key(email: str) -> str:
     """The key users match by: the address without surrounding whitespace or invisible characters,
-    in NFC, lower case (``Carol@Example.com\u200b`` is ``carol@example.com``)."""
+    matched in any letter case (``chars.caseless``: ``Carol@Example.com\u200b`` and the Turkish
+    ``CAROL@EXAMPLE.COM`` with a dotted ``İ`` are ``carol@example.com``)."""
     if email.isascii():
         return email.strip().lower()
-    return _nfc(unicodedata.normalize("NFD", without_invisible(email).strip()).lower())
+    return caseless(email).strip()
 
 
 def name_key(name: str) -> str:
     """The one key for names of groups, fields and countries: whitespace of any kind collapsed,
-    invisible characters removed, case-folded, NFC (a canonical caseless match)."""
+    matched in any letter case as ``email_key`` is (``chars.caseless``: ``TÜRKİYE`` is ``Türkiye``,
+    ``STRASSE`` is ``Straße``)."""
     if name.isascii():
         return " ".join(name.split()).casefold()
-    return _nfc(" ".join(unicodedata.normalize("NFD", without_invisible(name)).split()).casefold())
+    return " ".join(caseless(name).split())
 
 
 def value_text(value: Any) -> str | None:
@@ -183,6 +187,14 @@ class Member:
         """A member from the API's words; a status clocksync does not know is kept as text."""
         parsed = MemberStatus.parse(status)
         return cls(id, email, name, parsed, str(status or "") if parsed is MemberStatus.UNKNOWN else "")
+
+    @property
+    def shown_email(self) -> str:
+        """The address as a person sees it: without invisible characters or surrounding whitespace,
+        in NFC. Differs from ``email`` for an account an earlier tool invited with such characters."""
+        if self.email.isascii() and self.email.isprintable() and self.email == self.email.strip():
+            return self.email
+        return _nfc(without_invisible(self.email).strip())
 
     @property
     def display_name(self) -> str:
@@ -324,9 +336,11 @@ class CurrentState:
 
     @cached_property
     def members_by_key(self) -> Mapping[str, Member]:
-        """Members by email key; the first by id wins when a workspace holds an email twice."""
+        """Members by email key. When a workspace holds an address twice (``load.current.address_warnings``
+        reports it), the member whose address is as it is shown wins over one holding invisible
+        characters, then the first by id."""
         index: dict[str, Member] = {}
-        for member in sorted(self.members.values(), key=lambda m: m.id):
+        for member in sorted(self.members.values(), key=lambda m: (m.email != m.shown_email, m.id)):
             index.setdefault(member.key, member)
         return MappingProxyType(index)
 

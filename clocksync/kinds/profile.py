@@ -27,7 +27,7 @@ from clocksync.clockify.schemas import WireProfile
 from clocksync.columns import Cells, ColumnError, RowValue
 from clocksync.config import Config, ConfigKey, config_key, exception_keyword
 from clocksync.durations import format_duration, parse_duration, whole_minutes
-from clocksync.fieldvalues import audit_text, same
+from clocksync.fieldvalues import audit_text, same, shown_change
 from clocksync.fieldvalues import shown as shown_value
 from clocksync.kinds.base import (
     HIDDEN,
@@ -235,7 +235,7 @@ class UpdateProfile(UserAction):
             if shown.hides(name):
                 parts.append(f"{name} changes (value hidden)")
             else:
-                parts.append(f"{name} {shown_value(change.before)} -> {shown_value(change.after)}")
+                parts.append(f"{name} {shown_change(change.before, change.after)}")
         return "; ".join(parts)
 
     def hides(self, path: str, shown: Shown) -> bool:
