@@ -84,3 +84,108 @@ def reveal(text: str) -> str:
 def without_invisible(text: str) -> str:
     """``text`` without the characters that are shown as nothing."""
     return text if text.isascii() else "".join(c for c in text if not invisible(c))
+
+
+# ---------------------------------------------------------------------- caseless matching
+
+
+def _without_dot_above_on_i(text: str) -> str:
+    """``text`` (NFD, case-folded) without a combining dot above on ``i`` or ``j``: the dot these
+    letters already carry (lower-casing the Turkish ``İ`` gives ``i`` + U+0307, which shows as ``i``).
+    Marks below the letter (canonically ordered before the dot) may stand between them."""
+    out: list[str] = []
+    base = ""
+    for char in text:
+        combining = unicodedata.combining(char)
+        if char == "\u0307" and base in ("i", "j"):
+            continue
+        if not combining:
+            base = char
+        elif combining == 230:  # another mark above: a dot after it is seen
+            base = ""
+        out.append(char)
+    return "".join(out)
+
+
+def caseless(text: str) -> str:
+    """The one form text is matched in whatever its letter case, as a person reads it: without the
+    characters shown as nothing, with Unicode full case folding (``ß`` and ``ẞ`` as ``ss``, final
+    ``ς`` as ``σ``, ``ﬁ`` as ``fi``), the Turkish dotted ``İ`` and dotless ``ı`` as ``i`` (what a
+    Turkish-locale system makes of ``I`` and ``i``: ``Lİ.WEİ`` is ``li.wei``), a combining dot
+    above on ``i``/``j`` removed, and in NFC. ASCII text is simply lower-cased (the same result)."""
+    if text.isascii():
+        return text.lower()
+    folded = unicodedata.normalize("NFD", without_invisible(text)).replace("\u0131", "i").casefold()
+    if "\u0307" in folded:
+        folded = _without_dot_above_on_i(folded)
+    return unicodedata.normalize("NFC", folded)
+
+
+# ---------------------------------------------------------------------- characters named for people
+
+# Letters of other scripts and Latin letters outside the alphabets that look like an ASCII letter
+# (after Unicode's confusables, UTS #39): a hint in a message, never a rule (rules are in cells.py).
+LOOKALIKES = {
+    **dict(zip("аеорсухіјѕԁԛԝһӏАВЕКМНОРСТХІЈЅҮԚԜ", "aeopcyxijsdqwhlABEKMHOPCTXIJSYQW", strict=True)),  # Cyrillic
+    **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοναρι", "ABEZHIKMNOPTYXovapi", strict=True)),  # Greek
+    **dict(zip("օսհոզ", "ouhnq", strict=True)),  # Armenian
+    **dict(zip("ɑɡɩıİǀʟᴀʙᴄᴅᴇɢʜɪᴊᴋᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", "agiiIlLABcDEGHIJKMNoPRsTuvwYz", strict=True)),  # Latin, not in alphabets
+}
+
+
+def looks_like(char: str) -> str | None:
+    """The ASCII text ``char`` is taken for at a glance (``а`` -> ``a``, ``𝐣`` -> ``j``), or None."""
+    if char in LOOKALIKES:
+        return LOOKALIKES[char]
+    compat = unicodedata.normalize("NFKC", char)
+    return compat if compat != char and compat.isascii() and compat.isprintable() else None
+
+
+_SCRIPTS = frozenset({"LATIN", "GREEK", "CYRILLIC", "ARMENIAN", "HEBREW", "ARABIC", "COPTIC", "CHEROKEE", "GEORGIAN",
+                      "INDIC", "TURKISH", "DEVANAGARI", "THAI", "HANGUL", "KATAKANA", "HIRAGANA", "CJK"})
+
+
+def describe(char: str) -> str:
+    """A character named for a person who does not know Unicode: ``a Greek capital letter Alpha
+    (Α, U+0391 GREEK CAPITAL LETTER ALPHA) that looks like A``; an invisible one by its code point
+    and name only (``U+200B ZERO WIDTH SPACE``)."""
+    name = unicodedata.name(char, "")
+    if not name or not char.isprintable() or invisible(char):
+        return char_name(char)
+    words = ["-".join(p.title() if p in _SCRIPTS else p.lower() for p in w.split("-")) for w in name.split(" ")]
+    upper = name.split(" ")
+    small = "SMALL" in upper and "CAPITAL" not in upper
+    for i in range(1, len(words)):
+        if upper[i - 1] in ("LETTER", "CAPITAL", "SMALL"):  # the letter itself, in its case; a name: Alpha
+            if len(upper[i]) == 1:
+                words[i] = upper[i].lower() if small else upper[i]
+            elif upper[i] not in ("LETTER", "CAPITAL", "SMALL", "LIGATURE"):
+                words[i] = upper[i].title()
+    text = " ".join(words)
+    article = "an" if text[:1].lower() in "aeiou" else "a"
+    hint = looks_like(char)
+    like = f" that looks like {hint}" if hint and hint != char else ""
+    glyph = "\u25cc" + char if unicodedata.combining(char) else char  # a mark shown on a dotted circle
+    return f"{article} {text} ({glyph}, {char_name(char)}){like}"
+
+
+def _skeleton(text: str) -> str:
+    """``text`` as it looks: without what shows as nothing, any space as a space, compatibility
+    forms as their letters (NFKC), lookalike letters as the ASCII letters they look like."""
+    text = "".join(" " if c in WHITESPACE else c for c in without_invisible(text))
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(LOOKALIKES.get(c, c) for c in text)
+
+
+def looks_alike(before: str, after: str) -> str | None:
+    """Why two different texts look the same (``'USA'`` and ``'US\\ufe0fA'``, ``'Germany'`` and
+    ``'Germаny'`` with a Cyrillic ``а``), naming the characters that differ; None when they differ
+    visibly or are equal."""
+    if before == after or _skeleton(before) != _skeleton(after):
+        return None
+    parts = []
+    for side, text, other in (("old", before, after), ("new", after, before)):
+        odd = [c for c in dict.fromkeys(text) if c not in other and not c.isascii()]
+        if odd:
+            parts.append(f"the {side} value holds " + ", ".join(describe(c) for c in odd[:3]))
+    return "they look alike: " + "; ".join(parts) if parts else "they look alike"

@@ -19,11 +19,20 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from clocksync.errors import ConfigError
+from clocksync.load.cells import CellError, clean_email
 from clocksync.model import name_key
 from clocksync.names import GROUP_NAME_LIMIT, api_length
 from clocksync.sanitize import visible
@@ -33,19 +42,34 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def config_email(value: str, *, required: bool = True) -> str:
+    """An email in the config read as an email cell is (``load.cells.clean_email``): ``mailto:``,
+    ``Name <addr>``, invisible characters and spaces removed; an address that is not what it looks
+    like (a Cyrillic ``о``, a control character, two addresses) refused. For a pydantic validator:
+    raises ValueError, which ``load_config`` reports with the key and its line."""
+    try:
+        text = clean_email(str(value)).text
+    except CellError as exc:
+        raise ValueError(str(exc)) from None
+    if required and not text:
+        raise ValueError("must be an email address (it is blank)")
+    return text
+
+
+ConfigEmail = Annotated[str, AfterValidator(config_email)]  # an email in a list: errors name its index and line
+
+
 class WorkspaceConfig(_Section):
     fallback_manager_email: str = ""
     fallback_group_name: str = "Other functions"
     protected_groups: tuple[str, ...] = ()  # group names never written, besides holiday/policy/country groups
-    never_deactivate: tuple[str, ...] = ()  # emails kept active whatever the CSV says
+    never_deactivate: tuple[ConfigEmail, ...] = ()  # emails kept active whatever the CSV says
 
     @field_validator("fallback_manager_email")
     @classmethod
     def _email(cls, value: str) -> str:
-        value = value.strip()
-        if value and "@" not in value:
-            raise ValueError("must be an email address")
-        return value
+        return config_email(value, required=False)
+
 
     @field_validator("fallback_group_name")
     @classmethod
@@ -174,10 +198,7 @@ class ExceptionRule(_Section):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        value = value.strip()
-        if "@" not in value:
-            raise ValueError("must be an email address")
-        return value
+        return config_email(value)
 
     @field_validator("reason")
     @classmethod
@@ -309,7 +330,7 @@ def load_config(path: Path | None, *, required: bool = False, given: bool = True
             key = ".".join(str(p) for p in loc) or "(top level)"
             line = _line_of(document, loc)
             where = f"line {line}, " if line else ""
-            message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+            message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
             problems.append(f"{path}: {where}key {visible(key)}: {visible(message)}")
         raise ConfigError("\n".join(problems)) from None
     problems = [f"{path}: {where}key {key}: {visible(message)}"

@@ -51,6 +51,27 @@ _HOURS = re.compile(r"^[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)$")
 _EXPONENT = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)[eE][+-]?[0-9]+")
 
 
+# 1,234: a decimal comma or a thousands separator (the same rule as a NUMBER field's).
+_GROUPED = re.compile(r"^[+-]?[1-9][0-9]{0,2},[0-9]{3}$")
+_MINUSES = {"\u2212": "MINUS SIGN", "\u2013": "EN DASH", "\u2014": "EM DASH", "\u2010": "HYPHEN",
+            "\u2011": "NON-BREAKING HYPHEN", "\ufe63": "SMALL HYPHEN-MINUS", "\uff0d": "FULLWIDTH HYPHEN-MINUS"}
+
+
+def _why_not_a_number(text: str) -> str:
+    """Why a cell that looks like a number to a person is not one clocksync reads, or ""."""
+    import unicodedata
+
+    for char in text:
+        if char in _MINUSES:
+            return f" (it holds a {_MINUSES[char].lower()}, U+{ord(char):04X}, not the '-' key's character)"
+        if not char.isascii() and unicodedata.category(char) == "Nd":
+            digits = "".join(str(unicodedata.digit(c)) if not c.isascii() and unicodedata.category(c) == "Nd" else c
+                             for c in text)
+            kind = unicodedata.name(char, "").rsplit(" DIGIT", 1)[0].lower() or "other"
+            return f" (it holds {kind} digits: write it as {digits})"
+    return ""
+
+
 def parse_hours(text: str) -> Decimal:
     """A weekly-hours cell: ``40``, ``37.5`` or ``37,5``. Raises ValueError if not a number >= 0
     written in digits (exponent notation such as ``4E1``, what Excel shows for a narrow column, is
@@ -59,7 +80,10 @@ def parse_hours(text: str) -> Decimal:
     if not _HOURS.match(cleaned):
         if _EXPONENT.fullmatch(cleaned):
             raise ValueError(f"hours in exponent notation: {text!r}; write the hours as a plain number (40, 37.5)")
-        raise ValueError(f"not a number: {text!r}")
+        raise ValueError(f"not a number: {text!r}{_why_not_a_number(cleaned)}")
+    if _GROUPED.match(cleaned):
+        raise ValueError(f"{text!r} is ambiguous: {cleaned.replace(',', '.')} hours, or {cleaned.replace(',', '')} "
+                         "with a thousands separator? Write the hours with a dot (37.5) or with one or two decimals")
     value = Decimal(cleaned.replace(",", "."))
     if value < 0:
         raise ValueError(f"negative hours: {text!r}")

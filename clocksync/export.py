@@ -101,7 +101,7 @@ def _fallback(state: CurrentState, config: Config | None) -> _Fallback:
     direct = state.direct_managers
     candidates = []
     for group in state.groups.values():
-        holders = state.group_managers.get(group.id, frozenset())
+        holders = state.group_managers.get(group.id, ())
         if group.id in state.protected or len(holders) != 1:
             continue
         holder = state.members.get(next(iter(holders)))
@@ -158,7 +158,7 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
             notes.append(f"{member.email} is invited (PENDING): not in the CSV; add a row when they join")
         if not member.active:
             continue
-        holders = sorted((_email(state, h), h) for h in direct.get(member.id, frozenset()) - {member.id})
+        holders = sorted((_email(state, h), h) for h in direct.get(member.id, ()) if h != member.id)
         is_fallback = fallback_member is not None and member.id == fallback_member.id
         manager = holders[0][0] if len(holders) == 1 else ""
         if len(holders) > 1:

@@ -34,6 +34,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from clocksync.chars import looks_alike, reveal
 from clocksync.model import name_key, value_text
 
 FieldValue = str | bool | int | float | list[str] | None  # a USER field value as JSON
@@ -301,7 +302,8 @@ def is_unset(value: Any) -> bool:
 
 
 def shown(value: Any) -> str:
-    """A value as a reviewer reads it in a plan line: text quoted, numbers and booleans bare."""
+    """A value as a reviewer reads it in a plan line: text quoted, with what a person does not see
+    escaped (``chars.reveal``: ``'US\\ufe0fA'``), numbers and booleans bare."""
     if value is None or value == "" or value == []:
         return "(unset)"
     if isinstance(value, bool):
@@ -309,8 +311,22 @@ def shown(value: Any) -> str:
     if isinstance(value, int | float):
         return _number_text(value)
     if isinstance(value, list):  # each value quoted: a value may hold a comma or a separator
-        return "[" + ", ".join(repr(str(v)) for v in value) + "]"
-    return repr(value)
+        return "[" + ", ".join(shown(str(v)) for v in value) + "]"
+    text = str(value)
+    if "'" in text and '"' not in text:  # quoted as Python would: "O'Brien"
+        return '"' + reveal(text)[1:-1].replace("\\'", "'") + '"'
+    return reveal(text)
+
+
+def shown_change(before: Any, after: Any) -> str:
+    """``'USA' -> 'US\\ufe0fA'`` for a plan line: both values as ``shown``, and, when the two
+    look the same to a reader, why they differ (``chars.looks_alike``)."""
+    line = f"{shown(before)} -> {shown(after)}"
+    if isinstance(before, str) and isinstance(after, str):
+        alike = looks_alike(before, after)
+        if alike:
+            line += f" ({alike})"
+    return line
 
 
 def audit_text(value: Any) -> str:

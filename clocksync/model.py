@@ -1,11 +1,13 @@
 """Domain types: the workspace as clocksync sees it, and the desired state from the CSV.
 
-Identity is kept apart from value: users match by ``email_key`` (trimmed, lower-cased email);
+Identity is kept apart from value: users match by ``email_key`` (the trimmed email in any case);
 groups, custom fields, action identities and config lookups all use ``name_key`` (whitespace
-collapsed, case-folded), so "Jane  Smith" and "jane smith" are one name everywhere. Both keys, and
-the comparable text of custom field values (``value_text``), are in Unicode NFC without the
-characters shown as nothing, so text that looks the same is the same ("José" typed or composed,
-"Jane Smith" with a zero-width space). All types are frozen.
+collapsed, in any case). Both keys are the one caseless form ``chars.caseless``: NFC, without the
+characters shown as nothing, in any letter case (Turkish dotted and dotless i included), so text
+that looks the same is the same ("José" typed or composed, "Jane Smith" with a zero-width space,
+"TÜRKİYE" and "Türkiye"). The comparable text of custom field values (``value_text``) is NFC; an
+invisible character in a value is a difference, which the plan shows escaped and marks.
+All types are frozen.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
-from clocksync.chars import without_invisible
+from clocksync.chars import caseless, without_invisible
 
 if TYPE_CHECKING:
     from clocksync.clockify.schemas import WireUser
@@ -43,18 +45,20 @@ def _nfc(text: str) -> str:
 
 def email_key(email: str) -> str:
     """The key users match by: the address without surrounding whitespace or invisible characters,
-    in NFC, lower case (``Carol@Example.com\u200b`` is ``carol@example.com``)."""
+    matched in any letter case (``chars.caseless``: ``Carol@Example.com\u200b`` and the Turkish
+    ``CAROL@EXAMPLE.COM`` with a dotted ``İ`` are ``carol@example.com``)."""
     if email.isascii():
         return email.strip().lower()
-    return _nfc(unicodedata.normalize("NFD", without_invisible(email).strip()).lower())
+    return caseless(email).strip()
 
 
 def name_key(name: str) -> str:
     """The one key for names of groups, fields and countries: whitespace of any kind collapsed,
-    invisible characters removed, case-folded, NFC (a canonical caseless match)."""
+    matched in any letter case as ``email_key`` is (``chars.caseless``: ``TÜRKİYE`` is ``Türkiye``,
+    ``STRASSE`` is ``Straße``)."""
     if name.isascii():
         return " ".join(name.split()).casefold()
-    return _nfc(" ".join(unicodedata.normalize("NFD", without_invisible(name)).split()).casefold())
+    return " ".join(caseless(name).split())
 
 
 T = TypeVar("T")
@@ -128,6 +132,7 @@ class MemberStatus(enum.StrEnum):
 
 
 V = TypeVar("V")
+NOTHING: Mapping[Any, Any] = MappingProxyType({})  # one shared empty mapping (rows without fields or values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,16 +148,18 @@ class UserSpec:
     row: int
     manager_key: str | None = None
     capacity_seconds: int | None = None
-    fields: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    fields: Mapping[str, str] = field(default_factory=lambda: NOTHING)
     country: str | None = None
     start: str | None = None  # ISO date the user starts (effective dating); None: already started
     end: str | None = None  # ISO date the user leaves; None: no end
-    values: Mapping[type, object] = field(default_factory=lambda: MappingProxyType({}))
+    values: Mapping[type, object] = field(default_factory=lambda: NOTHING)
 
     def value(self, kind: type[V]) -> V | None:
         """What ``kind`` read from this row; None when its columns were blank or absent."""
         found = self.values.get(kind)
-        return found if isinstance(found, kind) else None
+        # By exact class (each value is stored under the class that read it, load/desired.py): the
+        # rules ask this per row, and isinstance against an ABC costs several times more.
+        return found if found is None or type(found) is kind else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +189,11 @@ class DesiredState:
     sheet: str | None = None
     cleaned: tuple[CleanedCell, ...] = ()
 
-    @property
+    @cached_property
     def countries(self) -> frozenset[str]:
         return frozenset(name_key(u.country) for u in self.users.values() if u.country)
 
-    @property
+    @cached_property
     def manager_keys(self) -> frozenset[str]:
         return frozenset(u.manager_key for u in self.users.values() if u.manager_key)
 
@@ -201,6 +208,10 @@ class Member:
     name: str
     status: MemberStatus
     status_text: str = ""  # what the API said, when clocksync did not know it
+    key: str = field(init=False, repr=False, compare=False)  # the email key, worked out once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", email_key(self.email))
 
     @classmethod
     def read(cls, id: str, email: str, name: str, status: str | None) -> Member:
@@ -209,8 +220,12 @@ class Member:
         return cls(id, email, name, parsed, str(status or "") if parsed is MemberStatus.UNKNOWN else "")
 
     @property
-    def key(self) -> str:
-        return email_key(self.email)
+    def shown_email(self) -> str:
+        """The address as a person sees it: without invisible characters or surrounding whitespace,
+        in NFC. Differs from ``email`` for an account an earlier tool invited with such characters."""
+        if self.email.isascii() and self.email.isprintable() and self.email == self.email.strip():
+            return self.email
+        return _nfc(without_invisible(self.email).strip())
 
     @property
     def display_name(self) -> str:
@@ -236,10 +251,10 @@ class Group:
     id: str
     name: str
     member_ids: frozenset[str] = frozenset()
+    key: str = field(init=False, repr=False, compare=False)  # the name key, worked out once
 
-    @property
-    def key(self) -> str:
-        return name_key(self.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", name_key(self.name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,9 +368,11 @@ class CurrentState:
 
     @cached_property
     def members_by_key(self) -> Mapping[str, Member]:
-        """Members by email key; the first by id wins when a workspace holds an email twice."""
+        """Members by email key. When a workspace holds an address twice (``load.current.address_warnings``
+        reports it), the member whose address is as it is shown wins over one holding invisible
+        characters, then the first by id."""
         index: dict[str, Member] = {}
-        for member in sorted(self.members.values(), key=lambda m: m.id):
+        for member in sorted(self.members.values(), key=lambda m: (m.email != m.shown_email, m.id)):
             index.setdefault(member.key, member)
         return MappingProxyType(index)
 
@@ -394,29 +411,30 @@ class CurrentState:
         return MappingProxyType({k: tuple(v) for k, v in index.items()})
 
     @cached_property
-    def _holders(self) -> tuple[Mapping[str, frozenset[str]], ...]:
-        groups: dict[str, set[str]] = defaultdict(set)
-        direct: dict[str, set[str]] = defaultdict(set)
-        projects: dict[str, set[str]] = defaultdict(set)
+    def _holders(self) -> tuple[Mapping[str, tuple[str, ...]], ...]:
+        groups: dict[str, list[str]] = defaultdict(list)
+        direct: dict[str, list[str]] = defaultdict(list)
+        projects: dict[str, list[str]] = defaultdict(list)
         for grant in self.roles:
             if grant.role == TEAM_MANAGER:
-                (groups if grant.via_group else direct)[grant.entity_id].add(grant.holder_id)
+                (groups if grant.via_group else direct)[grant.entity_id].append(grant.holder_id)
             elif grant.role == PROJECT_MANAGER:
-                projects[grant.entity_id].add(grant.holder_id)
-        return tuple(MappingProxyType({k: frozenset(v) for k, v in index.items()})
+                projects[grant.entity_id].append(grant.holder_id)
+        # Sorted tuples of ids: one per user at most, and (unlike a set) the collector untracks them.
+        return tuple(MappingProxyType({k: tuple(sorted(set(v))) for k, v in index.items()})
                      for index in (groups, direct, projects))
 
     @property
-    def group_managers(self) -> Mapping[str, frozenset[str]]:
-        """Group id -> the members holding TEAM_MANAGER over the group."""
+    def group_managers(self) -> Mapping[str, tuple[str, ...]]:
+        """Group id -> the members holding TEAM_MANAGER over the group (ids, sorted)."""
         return self._holders[0]
 
     @property
-    def direct_managers(self) -> Mapping[str, frozenset[str]]:
-        """User id -> the members holding TEAM_MANAGER directly over the user."""
+    def direct_managers(self) -> Mapping[str, tuple[str, ...]]:
+        """User id -> the members holding TEAM_MANAGER directly over the user (ids, sorted)."""
         return self._holders[1]
 
     @property
-    def project_managers(self) -> Mapping[str, frozenset[str]]:
-        """Project id -> the members holding PROJECT_MANAGER over it."""
+    def project_managers(self) -> Mapping[str, tuple[str, ...]]:
+        """Project id -> the members holding PROJECT_MANAGER over it (ids, sorted)."""
         return self._holders[2]

@@ -6,8 +6,9 @@ Each medium has one function here, and every renderer, the CLI, the audit CSV an
 
 - ``visible``: a terminal line. Every character a terminal, a browser or an editor could act on
   instead of showing (C0/C1 controls with ESC, CSI, OSC 8 links, CR, BS, NUL, DEL and U+009B;
-  bidi overrides and isolates; zero-width and other format characters; line and paragraph
-  separators; unassigned code points) is shown as its Python-style escape (``\\x1b``, ``\\u202e``).
+  bidi overrides and isolates; zero-width and other format characters; every other character
+  shown as nothing (variation selectors, Hangul fillers); line and paragraph separators;
+  unassigned code points) is shown as its Python-style escape (``\\x1b``, ``\\u202e``).
   ``visible_lines`` does the same and keeps the line breaks of a multi-line message.
 - ``markdown`` (a pull-request comment): ``visible`` plus markup escaped (links, images, HTML tags,
   table pipes, emphasis, math) and GitHub's live references (``@mentions``, ``#123``, bare links)
@@ -42,18 +43,28 @@ def _escape(char: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+# Default_Ignorable code points that str.isprintable() counts as printable (they are marks or
+# letters, not format characters) and that show as nothing: variation selectors, the combining
+# grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian variation selectors.
+_PRINTABLE_INVISIBLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]")
+
+
 def _shown(char: str) -> bool:
-    """A character that shows as itself: printable, or a space (NBSP and its kin are spaces)."""
-    return char.isprintable() or unicodedata.category(char) == "Zs"
+    """A character that shows as itself: printable, or a space (NBSP and its kin are spaces), and
+    not one that shows as nothing."""
+    return (char.isprintable() or unicodedata.category(char) == "Zs") and not _PRINTABLE_INVISIBLE.match(char)
 
 
 def visible(text: str) -> str:
     """``text`` with every character that is not shown as itself replaced by its escape.
 
     str.isprintable() is False for every control, format, separator, surrogate, private-use and
-    unassigned code point (and for spaces other than U+0020), so the common case is one C call.
+    unassigned code point (and for spaces other than U+0020), so the common case is one C call;
+    the few invisible characters it counts as printable (a variation selector, a Hangul filler)
+    are one regex search.
     """
-    if text.isprintable():
+    if text.isprintable() and (text.isascii() or not _PRINTABLE_INVISIBLE.search(text)):
         return text
     return "".join(c if _shown(c) else _escape(c) for c in text)
 

@@ -16,6 +16,7 @@ from clocksync.load.cells import CellError, clean_email, clean_text
 from clocksync.load.desired import load_desired
 from clocksync.model import CustomField, email_key, name_key, value_text
 from clocksync.plan.diff import diff
+from clocksync.plan.types import PlanOptions
 from tests.factories import config, current, desired, group, member, profile, spec, tm
 
 BOB = "bob@example.com"
@@ -58,12 +59,63 @@ EMAIL_CLEANED = [
     pytest.param("\u202abob@example.com\u202c", BOB, "U+202A", id="windows-ltr-wrap"),
     pytest.param("\u200b", "", "U+200B", id="only-invisible-is-blank"),
     pytest.param("Bob@Example.COM", "Bob@Example.COM", None, id="case-kept-matched-by-key"),
+    # Case mappings that are not one to one: what a Turkish-locale system makes of I and i.
+    pytest.param("L\u0130.WE\u0130@EXAMPLE.COM", "LI.WEI@EXAMPLE.COM", "Turkish", id="turkish-dotted-capital-I"),
+    pytest.param("LI\u0307.WEI@EXAMPLE.COM", "LI.WEI@EXAMPLE.COM", "Turkish", id="turkish-I-plus-dot-above"),
+    pytest.param("l\u0131.we\u0131@example.com", "li.wei@example.com", "Turkish", id="turkish-dotless-i"),
+    pytest.param("li\u0307.wei@example.com", "li.wei@example.com", "Turkish", id="i-plus-dot-above"),
+    pytest.param("j\u0307ane@example.com", "jane@example.com", "Turkish", id="j-plus-dot-above"),
+    # Typographic forms a PDF copy gives: read as the letters they show.
+    pytest.param("\ufb01ona@example.com", "fiona@example.com", "LIGATURE FI", id="ligature-fi"),
+    pytest.param("ra\ufb00aele@example.com", "raffaele@example.com", "LIGATURE FF", id="ligature-ff"),
+    pytest.param("\ufb02o@example.com", "flo@example.com", "LIGATURE FL", id="ligature-fl"),
+    pytest.param("\u0133sbrand@example.com", "ijsbrand@example.com", "LIGATURE IJ", id="ligature-ij"),
+    pytest.param("ahmed.\u212aan@example.com", "ahmed.Kan@example.com", "KELVIN SIGN as K", id="kelvin-sign"),
+    pytest.param("jo\u0301hn@example.com", "j\u00f3hn@example.com", "o + U+0301 COMBINING ACUTE ACCENT",
+                 id="nfd-names-the-accent"),
+    # Letters of an alphabet, with or without accents, are letters of an address.
+    pytest.param("stra\u00dfe@example.de", "stra\u00dfe@example.de", None, id="sharp-s"),
+    pytest.param("bj\u00f8rn@example.no", "bj\u00f8rn@example.no", None, id="o-slash"),
+    pytest.param("\u0142ukasz@example.pl", "\u0142ukasz@example.pl", None, id="l-stroke"),
+    pytest.param("\u015fule@example.com.tr", "\u015fule@example.com.tr", None, id="s-cedilla"),
+    pytest.param("\u03b4\u03bf\u03ba\u03b9\u03bc\u03ae@\u03c0\u03b1\u03c1\u03ac\u03b4\u03b5\u03b9\u03b3\u03bc\u03b1."
+                 "\u03b4\u03bf\u03ba\u03b9\u03bc\u03ae", None, None, id="all-greek"),
+    pytest.param("\u092c\u0949\u092c@\u0909\u0926\u093e\u0939\u0930\u0923.\u092d\u093e\u0930\u0924", None, None,
+                 id="all-devanagari-with-its-marks"),
 ]
 EMAIL_REFUSED = [
     pytest.param("b\u043eb@example.com", "U+043E CYRILLIC SMALL LETTER O", id="cyrillic-o"),
     pytest.param("bob@ex\u0430mple.com", "U+0430 CYRILLIC SMALL LETTER A", id="cyrillic-a-in-domain"),
     pytest.param("\u03b1lice@example.com", "GREEK", id="greek-alpha"),
     pytest.param("\U0001d41b\U0001d428\U0001d41b@example.com", "MATHEMATICAL BOLD", id="math-bold"),
+    # Lookalikes that are Latin by their script, or one script only: the address is not what it looks like.
+    *[pytest.param(cell, what, id=name) for name, cell, what in [
+        ("latin-alpha", "bob@ex\u0251mple.com", "U+0251 LATIN SMALL LETTER ALPHA) that looks like a"),
+        ("script-g", "\u0261eorge@example.com", "U+0261 LATIN SMALL LETTER SCRIPT G) that looks like g"),
+        ("small-capital-j", "\u1d0aohn@example.com", "U+1D0A LATIN LETTER SMALL CAPITAL J) that looks like J"),
+        ("small-capital-o", "j\u1d0fhn@example.com", "U+1D0F LATIN LETTER SMALL CAPITAL O) that looks like o"),
+        ("small-capital-l", "\u029fi@example.com", "U+029F LATIN LETTER SMALL CAPITAL L"),
+        ("dental-click", "\u01c0i.wei@example.com", "U+01C0 LATIN LETTER DENTAL CLICK) that looks like l"),
+        ("latin-iota", "b\u0269ll@example.com", "U+0269 LATIN SMALL LETTER IOTA) that looks like i"),
+        ("long-s", "\u017ftan@example.com", "U+017F LATIN SMALL LETTER LONG S) that looks like s"),
+        ("all-math-bold", "\U0001d423\U0001d428\U0001d421\U0001d427@\U0001d41e\U0001d431.\U0001d41c\U0001d428",
+         "MATHEMATICAL BOLD SMALL J) that looks like j"),
+        ("math-italic", "bo\U0001d44f@example.com", "MATHEMATICAL ITALIC SMALL B"),
+        ("math-monospace", "\U0001d68b\U0001d698\U0001d68b@example.com", "MATHEMATICAL MONOSPACE"),
+        ("math-double-struck", "bob@\U0001d556xample.com", "MATHEMATICAL DOUBLE-STRUCK"),
+        ("circled", "b\u24deb@example.com", "CIRCLED LATIN SMALL LETTER O) that looks like o"),
+        ("superscript", "bo\u1d47@example.com", "MODIFIER LETTER SMALL B) that looks like b"),
+        ("accent-after-at", "bob@\u0301example.com", "COMBINING ACUTE ACCENT) on '@'"),
+        ("accent-after-dot", "bob.\u0300b@example.com", "on '.'"),
+        ("accent-at-the-start", "\u0301bob@example.com", "at the start"),
+        ("dot-above-on-l", "l\u0307i.wei@example.com", "COMBINING DOT ABOVE) on 'l', an accent that makes no letter"),
+        ("two-accents-no-letter", "bo\u0301\u0301b@example.com", "an accent that makes no letter"),
+        ("enclosing-keycap", "bob1\u20e3@example.com", "COMBINING ENCLOSING KEYCAP"),
+        ("cyrillic-i", "b\u0456ll@example.com", "U+0456 CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I) that looks like i"),
+        ("greek-omicron", "b\u03bfb@example.com", "U+03BF GREEK SMALL LETTER OMICRON) that looks like o"),
+        ("armenian-o", "b\u0585b@example.com", "U+0585 ARMENIAN SMALL LETTER OH) that looks like o"),
+        ("cherokee-a", "\u13aalice@example.com", "U+13AA CHEROKEE LETTER GO"),
+    ]],
     pytest.param("\u0438\u0432\u0430\u043d@example.com", "mixes scripts", id="cyrillic-name-latin-domain"),
     pytest.param("bob@example.com\x07", "U+0007 BELL", id="bell"),
     pytest.param("\x00bob@example.com", "U+0000 NULL", id="nul"),
@@ -71,7 +123,7 @@ EMAIL_REFUSED = [
     pytest.param("bob@example.com\x7f", "U+007F DELETE", id="del"),
     pytest.param("bob@example.com\x9b", "U+009B", id="c1-csi"),
     pytest.param("bob\x1f@example.com", "U+001F", id="unit-separator"),
-    pytest.param("bob\x85@example.com", "a space", id="nel-inside"),
+    pytest.param("bob\x85@example.com", "a line break inside (U+0085 NEXT LINE)", id="nel-inside"),
     pytest.param("bob @example.com", "a space", id="space-inside"),
     pytest.param("bob\u00a0@example.com", "a space", id="nbsp-inside"),
     pytest.param("bob\t@example.com", "a space", id="tab-inside"),
@@ -90,8 +142,15 @@ EMAIL_REFUSED = [
     pytest.param("bob@-example.com", "'-'", id="hyphen-label"),
     pytest.param("bob@example.123", "number", id="numeric-tld"),
     pytest.param("bob@exa_mple.com", "'_'", id="underscore-domain"),
-    pytest.param(f"{BOB}; carol@example.com", "space", id="two-addresses"),
-    pytest.param(f"{BOB},carol@example.com", "more than one '@'", id="two-addresses-comma"),
+    pytest.param(f"{BOB}; carol@example.com", "two addresses in one cell, separated by ';'", id="two-addresses"),
+    pytest.param(f"{BOB},carol@example.com", "two addresses in one cell, separated by ','", id="two-addresses-comma"),
+    pytest.param(f"{BOB}\u2028carol@example.com", "two addresses in one cell", id="two-addresses-line-separator"),
+    pytest.param(f"{BOB}\ncarol@example.com", "two addresses in one cell", id="two-addresses-line-feed"),
+    pytest.param(f"{BOB} carol@example.com", "two addresses in one cell", id="two-addresses-space"),
+    pytest.param(f"Bob Builder <{BOB}", "an unclosed '<'", id="unclosed-angle"),
+    pytest.param(f"Bob Builder {BOB}>", "a '>' with no '<'", id="closing-angle-only"),
+    pytest.param(f"carol@example.com <{BOB}>", "the display name 'carol@example.com' is another address",
+                 id="display-name-is-another-address"),
     pytest.param(f"mailto:{BOB}?subject=hi", "'?'", id="mailto-query"),
     pytest.param("@example.com", "nothing before", id="no-name"),
     pytest.param("x" * 250 + "@example.com", "at most 254", id="too-long"),
@@ -132,7 +191,9 @@ TEXT_REFUSED = [
 
 
 @pytest.mark.parametrize(("cell", "expected", "removed"), EMAIL_CLEANED)
-def test_email_cells_are_read_as_the_address_a_person_sees(cell: str, expected: str, removed: str | None) -> None:
+def test_email_cells_are_read_as_the_address_a_person_sees(cell: str, expected: str | None,
+                                                           removed: str | None) -> None:
+    expected = cell if expected is None else expected
     read = clean_email(cell)
     assert read.text == expected
     if removed is None:
@@ -167,6 +228,10 @@ def test_text_cells_shown_otherwise_than_stored_are_refused(cell: str, message: 
 @pytest.mark.parametrize(("a", "b"), [
     ("jos\u00e9@example.com", "jose\u0301@example.com"), ("Carol@Example.com", "carol@example.com\u200b"),
     ("\u00a0bob@example.com", "BOB@EXAMPLE.COM"),
+    # Case mappings that are not one to one, from the workspace side too (the key, not the cleaner).
+    ("li.wei@example.com", "L\u0130.WE\u0130@EXAMPLE.COM"), ("li.wei@example.com", "l\u0131.we\u0131@example.com"),
+    ("li.wei@example.com", "li\u0307.wei@example.com"), ("LI.WEI@EXAMPLE.COM", "li\u0307.wei@example.com"),
+    ("stra\u00dfe@example.de", "STRA\u1e9eE@EXAMPLE.DE"), ("\ufb01ona@example.com", "FIONA@example.com"),
 ])
 def test_email_keys_match_what_looks_the_same(a: str, b: str) -> None:
     assert email_key(a) == email_key(b)
@@ -175,6 +240,11 @@ def test_email_keys_match_what_looks_the_same(a: str, b: str) -> None:
 @pytest.mark.parametrize(("a", "b"), [
     ("Jos\u00e9 Garc\u00eda", "Jose\u0301 Garci\u0301a"), ("Jane Smith", "jane\u00a0 smith\u200b"),
     ("Espa\u00f1a", "ESPAN\u0303A"), ("Stra\u00dfe", "STRASSE"),
+    # Letter case that is not one to one: Turkish I, sharp s, final sigma, ligatures.
+    ("T\u00fcrkiye", "T\u00dcRK\u0130YE"), ("T\u00fcrkiye", "T\u00dcRKIYE"), ("T\u00fcrkiye", "t\u00fcrk\u0131ye"),
+    ("T\u00fcrkiye", "TU\u0308RKI\u0307YE"), ("\u0130stanbul", "istanbul"), ("\u0130stanbul", "ISTANBUL"),
+    ("\u0130stanbul", "i\u0307stanbul"), ("Stra\u00dfe", "STRA\u1e9eE"), ("\u039f\u0394\u039f\u03a3", "\u03bf\u03b4\u03bf\u03c2"),
+    ("\ufb01nance", "FINANCE"),
 ])
 def test_name_keys_match_what_looks_the_same(a: str, b: str) -> None:
     assert name_key(a) == name_key(b)
@@ -285,3 +355,67 @@ def test_the_differ_sees_text_that_looks_the_same_as_the_same() -> None:
                                        workspace={"fallback_manager_email": ops, "protected_groups": ["Comit\u00e9"]}))
     assert found.actions == []
     assert {p.id for p in found.protected} == {"g3", "g4"}, "España and Comité are protected by their look"
+
+
+@pytest.mark.parametrize("country", ["T\u00dcRK\u0130YE", "T\u00dcRKIYE", "t\u00fcrk\u0131ye", "TU\u0308RKI\u0307YE", "t\u00fcrki\u0307ye"])
+def test_a_country_group_is_protected_in_any_letter_case_turkish_included(country: str) -> None:
+    """A Turkish-locale export writes the country in capitals with a dotted İ: the group 'Türkiye'
+    keeps its protection and is not deleted (it was, before the caseless key)."""
+    ops, john = "ops@example.com", "john@example.com"
+    state = current([member(ops, "Ops"), member(john, "John")],
+                    groups=[group("g1", "T\u00fcrkiye", john), group("g2", "Stra\u00dfe", john), group("g3", "Other functions", john)],
+                    roles={tm(ops, "g3", True), tm(ops, john)}, owner=ops, self_email=ops)
+    wanted = desired(spec(john, None, 28800, row=2, country=country), spec(ops, None, 28800, row=3, country="STRASSE"))
+    found = diff(wanted, state, config(), PlanOptions(delete_unmanaged_groups=True, allow_mass_group_deletion=True))
+    assert {p.id for p in found.protected} >= {"g1", "g2"}
+    assert not [a for a in found.actions if a.kind == "delete_group"], [a.describe() for a in found.actions]
+
+
+# ---------------------------------------------------------------------- a change that looks like none
+
+_SHOWN_AS_NOTHING = ["\ufe0f", "\ufe00", "\U000e0100", "\u3164", "\u115f", "\u1160", "\uffa0", "\u034f", "\u17b4",
+                     "\u17b5", "\u180b", "\u180f", "\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\U000e0041"]
+
+
+@pytest.mark.parametrize("char", _SHOWN_AS_NOTHING, ids=[f"U+{ord(c):04X}" for c in _SHOWN_AS_NOTHING])
+def test_a_value_change_by_an_invisible_character_is_shown_escaped_and_marked(char: str) -> None:
+    """``~ Country 'USA' -> 'US️A'`` looked like no change; now the character is escaped and named."""
+    from clocksync.fieldvalues import shown_change
+    from clocksync.sanitize import visible
+
+    for before, after in (("USA", f"US{char}A"), (f"US{char}A", "USA")):
+        line = visible(shown_change(before, after))
+        assert f"U+{ord(char):04X}" in line and "look alike" in line, line
+        assert line.isascii() or all(c.isprintable() for c in line)
+        escaped = f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+        assert escaped in line or f"\\x{ord(char):02x}" in line
+
+
+@pytest.mark.parametrize(("before", "after", "named"), [
+    ("USA", "US\u0410", "CYRILLIC CAPITAL LETTER A"), ("Germ\u0430ny", "Germany", "CYRILLIC SMALL LETTER A"),
+    ("Acme Corp", "\u0391cme Corp", "GREEK CAPITAL LETTER ALPHA"), ("USA", "\uff35\uff33\uff21", "FULLWIDTH"),
+    ("10002", "\uff11\uff10\uff10\uff10\uff12", "FULLWIDTH DIGIT"), ("Acme Corp", "Acme\u00a0Corp", "NO-BREAK SPACE"),
+    ("Ana Lopez", "Ana L\u043epez", "CYRILLIC SMALL LETTER O"),
+])
+def test_a_lookalike_value_change_is_marked(before: str, after: str, named: str) -> None:
+    from clocksync.fieldvalues import shown_change
+
+    line = shown_change(before, after)
+    assert "they look alike" in line and named in line, line
+
+
+@pytest.mark.parametrize(("before", "after"), [("USA", "Spain"), ("Acme", "acme"), ("Jos\u00e9", "Jose"), ("10", "10.0")])
+def test_a_visible_change_is_not_marked(before: str, after: str) -> None:
+    from clocksync.fieldvalues import shown_change
+
+    assert "look alike" not in shown_change(before, after)
+
+
+def test_the_plan_line_of_an_invisible_change_shows_it() -> None:
+    ops, john = "ops@example.com", "john@example.com"
+    state = current([member(ops, "Ops"), member(john, "John")], fields=[CustomField("f1", "Country")],
+                    profiles={"u-john": profile(f1="USA")}, roles={tm(ops, john)}, owner=ops, self_email=ops)
+    found = diff(desired(spec(john, ops, 28800, row=2, Country="US\ufe0fA"), spec(ops, None, 28800, row=3)), state,
+                 config(field_mapping={"Country (Label)": "Country"}))
+    lines = [a.line() for a in found.actions if a.kind == "update_profile"]
+    assert lines == ["Country 'USA' -> 'US\\ufe0fA' (they look alike: the new value holds U+FE0F VARIATION SELECTOR-16)"]

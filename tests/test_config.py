@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from clocksync.config import load_config
 from clocksync.errors import ConfigError
+from clocksync.kinds.group_rule import GROUP_RULES
 from tests.conftest import EXAMPLES
 
 ORIGINAL = """workspace:
@@ -68,3 +69,63 @@ def test_arbitrary_text_loads_or_fails_cleanly(tmp_path: Path, text: str) -> Non
         load_config(write(tmp_path, text))
     except ConfigError as exc:
         assert "config.yaml" in str(exc)
+
+
+# Every config key that holds an email, and where its value is in a document built around it.
+_EMAIL_KEYS = {
+    "fallback_manager_email": ("workspace:\n  fallback_manager_email: {value}\n", "workspace.fallback_manager_email",
+                               lambda c: c.workspace.fallback_manager_email, 2),
+    "never_deactivate": ("workspace:\n  never_deactivate:\n    - ops@example.com\n    - {value}\n",
+                         "workspace.never_deactivate.1", lambda c: c.workspace.never_deactivate[1], 4),
+    "exceptions.email": ("exceptions:\n  - ignore: [capacity]\n    reason: why\n    email: {value}\n", "exceptions.0.email",
+                         lambda c: c.exceptions[0].email, 4),
+    "group_rules.manager": ("group_rules:\n  - column: Dept\n    manager: {value}\n", "group_rules.0.manager",
+                            lambda c: c.value(GROUP_RULES)[0].manager, 3),
+}
+KEYS = [pytest.param(k, id=k) for k in _EMAIL_KEYS]
+
+
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("value", [
+    "mailto:noah.brown@example.com", "MAILTO:noah.brown@example.com", "Noah Brown <noah.brown@example.com>",
+    "<noah.brown@example.com>", "noah.brown@example.com\u200b", "\u00a0noah.brown@example.com\u00a0",
+    "noah.brown\uff20example.com", "\u202anoah.brown@example.com\u202c", "no\u00adah.brown@example.com",
+    "NOAH.BROWN@EXAMPLE.COM", "n\u200boah.brown@example.com",
+])
+def test_a_config_email_is_read_as_an_email_cell_is(tmp_path: Path, key: str, value: str) -> None:
+    """What the users file accepts in an email cell, the config accepts too, as the same address."""
+    text, _, read, _ = _EMAIL_KEYS[key]
+    config = load_config(write(tmp_path, text.format(value=f'"{value}"')))
+    assert read(config).lower() == "noah.brown@example.com"
+
+
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize(("value", "message"), [
+    ("n\u043eah.brown@example.com", "CYRILLIC SMALL LETTER O) that looks like o"),
+    ("\u03b7oah.brown@example.com", "GREEK SMALL LETTER ETA"),
+    ("noah.brown@ex\u0251mple.com", "LATIN SMALL LETTER ALPHA"),
+    ("\U0001d427oah.brown@example.com", "MATHEMATICAL BOLD SMALL N"),
+    ("noah.brown@\u0301example.com", "COMBINING ACUTE ACCENT"),
+    ("noah.brown@example.com\x07", "U+0007 BELL"),
+    ("noah.brown@example.com; emma.wilson@example.com", "two addresses"),
+    ("Emma <noah.brown@example.com", "unclosed"),
+    ("noah.brown", "no '@'"),
+    ("\u202enoah.brown@example.com", "RIGHT-TO-LEFT OVERRIDE"),
+])
+def test_a_config_email_that_is_not_what_it_looks_like_names_key_and_line(tmp_path: Path, key: str, value: str,
+                                                                          message: str) -> None:
+    text, where, _, line = _EMAIL_KEYS[key]
+    escaped = value.encode("unicode_escape").decode().replace('"', '\\"')
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text.format(value=f'"{escaped}"')))
+    assert f"line {line}, key {where}: " in str(info.value)
+    assert message in str(info.value)
+    assert all(c.isprintable() or c == "\n" for c in str(info.value)), "invisible characters shown escaped"
+
+
+@pytest.mark.parametrize("key", ["never_deactivate", "exceptions.email"])
+def test_a_blank_config_email_in_a_list_is_refused(tmp_path: Path, key: str) -> None:
+    text, where, _, line = _EMAIL_KEYS[key]
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text.format(value='"\u200b "')))
+    assert f"line {line}, key {where}: must be an email address (it is blank)" in str(info.value)

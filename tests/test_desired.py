@@ -183,7 +183,7 @@ def test_excel_text_formula_is_its_text(tmp_path: Path, cell: str, expected: str
     assert [c.column for c in state.cleaned] == ["Global Id"]
 
 
-@pytest.mark.parametrize("cell", ["9.00123E+11", "9,00123E+11", "1E+15", "1.2e-3", "-3.5E+2", '="9.00123E+11"'])
+@pytest.mark.parametrize("cell", ["9.00123E+11", "9,00123E+11", "1E+15", "1.2e-3", "-3.5E+2", "12E45"])
 def test_an_id_in_e_notation_is_refused_with_the_fix(tmp_path: Path, cell: str) -> None:
     found = problems(tmp_path, HEADER + f'a@example.com,,40,Acme,USA,"{cell.replace(chr(34), 2 * chr(34))}"\n')
     assert len(found) == 1 and found[0].startswith("row 2, column 'Global Id': ")
@@ -223,3 +223,61 @@ def test_a_spreadsheet_error_value_is_refused(tmp_path: Path, error: str, column
 def test_a_row_of_invisible_characters_is_a_blank_line(tmp_path: Path) -> None:
     state = load_desired(write(tmp_path, HEADER + "a@example.com,,40,Acme,USA,1\n\u200b,\u00a0,,,,\n"), CONFIG)
     assert list(state.users) == ["a@example.com"]
+
+
+@pytest.mark.parametrize(("cell", "read"), [('="12E45"', "12E45"), ('="1E10"', "1E10"), ('="9.00123E+11"', "9.00123E+11"),
+                                            ('=" 12E45 "', "12E45"), ('="0012E45"', "0012E45")])
+def test_an_id_written_as_explicit_text_is_read_even_in_e_notation_form(tmp_path: Path, cell: str, read: str) -> None:
+    """="12E45" is Excel's own way to keep text; before, it was refused like a number Excel turned."""
+    body = HEADER + f'a@example.com,,40,Acme,USA,"{cell.replace(chr(34), 2 * chr(34))}"\n'
+    assert load_desired(write(tmp_path, body), CONFIG).users["a@example.com"].fields["Global ID"] == read
+
+
+def test_the_e_notation_refusal_names_the_way_out(tmp_path: Path) -> None:
+    found = problems(tmp_path, HEADER + "a@example.com,,40,Acme,USA,12E45\n")
+    assert '="12E45"' in found[0] and "text cell of a workbook" in found[0]
+
+
+@pytest.mark.parametrize(("hours", "listed"), [("37.333333", None), ("37.33333", None), ("37.3", "7 h 27 min 36 s"),
+                                               ("0.01", "7.2 s"), ("40.0001", "8 h 0.07 s"), ("37.49999", None), ("37.4999", "7 h 29 min 59.93 s")])
+def test_a_capacity_rounding_is_listed_as_a_person_reads_it(tmp_path: Path, hours: str, listed: str | None) -> None:
+    """Never '7 h 27 min 60 s'; 37.333333 (what export writes for 7 h 28 min a day) is no rounding."""
+    state = load_desired(write(tmp_path, HEADER + f"a@example.com,,{hours},Acme,USA,1\n"), CONFIG)
+    notes = [c.changes[0] for c in state.cleaned if c.column == "Weekly Working Hours"]
+    assert notes == ([] if listed is None else [f"{hours} h a week is {listed} a day: rounded to whole minutes"])
+
+
+@pytest.mark.parametrize(("cell", "message"), [
+    ("\uff14\uff10", "fullwidth digits: write it as 40"), ("\u0664\u0660", "arabic-indic digits: write it as 40"),
+    ("\u096a\u0966", "devanagari digits: write it as 40"), ("\u221240", "minus sign, U+2212"),
+    ("\u201340", "en dash, U+2013"), ("1,234", "ambiguous"), ("12,345", "ambiguous"),
+])
+def test_hours_a_person_reads_as_a_number_are_refused_saying_why(tmp_path: Path, cell: str, message: str) -> None:
+    found = problems(tmp_path, HEADER + f'a@example.com,,"{cell}",Acme,USA,1\n')
+    assert len(found) == 1 and found[0].startswith("row 2, column 'Weekly Working Hours'") and message in found[0]
+
+
+@pytest.mark.parametrize(("encoding", "named"), [("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"), ("utf-16-be", "UTF-16"),
+                                                 ("utf-32", "UTF-32"), ("utf-32-le", "UTF-32"), ("utf-32-be", "UTF-32")])
+def test_a_file_in_utf16_or_utf32_is_named_as_such_with_or_without_a_byte_order_mark(tmp_path: Path, encoding: str,
+                                                                                      named: str) -> None:
+    path = tmp_path / "users.csv"
+    path.write_bytes((HEADER + "a@example.com,,40,Acme,USA,1\n").encode(encoding))
+    with pytest.raises(CsvError) as info:
+        load_desired(path, CONFIG)
+    assert info.value.problems == [f"the file is {named}; save it as UTF-8 (CSV UTF-8 in Excel)"]
+
+
+@pytest.mark.parametrize("line", ["sep=;;;;;;", '"sep=;";;;;;', "sep=;,,,,,", "SEP=;;;"])
+def test_a_sep_line_typed_into_a1_is_the_hint(tmp_path: Path, line: str) -> None:
+    body = line + "\n" + HEADER.replace(",", ";") + "a@example.com;;40;Acme;USA;1\n"
+    assert set(load_desired(write(tmp_path, body), CONFIG).users) == {"a@example.com"}
+
+
+@pytest.mark.parametrize("name", ["users.xlsx", "users.xlsm", "users.csv"])
+def test_a_password_protected_workbook_says_so(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 64)
+    with pytest.raises(CsvError) as info:
+        load_desired(path, CONFIG)
+    assert "password-protected" in str(info.value) and "remove the password" in str(info.value)

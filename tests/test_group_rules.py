@@ -160,7 +160,7 @@ def test_the_membership_threshold_covers_rule_groups() -> None:
     ('[{column: Dept, name: "{dept}"}]', "must use {value}"),
     ('[{column: Dept, name: "{value"}]', "not a name template"),
     ('[{column: " ", name: "{value}"}]', "must name a column"),
-    ('[{column: Dept, manager: "nobody"}]', "must be an email address"),
+    ('[{column: Dept, manager: "nobody"}]', "not an email address"),
     ('[{column: Dept, into_protectd: true}]', "unknown key"),
     ('{column: Dept}', "valid tuple"),
 ])

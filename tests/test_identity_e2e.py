@@ -60,6 +60,13 @@ EDITS = [
     pytest.param({(CAROL, 1): "\u200b" + BOB, (DAVE, 1): "MAILTO:" + BOB}, id="manager-column"),
     pytest.param({(CAROL, 0): "Carol Chen <carol@example.com>", (BOB, 0): "\u00a0bob\uff20example.com\u2060",
                   (DAVE, 1): "\u202abob@example.com\u202c", (CAROL, 1): "bo\u00adb@example.com"}, id="the-family"),
+    # Letter case a Turkish-locale system gives (İ for I, ı for i, and i + U+0307 from lower-casing İ),
+    # a ligature from a PDF, in the user and manager columns.
+    pytest.param({("li.wei@example.com", 0): "L\u0130.WE\u0130@EXAMPLE.COM", (BOB, 1): "JANE.SM\u0130TH@EXAMPLE.COM",
+                  ("maria.garcia@example.com", 0): "mar\u0131a.garc\u0131a@example.com",
+                  ("john.doe@example.com", 1): "jane.smi\u0307th@example.com",
+                  ("sofia.rossi@example.com", 0): "so\ufb01a.rossi@example.com"},
+                 id="turkish-case-and-ligatures"),
 ]
 
 
@@ -138,3 +145,43 @@ def test_every_refusal_names_file_row_and_column_exits_1_and_writes_nothing(
     assert not Path("plans/plan.json").exists()
     assert harness.transport.operations == {}, "no request before the input is valid"
     assert harness.state.writes == 0
+
+
+JOHN = "john.doe@example.com"
+
+
+@pytest.mark.parametrize("ghost_first", [False, True], ids=["ghost-newer", "ghost-older-id"])
+@pytest.mark.parametrize("ghost", [JOHN + "\u200b", "\u00a0" + JOHN, "jo\u200dhn.doe@example.com", JOHN.upper() + "\ufeff"])
+def test_a_leftover_account_with_invisible_characters_is_reported_not_silently_kept(
+        harness: EmulatorHarness, workdir: Path, ghost: str, ghost_first: bool) -> None:
+    """An earlier version invited ``john.doe@example.com`` + U+200B: the workspace holds the real
+    john and the ghost. The plan names both ids; clocksync manages the real one, whatever the ids'
+    order, and changes nothing. Before: no word (the ghost shared the real member's key)."""
+    _converged(harness)
+    state = harness.state
+    ghost_id = "0" * 24 if ghost_first else state.new_id()
+    state.ws.users[ghost_id] = User(id=ghost_id, email=ghost, name="John Doe", work_capacity="PT8H",
+                                    membership_status="ACTIVE")
+    result = run_cli(harness, "plan", "users.csv", "--deactivate-missing", "--detailed-exitcode", "--out", "g.json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(Path("g.json").read_text())
+    assert plan["actions"] == []
+    warned = [n["message"] for n in plan["notices"] if "members show the same address" in n["message"]]
+    assert len(warned) == 1 and ghost_id in warned[0] and harness.user_id(JOHN) in warned[0]
+    assert warned[0].index(harness.user_id(JOHN)) < warned[0].index(ghost_id), "the real john is the one managed"
+    assert "2 members show the same address" in result.output
+
+
+def test_a_lone_leftover_account_is_matched_by_what_it_shows_and_reported(harness: EmulatorHarness,
+                                                                          workdir: Path) -> None:
+    """Only the ghost is there (the person accepted the unclean invitation): it is john, matched by
+    the address it shows (no second invitation, no deactivation), and the plan says so."""
+    _converged(harness)
+    john = harness.state.ws.users[harness.user_id(JOHN)]
+    john.email = JOHN + "\u200b"
+    result = run_cli(harness, "plan", "users.csv", "--deactivate-missing", "--detailed-exitcode", "--out", "g.json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(Path("g.json").read_text())
+    assert plan["actions"] == []
+    assert [n for n in plan["notices"] if john.id in n["message"] and "does not see" in n["message"]
+            and "\\u200b" in n["message"]]

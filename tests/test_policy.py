@@ -235,3 +235,26 @@ def test_the_documented_demo_plan_shows_an_exception_an_upcoming_hire_and_a_hand
                  "        project Website relaunch -> ops-lead@example.com (fallback manager)",
                  "Plan: 26 to add, 11 to change, 6 to remove (1 destructive)."):
         assert line in result.stdout and line in documented, line
+
+
+@pytest.mark.parametrize("entry", ["mailto:noah.brown@example.com", "Noah Brown <noah.brown@example.com>",
+                                   "NOAH.BROWN@EXAMPLE.COM", "noah.brown@example.com\\u200b"])
+def test_never_deactivate_protects_the_person_however_the_entry_is_written(harness: EmulatorHarness, workdir: Path,
+                                                                           entry: str) -> None:
+    """Before: a never_deactivate entry copied with mailto: or a display name protected nobody and
+    noah was deactivated, without a word."""
+    config = Path("config.yaml").read_text()
+    assert "never_deactivate: []" in config
+    Path("config.yaml").write_text(config.replace("never_deactivate: []", f'never_deactivate: ["{entry}"]'))
+    Path("users.csv").write_text("".join(line for line in Path("users.csv").read_text().splitlines(keepends=True)
+                                         if not line.startswith("noah.brown")))
+    _, plan, _ = plan_json(harness, "--deactivate-missing")
+    assert not [a for a in about(plan, "noah.brown@example.com") if a["kind"] == "deactivate_user"]
+    assert not [n for n in plan["notices"] if n["code"] == "never_deactivate_unknown"]
+
+
+def test_a_never_deactivate_entry_naming_nobody_warns(harness: EmulatorHarness, workdir: Path) -> None:
+    config = Path("config.yaml").read_text()
+    Path("config.yaml").write_text(config.replace("never_deactivate: []", 'never_deactivate: ["noah.brwn@example.com"]'))
+    _, plan, _ = plan_json(harness)
+    assert [n for n in plan["notices"] if n["code"] == "never_deactivate_unknown" and "noah.brwn" in n["message"]]

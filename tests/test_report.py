@@ -226,3 +226,21 @@ def test_apply_report_says_it_resumed_and_greys_the_outcomes_at_zero(tmp_path: P
     with Browser(tmp_path / "cdp") as browser:
         browser.open(page)
         assert browser.evaluate(color.format("failed")) == "rgb(179, 38, 30)", "a failure is red"
+
+
+def test_a_summarised_markdown_plan_keeps_its_cleaned_cells() -> None:
+    """3,000 email cells ending in a no-break space and nothing to change: the comment is too large,
+    and its summary says why, counts the cleaned cells and shows the first ones (before: an empty
+    kind table and no word about them)."""
+    from clocksync.model import CleanedCell
+    from clocksync.plan.summary import summarize
+
+    plan = load_plan(SAMPLE).model_copy(update={"actions": (), "summary": summarize(()), "cleaned": tuple(
+        CleanedCell(row, "NTID email", f"'user{row}@example.com\\xa0'", f"'user{row}@example.com'",
+                    ("removed U+00A0 NO-BREAK SPACE",)) for row in range(2, 3002))})
+    text = render_markdown(plan)
+    assert len(text) <= GITHUB_COMMENT_LIMIT and "too large for one comment" in text
+    assert "3,000 cells read as a person sees them" in text
+    assert "#### Cells read as a person sees them (3,000)" in text
+    assert "row 2, column 'NTID email'" in text and "... and 2,990 more in the artefact" in text
+    assert "| kind | actions |" not in text, "no empty table"

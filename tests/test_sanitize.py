@@ -110,13 +110,16 @@ def test_terminal_text_shows_every_character(value: str) -> None:
 
 
 def test_every_acting_character_is_escaped_by_category() -> None:
-    """The rule is by Unicode category, so it covers what the table does not list."""
+    """The rule is by Unicode category, so it covers what the table does not list; and every
+    Default_Ignorable code point (shown as nothing) is escaped, whatever its category."""
     import unicodedata
 
-    for code in [*range(0, 0x3000), *range(0xFE00, 0x10000), *range(0xE0000, 0xE0080)]:
+    from clocksync.chars import DEFAULT_IGNORABLE
+
+    for code in [*range(0, 0x3000), *range(0x3100, 0x3200), *range(0xFE00, 0x10000), *range(0xE0000, 0xE0200)]:
         char = chr(code)
         category = unicodedata.category(char)
-        if category in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
+        if category in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn") or char in DEFAULT_IGNORABLE:
             assert is_dangerous(char) and visible(char).startswith("\\"), f"U+{code:04X} ({category})"
         else:
             assert not is_dangerous(char), f"U+{code:04X} ({category}) is shown as itself"

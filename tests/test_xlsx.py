@@ -188,6 +188,9 @@ def test_export_cells_are_text_never_formulas_or_errors(tmp_path: Path) -> None:
     assert cells[0] == [("a@example.com", "s"), (40, "n"), ("00123", "s"), ("=HYPERLINK(\"http://x\")", "s")]
     assert cells[1] == [("b@example.com", "s"), (37.333333, "n"), ("#N/A", "s"), ("@SUM(A1)", "s")]
     assert cells[2][1][0] is None and cells[2][3] == ("+1", "s")
+    formats = {letter: dimension.number_format for letter, dimension in sheet.column_dimensions.items()}
+    assert formats == {"A": "@", "C": "@", "D": "@"}, "text columns: an ID typed into a new row stays text"
+    assert [c.number_format for c in sheet[2]] == ["@", "General", "@", "@"]
 
 
 def test_merged_cells_in_a_column_clocksync_reads_are_refused(tmp_path: Path) -> None:
@@ -209,3 +212,149 @@ def test_merged_cells_in_a_column_clocksync_reads_are_refused(tmp_path: Path) ->
     assert info.value.problems == [
         f"sheet 'Users', row {r}, column 'Manager NTID email': is part of the merged cells B2:B4, read as empty: "
         "unmerge them and give each row its own value" for r in (3, 4)]
+
+
+# ---------------------------------------------------------------------- what a person sees in Excel
+
+
+def _book(sheets: list[tuple[str, str, list[list[Any]]]]) -> openpyxl.Workbook:
+    """A workbook of (title, state, rows) sheets in that order; state: visible, hidden, veryHidden."""
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for title, state, rows in sheets:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+        sheet.sheet_state = state
+    book.active = next(i for i, (_, state, _) in enumerate(sheets) if state == "visible")
+    return book
+
+
+OLD_COPY = [HEADER[:3], ["old@example.com", "", 20]]
+CURRENT = [HEADER[:3], ["a@example.com", "", 40]]
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+@pytest.mark.parametrize("before", [1, 2], ids=["one-hidden-first", "two-hidden-first"])
+def test_the_sheet_read_is_the_first_a_person_sees(tmp_path: Path, state: str, before: int) -> None:
+    """A hidden first sheet (an old copy, which Excel's Unhide menu may not even list) is not read;
+    before, it was, and the plan did not say which sheet it read."""
+    hidden = [(f"Users (last month {i})", state, OLD_COPY) for i in range(before)]
+    path = tmp_path / "users.xlsx"
+    _book([*hidden, ("Users", "visible", CURRENT)]).save(path)
+    read = load_desired(path, Config())
+    assert read.sheet == "Users" and set(read.users) == {"a@example.com"}
+
+
+def test_a_chart_sheet_first_is_skipped_and_a_workbook_of_hidden_sheets_is_refused(tmp_path: Path) -> None:
+    book = _book([("Users", "visible", CURRENT)])
+    from openpyxl.chart import BarChart, Reference
+
+    chart = BarChart()
+    chart.add_data(Reference(book["Users"], min_col=3, min_row=1, max_row=2))
+    book.create_chartsheet("Chart", 0).add_chart(chart)
+    path = tmp_path / "users.xlsx"
+    book.save(path)
+    assert load_desired(path, Config()).sheet == "Users"
+    book["Users"].sheet_state = "hidden"  # Excel keeps one sheet visible: here, only the chart
+    book.active = 0
+    book.save(path)
+    with pytest.raises(CsvError) as info:
+        load_desired(path, Config())
+    assert "no visible sheet of cells" in str(info.value) and "'Users' (hidden)" in str(info.value)
+
+
+@pytest.mark.parametrize("named", ["Old", "old", " OLD ", "O\u200bld"])
+def test_csv_sheet_names_any_sheet_hidden_or_not_in_any_case(tmp_path: Path, named: str) -> None:
+    path = tmp_path / "users.xlsx"
+    _book([("Old", "hidden", OLD_COPY), ("Users", "visible", CURRENT)]).save(path)
+    read = load_desired(path, Config.model_validate({"csv": {"sheet": named}}))
+    assert read.sheet == "Old" and set(read.users) == {"old@example.com"}
+
+
+def test_csv_sheet_matches_a_sheet_name_in_nfc(tmp_path: Path) -> None:
+    path = tmp_path / "users.xlsx"
+    _book([("E\u0301quipe", "visible", CURRENT), ("Users", "visible", OLD_COPY)]).save(path)
+    assert load_desired(path, Config.model_validate({"csv": {"sheet": "\u00c9quipe"}})).sheet == "E\u0301quipe"
+
+
+@pytest.mark.parametrize(("value", "number_format", "text"), [
+    (123, "00000", "00123"), (10002, "000000", "010002"), (123.0, "00000", "00123"),
+    (123456789, "000-00-0000", "123-45-6789"), (1234, "00000-0000", "00000-1234"),
+    (42, '"ID "000000', "ID 000042"), (7, "#0000", "0007"), (1234567, "00000", "1234567"),
+    (0, "000", "000"),
+    # Not a digit pattern, or not a whole non-negative number: read as before.
+    (123, "@", "123"), (123, "General", "123"), (37.5, "0.00", "37.5"), (12345, "#,##0", "12345"),
+    (123.5, "00000", "123.5"), (-5, "00000", "-5"), ("00123", "00000", "00123"), ("abc", "00000", "abc"),
+])
+def test_a_number_shown_with_leading_zeros_is_read_as_shown(tmp_path: Path, value: Any, number_format: str,
+                                                            text: str) -> None:
+    """Excel shows 123 in a 00000 cell as 00123 and its own CSV writes 00123; before, clocksync read 123."""
+    book = _book([("Users", "visible", [HEADER, ["a@example.com", "", 40, "Acme", "USA", value, None]])])
+    book["Users"]["F2"].number_format = number_format
+    path = tmp_path / "users.xlsx"
+    book.save(path)
+    assert load_desired(path, CONFIG).users["a@example.com"].fields.get("Global ID", "") == text
+
+
+def _patched(path: Path, old: bytes, new: bytes) -> None:
+    """Replace bytes inside the first sheet's XML (how Excel writes what openpyxl cannot)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert old in parts[sheet], parts[sheet]
+    parts[sheet] = parts[sheet].replace(old, new)
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    (b'<c r="B3" t="str"><f>IF(1,"","x")</f><v></v></c>', None),
+    (b'<c r="B3" t="str"><f>IF(1,"","x")</f><v/></c>', None),
+    (b'<c r="B3" t="str"><f>IF(1,"","x")</f><v />\n</c>', None),
+    (b'<c r="B3" t="str"><f>IF(1,"b@example.com","x")</f><v>b@example.com</v></c>', "b@example.com"),
+])
+def test_a_formula_that_calculated_to_empty_text_reads_as_blank(tmp_path: Path, cell: bytes,
+                                                                expected: str | None) -> None:
+    """=IF(ISBLANK(x),"",VLOOKUP(...)) in the manager column: the person sees an empty cell. Before,
+    it was read as its formula text and refused."""
+    path = workbook(tmp_path / "users.xlsx", [HEADER[:3], ["b@example.com", "", 40], ["a@example.com", "PLACEHOLDER", 40]])
+    _patched(path, b'<c r="B3" t="inlineStr"><is><t>PLACEHOLDER</t></is></c>', cell)
+    assert load_desired(path, Config()).users["a@example.com"].manager_key == expected
+
+
+def test_a_formula_never_calculated_is_still_refused(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "users.xlsx", [HEADER[:3], ["a@example.com", '=IF(1,"","x")', 40]])
+    with pytest.raises(CsvError) as info:
+        load_desired(path, Config())
+    assert "row 2, column 'Manager NTID email'" in str(info.value)
+
+
+@pytest.mark.parametrize("text_id", ["12E45", "1E10", "1e5", "1.5E+3", "0012E45"])
+def test_a_text_cell_that_reads_like_e_notation_is_an_id(tmp_path: Path, text_id: str) -> None:
+    """A text cell is the text: only a number that Excel turned into E-notation is refused."""
+    path = workbook(tmp_path / "users.xlsx", [HEADER, ["a@example.com", "", 40, "Acme", "USA", text_id, None]])
+    assert load_desired(path, CONFIG).users["a@example.com"].fields["Global ID"] == text_id
+
+
+def test_the_plan_says_which_sheet_it_read_in_every_format(harness: EmulatorHarness, workdir: Path) -> None:
+    """A hidden old copy first, the current users second: the plan is made from the sheet a person
+    sees, and its header (text, markdown, HTML) and the plan file name that sheet."""
+    rows = _csv_rows()
+    old = [rows[0]] + [[*r[:2], "20", *r[3:]] for r in rows[1:]]  # last month: everyone on 20 h
+    _book([("Users (last month)", "veryHidden", old), ("Users", "visible", rows)]).save("users.xlsx")
+    assert run_cli(harness, "plan", "users.csv", "--out", "from-csv.json").exit_code == 0
+    for fmt in ("text", "markdown", "html"):
+        shown = run_cli(harness, "plan", "users.xlsx", "--out", "from-xlsx.json", "--format", fmt)
+        assert shown.exit_code == 0, shown.output
+        assert "users.xlsx (sheet &#x27;Users&#x27;)" in shown.output if fmt == "html" else \
+            "users.xlsx (sheet 'Users')" in shown.output
+    plan = json.loads(Path("from-xlsx.json").read_text())
+    assert plan["inputs"]["csv"]["sheet"] == "Users"
+    assert json.loads(Path("from-csv.json").read_text())["inputs"]["csv"]["sheet"] is None
+    assert plan["actions"] == json.loads(Path("from-csv.json").read_text())["actions"], "not the hidden copy"

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from clocksync.columns import Cells, RowValue
-from clocksync.config import Config, ConfigKey, config_key
+from clocksync.config import Config, ConfigKey, config_email, config_key
 from clocksync.kinds.base import ExportColumns
 from clocksync.model import CurrentState, Member, name_key
 
@@ -70,9 +70,7 @@ class GroupRule(BaseModel):
     @field_validator("manager")
     @classmethod
     def _manager(cls, value: str | None) -> str | None:
-        if value is not None and "@" not in value:
-            raise ValueError("must be an email address")
-        return value.strip() if value else None
+        return config_email(value) if value is not None else None
 
     def group_name(self, value: str) -> str:
         return self.name.format(value=value).strip()

@@ -39,7 +39,7 @@ from clocksync.clockify.schemas import WireProfile
 from clocksync.columns import Cells, ColumnError, RowValue
 from clocksync.config import Config, ConfigKey, config_key, exception_keyword
 from clocksync.durations import format_duration, parse_duration, whole_minutes
-from clocksync.fieldvalues import CellError, audit_text, held_as, same
+from clocksync.fieldvalues import CellError, audit_text, held_as, same, shown_change
 from clocksync.fieldvalues import shown as shown_value
 from clocksync.kinds.base import (
     HIDDEN,
@@ -297,7 +297,7 @@ class UpdateProfile(UserAction):
             if shown.hides(name):
                 parts.append(f"{name} changes (value hidden)")
             else:
-                parts.append(f"{name} {shown_value(change.before)} -> {shown_value(change.after)}")
+                parts.append(f"{name} {shown_change(change.before, change.after)}")
         for name, change in sorted(self.normalised.items()):
             if shown.hides(name):
                 parts.append(f"{name} sent in the field's own form (value hidden)")
@@ -460,7 +460,7 @@ def profiles(ctx: PlanContext, out: Emit) -> None:
                     changed.add(field_id)
                 if is_required:
                     required.append(exact)
-        days, start = _schedule(spec, profile, ignores(spec.email, SCHEDULE))
+        days, start = _schedule(spec, profile, ignores)
         if capacity or days or start or changes:
             normalised, left_out = resent.check(member.email, profile, changed)
             out.action(UpdateProfile(user_id=user_id, email=member.email, capacity=capacity, working_days=days,
@@ -534,10 +534,11 @@ def _some(items: list[str], most: int = 5) -> str:
     return ", ".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
 
 
-def _schedule(spec: UserSpec, profile: Profile, ignored: bool) -> tuple[DaysChange | None, Change | None]:
+def _schedule(spec: UserSpec, profile: Profile,
+              ignores: Callable[[str, str], bool]) -> tuple[DaysChange | None, Change | None]:
     """The planned working days and week start of one row (None: unmanaged, or already so)."""
     schedule = spec.value(Schedule)
-    if schedule is None or ignored:
+    if schedule is None or ignores(spec.email, SCHEDULE):
         return None, None
     days = start = None
     if schedule.working_days is not None:

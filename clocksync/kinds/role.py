@@ -179,17 +179,19 @@ def manager_roles(ctx: PlanContext, out: Emit) -> None:
             out.action(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind=EntityKind.GROUP,
                                  entity_name=desired.name, reason="manages this group"))
             continue
-        holders = ctx.current.group_managers.get(group.id, frozenset())
+        holders = ctx.current.group_managers.get(group.id, ())
         if manager.id not in holders:
             out.action(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind=EntityKind.GROUP,
                                  entity_id=group.id, entity_name=group.name, reason="manages this group"))
-        for holder in sorted(holders - {manager.id}):
+        for holder in holders:
+            if holder == manager.id:
+                continue
             out.action(RevokeRole(holder_id=holder, holder_email=email_of(holder), entity_kind=EntityKind.GROUP,
                                   entity_id=group.id, entity_name=group.name,
                                   reason=f"the group's manager is {manager.email}"))
     for retired in ctx.groups.retired:
         group = retired.group
-        for holder in sorted(ctx.current.group_managers.get(group.id, frozenset()) if retired.revoke_managers else ()):
+        for holder in ctx.current.group_managers.get(group.id, ()) if retired.revoke_managers else ():
             out.action(RevokeRole(holder_id=holder, holder_email=email_of(holder), entity_kind=EntityKind.GROUP,
                                   entity_id=group.id, entity_name=group.name, reason=retired.reason))
     _direct_roles(ctx, out)
@@ -211,11 +213,13 @@ def _direct_roles(ctx: PlanContext, out: Emit) -> None:
                 continue  # no usable manager: leave the roles as they are
             manager = ctx.fallback
         member = ctx.current.members[user_id]
-        holders = ctx.current.direct_managers.get(user_id, frozenset())
+        holders = ctx.current.direct_managers.get(user_id, ())
         if manager.id not in holders:
             out.action(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind=EntityKind.USER,
                                  entity_id=user_id, entity_name=member.email, reason="desired manager"))
-        for holder in sorted(holders - {manager.id}):
+        for holder in holders:
+            if holder == manager.id:
+                continue
             out.action(RevokeRole(holder_id=holder, holder_email=email_of(holder), entity_kind=EntityKind.USER,
                                   entity_id=user_id, entity_name=member.email,
                                   reason=f"{member.email}'s manager is {manager.email}"))

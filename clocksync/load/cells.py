@@ -47,6 +47,7 @@ from clocksync.chars import (
     LINE_BREAKS,
     WHITESPACE,
     char_name,
+    describe,
     invisible,
     reveal,
 )
@@ -73,6 +74,7 @@ class Cell:
 
     text: str
     changes: tuple[str, ...] = ()
+    literal: bool = False  # written as Excel's explicit text ="...": text, whatever it looks like
 
 
 def _refuse_unreadable(text: str) -> None:
@@ -104,10 +106,26 @@ def _strip_edges(text: str, removed: Counter[str]) -> str:
 
 
 def _compose(text: str, changes: list[str]) -> str:
+    """``text`` in NFC, each composition named (``composed o + U+0301 COMBINING ACUTE ACCENT as ó``,
+    ``read U+212A KELVIN SIGN as K``): the two sides of a cleaned cell look the same, so the change says."""
     if unicodedata.is_normalized("NFC", text):
         return text
-    changes.append("composed decomposed letters (NFC)")
-    return unicodedata.normalize("NFC", text)
+    composed = unicodedata.normalize("NFC", text)
+    seen: dict[str, str] = {}
+    cluster = ""
+    for char in text + "\x00":
+        if cluster and not unicodedata.combining(char):
+            after = unicodedata.normalize("NFC", cluster)
+            if after != cluster and cluster not in seen:
+                if len(cluster) == 1:
+                    seen[cluster] = f"read {char_name(cluster)} as {after} ({char_name(after)}) (NFC)"
+                else:
+                    parts = " + ".join([cluster[0], *(char_name(c) for c in cluster[1:])])
+                    seen[cluster] = f"composed {parts} as {after} (NFC)"
+            cluster = ""
+        cluster += char
+    changes.extend(list(seen.values())[:5] or ["composed decomposed letters (NFC)"])
+    return composed
 
 
 def _counted(removed: Counter[str]) -> list[str]:
@@ -129,7 +147,7 @@ def _excel_cell(text: str, changes: list[str], clean: Callable[[str], Cell]) -> 
     if inner is None:
         return None
     cell = clean(inner)
-    return Cell(cell.text, (*changes, *cell.changes))
+    return Cell(cell.text, (*changes, *cell.changes), literal=True)
 
 
 def clean_text(raw: str) -> Cell:
@@ -162,14 +180,36 @@ def clean_text(raw: str) -> Cell:
 # ---------------------------------------------------------------------- email cells
 
 
-def _fullwidth(text: str, changes: list[str]) -> str:
-    """Full-width ASCII forms (U+FF01-U+FF5E) as the ASCII characters they show."""
-    if not any("\uff01" <= c <= "\uff5e" for c in text):
+# Typographic forms a person reads as the letters they show: full-width forms (what an East Asian
+# input method types) and the Latin ligatures a PDF copy gives (ﬁ, ﬂ, ĳ). Other compatibility
+# characters (mathematical, circled, superscript letters) are refused: they are chosen, not typed.
+_LIGATURES = frozenset("\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06\u0132\u0133")
+
+
+def _typographic(text: str, changes: list[str]) -> str:
+    """Full-width ASCII forms (U+FF01-U+FF5E) and Latin ligatures as the ASCII letters they show."""
+    seen = sorted({c for c in text if "\uff01" <= c <= "\uff5e" or c in _LIGATURES})
+    if not seen:
         return text
-    seen = sorted({c for c in text if "\uff01" <= c <= "\uff5e"})
-    shown = ", ".join(f"{c!s} ({char_name(c).split(' ', 1)[0]})" for c in seen[:5])
-    changes.append(f"read full-width {shown} as ASCII")
-    return "".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in text)
+    wide = [c for c in seen if "\uff01" <= c <= "\uff5e"]
+    if wide:
+        shown = ", ".join(f"{c!s} ({char_name(c).split(' ', 1)[0]})" for c in wide[:5])
+        changes.append(f"read full-width {shown} as ASCII")
+    changes.extend(f"read the ligature {c} ({char_name(c)}) as {unicodedata.normalize('NFKC', c)}"
+                   for c in seen if c in _LIGATURES)
+    return "".join(unicodedata.normalize("NFKC", c) if c in seen else c for c in text)
+
+
+def _turkish_i(text: str, changes: list[str]) -> str:
+    """The Turkish dotted ``İ`` and dotless ``ı``, and ``i`` + U+0307 COMBINING DOT ABOVE (what
+    lower-casing ``İ`` gives), as the ``I``/``i`` of an address: what a Turkish-locale system
+    makes of ``LI.WEI`` and ``li.wei``."""
+    if not any(c in "\u0130\u0131\u0307" for c in text):
+        return text
+    out = text.replace("i\u0307", "i").replace("j\u0307", "j").replace("\u0130", "I").replace("\u0131", "i")
+    if out != text:
+        changes.append("read the Turkish dotted or dotless i (İ, ı, i + U+0307) as the I/i of an address")
+    return out
 
 
 def _unwrap(text: str, changes: list[str]) -> str:
@@ -182,6 +222,10 @@ def _unwrap(text: str, changes: list[str]) -> str:
         angle = _ANGLE.match(text)
         if angle:
             name = angle.group("name").strip().strip("\"'")
+            address = angle.group("address").strip(" ").removeprefix("mailto:").removeprefix("MAILTO:")
+            if "@" in name and name.casefold() != address.casefold():
+                raise CellError(f"two addresses: the display name {reveal(name[:80])} is another address than "
+                                f"<{reveal(address[:80])[1:-1]}>; keep the one address in the cell")
             changes.append(f"removed the display name {name!r} and angle brackets" if name
                            else "removed angle brackets")
             text = angle.group("address").strip(" ")
@@ -220,7 +264,7 @@ def clean_email(raw: str) -> Cell:
             else:
                 out.append(char)
         changes = _counted(removed)
-        text = _compose(_fullwidth("".join(out), changes), changes)
+        text = _turkish_i(_compose(_typographic("".join(out), changes), changes), changes)
     excel = _excel_cell(text, changes, clean_email)
     if excel is not None:
         return excel
@@ -233,6 +277,23 @@ def clean_email(raw: str) -> Cell:
 
 
 # ---------------------------------------------------------------------- what an address may be
+#
+# An address is what a person sees and a mail system delivers: ASCII (RFC 5321), or an address in
+# one writing system (RFC 6531). A character that looks like a letter of an address but is another
+# is refused, naming it: a letter of another script among Latin letters (Cyrillic ``а``); a
+# compatibility character (mathematical ``𝐣``, superscript, circled: not NFKC-stable); a Latin
+# letter that is in no alphabet (IPA ``ɑ``, small capital ``ᴊ``, the click ``ǀ``); an accent that
+# composes no letter with the one before it (``@`` + U+0301) or that sits on an ASCII letter
+# without making a letter of an alphabet. Latin letters are the ASCII ones, those letters with
+# accents (``é``, ``ñ``, ``ş``: their canonical decomposition is an ASCII letter and marks), and
+# the letters of European alphabets that are not accented ASCII letters (``_ALPHABET_LATIN``).
+
+_ALPHABET_LATIN = frozenset("ßæÆøØœŒłŁđĐðÐþÞħĦŧŦŋŊəƏĸ")
+# Accents of any script (Unicode's "Inherited" combining diacritical marks): on a Latin letter they
+# compose to an accented letter in NFC, or they are refused; marks of a script's own (Devanagari
+# vowel signs, Arabic harakat) belong to its letters.
+_DIACRITICS = (range(0x0300, 0x0370), range(0x1AB0, 0x1B00), range(0x1DC0, 0x1E00), range(0x20D0, 0x2100),
+               range(0xFE20, 0xFE30))
 
 
 def _script(char: str) -> str:
@@ -264,8 +325,31 @@ def mixed_scripts(text: str) -> str | None:
         return None
     main = max(letters, key=lambda s: (len(letters[s]), s == "LATIN"))
     odd = [c for s, chars in letters.items() if s != main for c in chars]
-    shown = ", ".join(f"{c!s} ({char_name(c)})" for c in dict.fromkeys(odd))
-    return f"mixes scripts: {shown} among {main.title()} letters; retype it"
+    shown = "; ".join(describe(c) for c in dict.fromkeys(odd))
+    return f"mixes scripts: {shown}, among {main.title()} letters; retype it"
+
+
+def _lookalike(text: str) -> str | None:
+    """Why a character of ``text`` (an address, in NFC) is not the letter it looks like, or None."""
+    before = ""
+    for char in text:
+        if char.isascii():
+            before = char
+            continue
+        if unicodedata.combining(char) or unicodedata.category(char).startswith("M"):
+            if any(ord(char) in block for block in _DIACRITICS) or not before.isalpha() or before.isascii():
+                on = f"on {before!r}" if before else "at the start"
+                return f"holds {describe(char)} {on}, an accent that makes no letter with it; retype the address"
+            continue
+        if unicodedata.normalize("NFKC", char) != char:
+            return f"holds {describe(char)}, another character than the one it looks like; retype the address"
+        if _script(char) == "LATIN" and char not in _ALPHABET_LATIN:
+            base = unicodedata.normalize("NFD", char)[0]
+            if not (base.isascii() and base.isalpha()):
+                return (f"holds {describe(char)}, a letter that is in no alphabet addresses are written in; "
+                        "retype the address")
+        before = char
+    return None
 
 
 def _label_problem(label: str) -> str | None:
@@ -279,15 +363,34 @@ def _label_problem(label: str) -> str | None:
     return None
 
 
+def _two_addresses(text: str) -> str | None:
+    if text.count("@") < 2:
+        return None
+    separator = next((c for c in (";", ",", " ", "/", "|") if c in text), None)
+    between = f", separated by {separator!r}" if separator else ""
+    return f"two addresses in one cell{between}: a cell holds one address"
+
+
 def email_problem(text: str) -> str | None:
-    """Why ``text`` is not one email address (``local@domain.tld``), or None."""
+    """Why ``text`` is not one email address (``local@domain.tld``) a person reads as it is, or None."""
+    if ("<" in text) != (">" in text):
+        return "an unclosed '<'" if "<" in text else "a '>' with no '<' before it"
+    breaks = [c for c in text if c in LINE_BREAKS and c != "\t"]
+    if breaks:
+        return _two_addresses(text) or f"a line break inside ({char_name(breaks[0])}): a cell is one line"
     if any(c in WHITESPACE for c in text):
-        return "it holds a space"
+        return _two_addresses(text) or "it holds a space"
+    if "<" in text:
+        return "angle brackets outside 'Name <address>'"
     if text.count("@") != 1:
-        return "no '@'" if "@" not in text else "more than one '@'"
+        return "no '@'" if "@" not in text else (_two_addresses(text) if any(c in text for c in ";,/|")
+                                                  else "more than one '@'")
     local, domain = text.split("@")
     if not local or not domain:
         return "nothing before the '@'" if not local else "nothing after the '@'"
+    lookalike = None if text.isascii() else _lookalike(text)
+    if lookalike:
+        return lookalike
     if local.startswith(".") or local.endswith(".") or ".." in local:
         return "a dot at the start or end of the name, or two dots in a row"
     for char in local:

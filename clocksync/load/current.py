@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from clocksync.chars import reveal
 from clocksync.clockify.client import ClockifyClient
 from clocksync.clockify.schemas import WireGroup, WireProfile, WireUser
 from clocksync.errors import ApiStatusError
@@ -132,6 +133,32 @@ async def load_profiles(
     return profiles, warnings
 
 
+def address_warnings(members: Iterable[Member]) -> list[str]:
+    """Warnings for members whose address is not as it is shown (invisible characters, spaces
+    around: an account an earlier tool invited from an unclean cell) and for addresses that two
+    members show alike. Such an account is matched by the address it shows (``model.email_key``);
+    of two alike, clocksync manages the one whose address is as shown (``CurrentState.members_by_key``)
+    and leaves the other alone, reported here so it can be removed in Clockify."""
+    by_key: dict[str, list[Member]] = {}
+    for member in members:
+        if member.email:
+            by_key.setdefault(member.key, []).append(member)
+    warnings = []
+    for alike in by_key.values():
+        alike.sort(key=lambda m: (m.email != m.shown_email, m.id))
+        first = alike[0]
+        if len(alike) > 1:
+            listed = "; ".join(f"{m.id} ({m.status.value}, {reveal(m.email)})" for m in alike)
+            warnings.append(f"{len(alike)} members show the same address {first.shown_email}: {listed}. clocksync "
+                            f"manages {first.id} and leaves the others alone: remove the leftover account in Clockify")
+        elif first.email != first.shown_email:
+            warnings.append(f"member {first.id} ({first.status.value}) has the address {reveal(first.email)}, which "
+                            f"holds characters a person does not see; clocksync matches it as {first.shown_email} "
+                            "(an invitation an earlier version sent from an unclean cell? if so, invite the person "
+                            "again and remove this account in Clockify)")
+    return warnings
+
+
 async def load_project_names(client: ClockifyClient) -> dict[str, str]:
     """Project id -> name, archived projects included (one request per ``api.page_size`` projects).
 
@@ -188,6 +215,7 @@ async def load_current(
         if member.status is MemberStatus.UNKNOWN:
             warnings.append(f"{u.email or u.id} has membership status {member.status_text!r}, which clocksync does "
                             "not know: left alone")
+    warnings += address_warnings(members.values())
     reading = roles_from(listed.values(), groups)
     warnings += reading.warnings
     wanted_keys = set(profile_keys)

@@ -26,11 +26,18 @@ from clocksync.config import Config
 from clocksync.durations import exact_daily_seconds, format_duration, parse_hours, whole_minutes
 from clocksync.errors import CsvError
 from clocksync.load.cells import CellError, clean_email, clean_text, plain_email
-from clocksync.load.table import Table, read_table
-from clocksync.model import CleanedCell, DesiredState, UserSpec, email_key, name_key, value_text
+from clocksync.load.table import E_NOTATION, Table, read_table
+from clocksync.model import (
+    NOTHING,
+    CleanedCell,
+    DesiredState,
+    UserSpec,
+    email_key,
+    name_key,
+    value_text,
+)
 from clocksync.sanitize import export_cell, looks_like_formula, read_cell
 
-_E_NOTATION = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
 # What Excel shows (and writes to a CSV) in place of a value when a formula fails.
 EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
@@ -72,7 +79,7 @@ def reads_back(value: str) -> bool:
         text, marked = read_cell(clean_text(cell).text)
     except CellError:
         return False
-    if not marked and (_E_NOTATION.match(text) or looks_like_formula(text)):
+    if not marked and (E_NOTATION.match(text) or looks_like_formula(text)):
         return False
     return value_text(text) == value_text(value)
 
@@ -120,12 +127,13 @@ class _Header:
 
 def _clock(seconds: Decimal) -> str:
     """``7 h 27 min 36 s``: a daily capacity as a person reads it (seconds to 2 decimals at most)."""
+    seconds = seconds.quantize(Decimal("0.01"))  # before the split: 59.999 s is a minute, not "60 s"
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     shown = f"{secs.quantize(Decimal('0.01')):f}".rstrip("0").rstrip(".")
     parts = [f"{int(hours)} h"] if hours else []
     parts += [f"{int(minutes)} min"] if minutes else []
-    return " ".join(parts + [f"{shown} s"])
+    return " ".join(parts + ([f"{shown} s"] if secs or not parts else []))
 
 
 class _Rows:
@@ -144,6 +152,7 @@ class _Rows:
         self.users: dict[str, UserSpec] = {}
         self.first_row: dict[str, int] = {}
         self.capacities: dict[str, tuple[int, Decimal]] = {}  # hours cell -> (daily seconds, unrounded)
+        self.literal: set[str] = set()  # the row's columns written as explicit text (="12E45", a workbook text cell)
 
     def bad(self, row: int, column: str, message: str) -> None:
         self.problems.append(f"{self.table.where(row, column)}: {message}")
@@ -155,6 +164,7 @@ class _Rows:
         refused = False
         size = len(row)
         merged = self.table.merged
+        self.literal = {column for column, i, _ in self.columns if (row_number, i) in self.table.literal}
         for column, i, is_email in self.columns:
             raw = row[i] if i < size else ""
             if merged and (row_number, i) in merged:
@@ -178,6 +188,8 @@ class _Rows:
                     refused = True
                     continue
                 text = texts[column] = cell.text
+                if cell.literal:
+                    self.literal.add(column)
                 if cell.changes:
                     self.cleaned.append(CleanedCell(row_number, column, reveal(raw), reveal(text), cell.changes))
             if len(text) > MAX_CELL:
@@ -205,7 +217,7 @@ class _Rows:
                 return None
             known = self.capacities[text] = (whole_minutes(exact), exact)
         seconds, exact = known
-        if exact != seconds:
+        if abs(exact - seconds) >= Decimal("0.01"):  # 37.333333 (what export writes for PT7H28M) is 7 h 28 min
             self.cleaned.append(CleanedCell(row_number, self.cols.hours_column, reveal(text), format_duration(seconds),
                                             (f"{text} h a week is {_clock(exact)} a day: rounded to whole minutes",)))
         return seconds
@@ -233,11 +245,13 @@ class _Rows:
             value, marked = read_cell(texts.get(column, ""))
             if not value:
                 continue
-            if marked:
+            if marked or (column in self.literal and not looks_like_formula(value)):
                 fields[field_name] = value
-            elif _E_NOTATION.match(value):
+            elif E_NOTATION.match(value):
                 self.bad(row_number, column, f"{value} is a number in E-notation, as Excel shows a long ID (digits "
-                                             "may be lost): format the column as text in the spreadsheet and export again")
+                                             "may be lost): format the column as text in the spreadsheet and export "
+                                             f"again; an ID that really reads {value} is written =\"{value}\" (text to "
+                                             "Excel), or typed into a text cell of a workbook")
             elif looks_like_formula(value):
                 self.bad(row_number, column, f"looks like a spreadsheet formula: {reveal(value[:40])}")
             else:
@@ -283,8 +297,8 @@ class _Rows:
         self.first_row[key] = row_number
         self.users[key] = UserSpec(
             key=key, email=email, row=row_number, manager_key=email_key(manager) if manager else None,
-            capacity_seconds=capacity, fields=MappingProxyType(fields), country=texts.get(cols.country_column) or None,
-            start=start, end=end, values=MappingProxyType(values),
+            capacity_seconds=capacity, fields=MappingProxyType(fields) if fields else NOTHING, country=texts.get(cols.country_column) or None,
+            start=start, end=end, values=MappingProxyType(values) if values else NOTHING,
         )
 
 

@@ -21,10 +21,15 @@ from pathlib import Path
 from clocksync.config import CsvConfig
 from clocksync.errors import CsvError
 
-_SEP_LINE = re.compile(r'^"?sep=(.)"?\r?$', re.IGNORECASE)
+# Excel's delimiter hint; typed into cell A1 and saved, it comes back with empty cells after it
+# ("sep=;;;;;" or '"sep=;",,,').
+_SEP_LINE = re.compile(r'^"?sep=(.)"?[,;\t|]*\r?$', re.IGNORECASE)
+# A number in exponent notation, as Excel shows a long number (an ID of 16 digits: 9.00123E+15).
+E_NOTATION = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls (and other OLE documents)
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_ENCRYPTED = "EncryptionInfo".encode("utf-16-le")  # the stream an encrypted workbook's OLE container holds
 
 
 @dataclass
@@ -38,6 +43,9 @@ class Table:
     rows: Iterator[tuple[int, list[str]]]
     sheet: str | None = None
     merged: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column index) -> "B2:B5"
+    # (row, column index) of workbook text cells a CSV would hold as a number (``12E45`` typed as
+    # text): explicit text, read as it is. Filled as the rows are read.
+    literal: set[tuple[int, int]] = field(default_factory=set)
 
     def where(self, row: int, column: str | None = None) -> str:
         """``sheet 'Users', row 4, column 'NTID email'``: where a problem is, for a message."""
@@ -47,6 +55,10 @@ class Table:
 
 def read_table(path: Path, raw: bytes, cols: CsvConfig) -> Table:
     """The file as a table. Raises CsvError naming the file for a format clocksync cannot read."""
+    if raw.startswith(OLE_MAGIC) and (path.suffix.lower() in XLSX_SUFFIXES or _ENCRYPTED in raw):
+        raise CsvError(str(path), ["a password-protected (encrypted) Excel workbook: clocksync cannot read it; remove "
+                                   "the password (File > Info > Protect Workbook > Encrypt with Password) or save "
+                                   "the sheet as CSV UTF-8"])
     if raw.startswith(ZIP_MAGIC) or path.suffix.lower() in XLSX_SUFFIXES:
         from clocksync.load.xlsx import read_workbook  # openpyxl is imported only for workbooks
 
@@ -59,9 +71,22 @@ def read_table(path: Path, raw: bytes, cols: CsvConfig) -> Table:
     return read_csv(path, raw, cols)
 
 
-def _decode(path: Path, raw: bytes) -> str:
+def _encoding_of(raw: bytes) -> str | None:
+    """The UTF-16 or UTF-32 encoding a file is in (by its byte order mark, or by its zero bytes), or None."""
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CsvError(str(path), ["the file is UTF-16; save it as UTF-8 (CSV UTF-8 in Excel)"])
+        return "UTF-16"
+    head = raw[:400]
+    if len(head) >= 8 and head.count(0) >= len(head) // 2:  # text in UTF-16/32 without a byte order mark
+        return "UTF-32" if head.count(0) >= 3 * len(head) // 4 - 2 else "UTF-16"
+    return None
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    encoding = _encoding_of(raw)
+    if encoding:
+        raise CsvError(str(path), [f"the file is {encoding}; save it as UTF-8 (CSV UTF-8 in Excel)"])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

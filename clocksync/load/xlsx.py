@@ -36,7 +36,8 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.utils.exceptions import InvalidFileException
 
 from clocksync.errors import CsvError
-from clocksync.load.table import Table
+from clocksync.load.table import E_NOTATION, Table
+from clocksync.model import name_key
 from clocksync.sanitize import visible
 
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number
@@ -83,6 +84,9 @@ _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
 _REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
 _FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.DOTALL)
 _VALUE = re.compile(rb"<v>[^<]+</v>")
+# A formula whose cached result is text, even empty: Excel writes =IF(...,"",...) that calculated to
+# "" as t="str" with an empty <v>. A program that never calculated it writes no type and <v/>.
+_TEXT_RESULT = re.compile(rb'\bt="str"')
 
 
 def _sheet_xml(raw: bytes, part: str) -> bytes:
@@ -96,7 +100,8 @@ def uncalculated_formulas(xml: bytes) -> dict[tuple[int, int], str]:
     """(row, column) -> ``=formula`` of each formula cell of the sheet with no calculated value.
 
     openpyxl reads such a cell as empty; read as empty, a manager cell would silently send the
-    reports to the fallback manager."""
+    reports to the fallback manager. A formula that calculated to the empty text (``t="str"`` and
+    an empty ``<v>``, as Excel writes ``=IF(x,"",...)``) has a value: it reads as blank."""
     if b"<f" not in xml:
         return {}  # no formula at all: the common case, no scan
     found: dict[tuple[int, int], str] = {}
@@ -104,10 +109,91 @@ def uncalculated_formulas(xml: bytes) -> dict[tuple[int, int], str]:
         body = cell.group(2) or b""
         formula = _FORMULA.search(body)
         ref = _REF.search(cell.group(1))
-        if formula is None or ref is None or _VALUE.search(body):
+        if formula is None or ref is None or _VALUE.search(body) or (_TEXT_RESULT.search(cell.group(1))
+                                                                     and b"<v" in body):
             continue
         text = html.unescape((formula.group(1) or b"").decode("utf-8", "replace")) or "(a shared formula)"
         found[coordinate_to_tuple(ref.group(1).decode())] = "=" + text
+    return found
+
+
+_NUM_FMT = re.compile(rb'<numFmt\b[^>]*?\bnumFmtId="(\d+)"[^>]*?\bformatCode="([^"]*)"')
+_CELL_XFS = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.DOTALL)
+_XF = re.compile(rb"<xf\b([^>]*?)/?>")
+_NUM_FMT_ID = re.compile(rb'\bnumFmtId="(\d+)"')
+_OPEN_CELL = re.compile(rb"<c\b([^>]*?)/?>")
+_STYLE = re.compile(rb'\bs="(\d+)"')
+_TYPE = re.compile(rb'\bt="(\w+)"')
+# A digit pattern: 0 (a digit, a zero when there is none) and # (a digit when there is one), with
+# literal text between them (- space / ( ), "quoted", \escaped). No decimals, grouping or sections.
+_LITERAL = re.compile(r'"[^"]*"|\\.|[-\s/()]')
+
+
+def digit_pattern(code: str) -> str | None:
+    """``code`` as a digit pattern (``00000``, ``000-00-0000``, ``"ID "000000``), or None when it is
+    any other number format (decimals, grouping, dates, colours, sections)."""
+    rest = _LITERAL.sub("", code)
+    return code if rest and set(rest) <= {"0", "#"} and "0" in rest else None
+
+
+def format_digits(number: int, code: str) -> str:
+    """A whole number shown through a digit pattern, as Excel shows it (``123`` in ``00000`` is
+    ``00123``; digits beyond the pattern go before it)."""
+    tokens = re.findall(r'"[^"]*"|\\.|.', code)
+    digits = list(str(number))
+    out: list[str] = []
+    placeholders = [i for i, t in enumerate(tokens) if t in ("0", "#")]
+    for i in reversed(range(len(tokens))):
+        token = tokens[i]
+        if token in ("0", "#"):
+            if digits:
+                out.append(digits.pop())
+            elif token == "0":
+                out.append("0")
+            if i == placeholders[0] and digits:
+                out.append("".join(digits)[::-1])
+                digits = []
+        else:
+            out.append((token[1:-1] if token.startswith('"') else token[-1])[::-1])
+    return "".join(out)[::-1]
+
+
+def padded_styles(raw: bytes) -> dict[int, str]:
+    """Cell style index -> digit pattern, for the styles whose number format is one (xl/styles.xml).
+
+    A number in such a cell is shown with its zeros (``00123``), which Excel's own CSV keeps: so
+    does clocksync, or the workbook and its CSV would differ."""
+    styles = _sheet_xml(raw, "xl/styles.xml")
+    if not styles:
+        return {}
+    codes = {int(i): html.unescape(c.decode("utf-8", "replace")) for i, c in _NUM_FMT.findall(styles)}
+    patterns = {i: p for i, c in codes.items() if (p := digit_pattern(c))}
+    if not patterns:
+        return {}
+    xfs = _CELL_XFS.search(styles)
+    found: dict[int, str] = {}
+    for index, xf in enumerate(_XF.finditer(xfs.group(1) if xfs else b"")):
+        number_format = _NUM_FMT_ID.search(xf.group(1))
+        if number_format and int(number_format.group(1)) in patterns:
+            found[index] = patterns[int(number_format.group(1))]
+    return found
+
+
+def padded_cells(xml: bytes, styles: dict[int, str]) -> dict[tuple[int, int], str]:
+    """(row, column from 1) -> digit pattern of each number cell whose style shows one."""
+    if not styles:
+        return {}
+    wanted = {str(i).encode() for i in styles}
+    found: dict[tuple[int, int], str] = {}
+    for cell in _OPEN_CELL.finditer(xml):
+        attributes = cell.group(1)
+        style = _STYLE.search(attributes)
+        if style is None or style.group(1) not in wanted:
+            continue
+        kind = _TYPE.search(attributes)
+        ref = _REF.search(attributes)
+        if ref is not None and (kind is None or kind.group(1) == b"n"):
+            found[coordinate_to_tuple(ref.group(1).decode())] = styles[int(style.group(1))]
     return found
 
 
@@ -139,17 +225,20 @@ def read_workbook(path: Path, raw: bytes, sheet: str) -> Table:
     names = book.sheetnames
     if not names:
         raise CsvError(str(path), ["the workbook has no sheet"])
+    listed = ", ".join(f"{n!r}{'' if _visible(book[n]) else ' (hidden)'}" for n in names)
     if sheet:
         found = next((n for n in names if n == sheet), None) or next(
-            (n for n in names if n.strip().casefold() == sheet.strip().casefold()), None)
+            (n for n in names if name_key(n) == name_key(sheet)), None)
         if found is None:
-            raise CsvError(str(path), [f"no sheet named {sheet!r} (csv.sheet); the workbook has: "
-                                       f"{', '.join(map(repr, names))}"])
-    else:
-        found = names[0]
+            raise CsvError(str(path), [f"no sheet named {sheet!r} (csv.sheet); the workbook has: {listed}"])
+    else:  # the first sheet a person sees: a hidden one (an old copy, a lookup) is not the users
+        found = next((n for n in names if _visible(book[n]) and hasattr(book[n], "iter_rows")), None)
+        if found is None:
+            raise CsvError(str(path), [f"the workbook has no visible sheet of cells (it has: {listed}); name the "
+                                       "sheet to read with csv.sheet"])
     worksheet = book[found]
     if not hasattr(worksheet, "iter_rows"):
-        raise CsvError(str(path), [f"sheet {found!r} is a chart, not a table of cells"])
+        raise CsvError(str(path), [f"sheet {found!r} is a chart, not a table of cells; the workbook has: {listed}"])
     worksheet.reset_dimensions()  # some writers record a wrong size: read every row that is there
     rows = worksheet.iter_rows(values_only=True)
     try:
@@ -164,12 +253,24 @@ def read_workbook(path: Path, raw: bytes, sheet: str) -> Table:
     xml = _sheet_xml(raw, getattr(worksheet, "_worksheet_path", ""))
     for (r, c), formula in uncalculated_formulas(xml).items():
         formulas.setdefault(r, []).append((c, formula))
+    padded: dict[int, list[tuple[int, str]]] = {}
+    for (r, c), pattern in padded_cells(xml, padded_styles(raw)).items():
+        padded.setdefault(r, []).append((c, pattern))
+    literal: set[tuple[int, int]] = set()
 
     def text_of(row_number: int, values: tuple[Any, ...]) -> list[str]:
         texts = [cell_text(v) for v in values]
         for c, formula in formulas.get(row_number, ()):
             texts += [""] * (c - len(texts))
             texts[c - 1] = formula
+        for c, pattern in padded.get(row_number, ()):
+            value = values[c - 1] if c <= len(values) else None
+            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0 \
+                    and float(value).is_integer() and abs(value) < 10 ** EXCEL_DIGITS:
+                texts[c - 1] = format_digits(int(value), pattern)
+        for c, value in enumerate(values):
+            if isinstance(value, str) and E_NOTATION.match(value.strip()):
+                literal.add((row_number, c))  # typed as text: the text, not a number Excel turned
         return texts
 
     def body() -> Iterator[tuple[int, list[str]]]:
@@ -183,4 +284,8 @@ def read_workbook(path: Path, raw: bytes, sheet: str) -> Table:
         finally:
             book.close()
 
-    return Table(text_of(1, first), body(), sheet=found, merged=merged_cells(xml))
+    return Table(text_of(1, first), body(), sheet=found, merged=merged_cells(xml), literal=literal)
+
+
+def _visible(sheet: Any) -> bool:
+    return getattr(sheet, "sheet_state", "visible") == "visible"

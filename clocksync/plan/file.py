@@ -48,6 +48,7 @@ FORMAT_VERSION = 3
 class InputFingerprint(Frozen):
     path: str
     sha256: str
+    sheet: str | None = None  # the worksheet read, for a workbook (the first visible one, or csv.sheet)
 
 
 class Plan(Frozen):
@@ -89,7 +90,9 @@ class Plan(Frozen):
         if self.purpose == "undo" and "run" in self.inputs:
             return f"run {self.inputs['run'].path} (undo)"
         found = self.inputs.get("csv")
-        return found.path if found else "-"
+        if found is None:
+            return "-"
+        return f"{found.path} (sheet {found.sheet!r})" if found.sheet else found.path
 
     @property
     def made_from(self) -> str:

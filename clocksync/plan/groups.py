@@ -110,6 +110,7 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
     wanted = _manager_groups(config, manager_of, fallback, note)
     protected_by_key = {current.groups[g].key: current.groups[g].name for g in protected if g in current.groups}
     desired: list[DesiredGroup] = []
+    keep = frozen | unplaced  # members no manager group moves
     for key in sorted(wanted):
         want = wanted[key]
         if key in protected_by_key:
@@ -121,12 +122,11 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
         desired.append(DesiredGroup(
             name=want.name, origin=want.origin, manager=want.manager, member_ids=frozenset(want.member_ids),
             existing=existing, why_in=f"reports to {want.manager.email}",
-            why_out=f"does not report to {want.manager.email}", keep=frozen | unplaced))
+            why_out=f"does not report to {want.manager.email}", keep=keep))
     taken = set(wanted) | {name_key(config.workspace.fallback_group_name)}
     rules = config.value(GROUP_RULES)
     for index, rule in enumerate(rules):
-        desired += _rule_groups(current, rule, index, managed, protected, protected_names, taken, note,
-                                unplaced | frozen)
+        desired += _rule_groups(current, rule, index, managed, protected, protected_names, taken, note, keep)
     in_use = {d.existing.id for d in desired if d.existing is not None}
     manager_email = {d.existing.id: d.manager.email for d in desired if d.existing is not None and d.manager}
     desired_keys = {d.key for d in desired}
@@ -228,14 +228,18 @@ def _manager_groups(config: Config, manager_of: Mapping[str, Member | None], fal
                  f"{managers[mid].email}'s is named with the email")
             names[mid] = group_name(config, managers[mid], disambiguate=True)
     groups: dict[str, _Wanted] = {}
+    by_manager: dict[str, set[str]] = {}  # manager id ("": the fallback group) -> its members' ids
     for user_id, manager in manager_of.items():
-        if manager is not None:
-            name, origin = names[manager.id], GroupOrigin.MANAGER
-        elif fallback is not None and fallback.id != user_id:  # the fallback manager does not manage themself
-            manager, name, origin = fallback, fallback_name, GroupOrigin.FALLBACK
-        else:
-            continue
-        groups.setdefault(name_key(name), _Wanted(name, origin, manager)).member_ids.add(user_id)
+        slot, origin = (manager.id if manager else ""), GroupOrigin.MANAGER
+        if manager is None:
+            if fallback is None or fallback.id == user_id:  # the fallback manager does not manage themself
+                continue
+            manager, origin = fallback, GroupOrigin.FALLBACK
+        members = by_manager.get(slot)
+        if members is None:  # the first of this manager's users: find or make their group once
+            name = names[manager.id] if origin is GroupOrigin.MANAGER else fallback_name
+            members = by_manager[slot] = groups.setdefault(name_key(name), _Wanted(name, origin, manager)).member_ids
+        members.add(user_id)
     return groups
 
 

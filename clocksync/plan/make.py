@@ -58,7 +58,7 @@ async def make_plan(
         diff(desired, current, config, options),
         workspace_id=client.workspace_id,
         inputs={
-            "csv": InputFingerprint(path=desired.source, sha256=desired.sha256),
+            "csv": InputFingerprint(path=desired.source, sha256=desired.sha256, sheet=desired.sheet),
             "config": InputFingerprint(path=config.source, sha256=config.sha256),
         },
         options=options,

@@ -71,4 +71,9 @@ def exceptions_on(config: Config, as_of: str, known: Iterable[str]) -> Exception
         entries = {i.casefold() if i.casefold() in EXCEPTION_KEYWORDS else name_key(i) for i in rule.ignore}
         result.ignored.setdefault(key, set()).update(entries)
         result.held.append(HeldException(email=rule.email, ignore=rule.ignore, reason=rule.reason, until=until))
+    for email in config.workspace.never_deactivate:
+        if email_key(email) not in known:  # protects nobody: a typo would leave the meant person unprotected
+            result.notices.append(Notice(code="never_deactivate_unknown", message=(
+                f"never_deactivate names {email}, who is neither in the CSV nor in the workspace: it protects no "
+                "one (is the email spelled right?)")))
     return result

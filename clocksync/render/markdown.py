@@ -38,18 +38,30 @@ def _head(plan: Plan) -> list[str]:
     ]
 
 
+CLEANED_IN_SUMMARY = 10  # cleaned cells shown in a summarised comment; the artefact has them all
+
+
 def _summary(plan: Plan, shown: Shown, size: int, limit: int) -> str:
+    what = [f"{len(plan.actions):,} actions"] if plan.actions else ["no action"]
+    if plan.cleaned:
+        what.append(f"{len(plan.cleaned):,} cells read as a person sees them")
     out = _head(plan) + [
-        f"The plan is too large for one comment ({size:,} characters): below are its counts, its destructive "
-        "actions and its warnings. Review the whole plan in the workflow's artefact: "
-        "`clocksync show plan.json --format html > plan.html` (searchable, with filters).",
+        f"The plan is too large for one comment ({size:,} characters: {' and '.join(what)}): below are its "
+        "counts, its destructive actions, its warnings and the first cleaned cells. Review the whole plan in the "
+        "workflow's artefact: `clocksync show plan.json --format html > plan.html` (searchable, with filters).",
         "",
         *(f"- {plan.summary.title(key)}" for key in SECTIONS if plan.summary.count(key).actions),
         "",
-        "| kind | actions |", "|---|---:|",
-        *(f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in plan.summary.by_kind.items()),
-        "",
     ]
+    if plan.summary.by_kind:
+        out += ["| kind | actions |", "|---|---:|",
+                *(f"| {kind.replace('_', ' ')} | {count:,} |" for kind, count in plan.summary.by_kind.items()), ""]
+    if plan.cleaned:
+        out += [f"#### Cells read as a person sees them ({len(plan.cleaned):,})", "",
+                *(f"- {md(c.text())}" for c in plan.cleaned[:CLEANED_IN_SUMMARY])]
+        if len(plan.cleaned) > CLEANED_IN_SUMMARY:
+            out.append(f"- ... and {len(plan.cleaned) - CLEANED_IN_SUMMARY:,} more in the artefact")
+        out.append("")
     tail = [f"- `!` {md(a.describe(shown))}" for a in plan.destructive_actions]
     tail += [f"- {md(n.message)}" for n in plan.notices]
     budget = limit - len("\n".join(out)) - 200
