@@ -5,7 +5,9 @@ Literal models, no HTTP: the verdicts are what keeps apply from overwriting anyo
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -272,3 +274,36 @@ def test_ids_use_one_name_key() -> None:
     b = AddMember(group_name="jane smith", user_id="u1", email="u@x.io")
     assert a.id == b.id
     assert CreateGroup(group_name="Jane  Smith").id == CreateGroup(group_name="JANE SMITH").id
+
+
+KINDS = Path(__file__).resolve().parent.parent / "clocksync" / "kinds"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, at any depth (type-checking blocks too), relative ones resolved."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "clocksync.kinds".rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(KINDS.glob("*.py")), ids=lambda p: p.name)
+def test_kinds_import_neither_apply_nor_load(path: Path) -> None:
+    """A kind owns its rule: nothing under clocksync/kinds/ reaches into the executor or the loaders."""
+    banned = sorted(m for m in imported_modules(path)
+                    if m.split(".")[:2] in (["clocksync", "apply"], ["clocksync", "load"]))
+    assert banned == []
+
+
+def test_the_import_check_sees_every_form(tmp_path: Path) -> None:
+    """The check above cannot pass by missing an import form."""
+    source = tmp_path / "kind.py"
+    source.write_text("import clocksync.apply.verify\nfrom ..load import desired\n"
+                      "if TYPE_CHECKING:\n    from clocksync.apply.view import X\n", encoding="utf-8")
+    assert {"clocksync.apply.verify", "clocksync.load.desired", "clocksync.apply.view.X"} <= imported_modules(source)
