@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -410,3 +411,60 @@ def test_a_mapped_name_writes_only_to_the_field_it_names_exactly_or_is_refused_a
     want = 12 if state.ws.fields[expected].type == "NUMBER" else "12"
     assert written == {fid: (want if fid == expected else None) for fid in state.ws.fields}, "no other field"
     assert plan(h)[0] == 0
+
+
+@pytest.mark.parametrize("change", ["namesakes leave", "namesakes arrive"])
+def test_a_manager_group_keeps_its_name_when_a_namesake_comes_or_goes(workdir: Path, change: str) -> None:
+    """README, "Group names": a group told apart by email keeps that name when its namesakes leave,
+    and a group holding the plain name keeps it when namesakes arrive (they are told apart by
+    email): the group is never replaced by a new one, so what is attached to it stays."""
+    state, key = demo_workspace("namesake-key")
+    long_named(state, "Alex Kim", "Alex Kim", "Alex Kim")
+    rows = Path("users.csv").read_text().splitlines()
+
+    def managers(*kept: int) -> None:
+        gone = [f"{p}{n}@" for n in range(3) if n not in kept for p in "mr"]
+        Path("users.csv").write_text("\n".join(r for r in rows if not any(g in r for g in gone)) + "\n")
+
+    first, then = ((0, 1, 2), (0,)) if change == "namesakes leave" else ((0,), (0, 1, 2))
+    h = make_harness(state, key)
+    managers(*first)
+    result = run_cli(h, "plan", "users.csv")
+    assert result.exit_code == 0, result.output
+    if len(first) == 3:
+        assert "3 groups would be named 'Alex Kim': the groups of m0@example.com, m1@example.com, " \
+            "m2@example.com are named with their emails" in result.output, result.output
+    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    group = next(g for g in state.ws.groups.values() if "r0" in g.user_ids)
+    name, group_id = group.name, group.id
+    assert name == ("Alex Kim (m0@example.com)" if len(first) == 3 else "Alex Kim")
+
+    managers(*then)
+    result = run_cli(h, "plan", "users.csv")
+    assert result.exit_code == 0, result.output
+    actions = json.loads(Path("plans/plan.json").read_text())["actions"]
+    created = sorted(a["group_name"] for a in actions if a["kind"] == "create_group")
+    assert created == ([] if len(then) == 1 else ["Alex Kim (m1@example.com)", "Alex Kim (m2@example.com)"])
+    assert not [a for a in actions if a.get("group_id") == group_id or a.get("entity_id") == group_id], \
+        "m0's group is neither emptied nor replaced"
+    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    assert state.ws.groups[group_id].name == name and "r0" in state.ws.groups[group_id].user_ids
+    assert run_cli(h, "plan", "users.csv", "--detailed-exitcode").exit_code == 0, "stable: no change"
+    assert h.transport.violations == []
+
+
+@pytest.mark.parametrize("name", ["e\u0301" * 70, "Jose\u0301 " * 20])
+def test_a_decomposed_manager_name_is_measured_and_sent_composed(workdir: Path, name: str) -> None:
+    """README: letters compare in NFC. A name typed decomposed (NFD) is the same name composed: it
+    is measured and sent in NFC, so it is not shortened when its composed form fits."""
+    state, key = demo_workspace("nfd-key")
+    long_named(state, name)
+    h = make_harness(state, key)
+    assert run_cli(h, "plan", "users.csv").exit_code == 0
+    created = [a["group_name"] for a in json.loads(Path("plans/plan.json").read_text())["actions"]
+               if a["kind"] == "create_group"]
+    composed = unicodedata.normalize("NFC", name).strip()
+    assert composed in created, created
+    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    assert run_cli(h, "plan", "users.csv", "--detailed-exitcode").exit_code == 0
+

@@ -159,15 +159,6 @@ def convert_cells(rows: Iterable[tuple[int, Mapping[str, str]]], typed_fields: l
     return values, problems, leading_zeros
 
 
-def cell_problems(rows: Iterable[tuple[int, Mapping[str, str]]], current: CurrentState, config: Config,
-                  sheet: str | None) -> list[str]:
-    """The mapped cells of ``rows`` that their fields cannot hold (for a file with other problems:
-    every bad cell is reported at once). Raises ConfigError for a name two fields fit."""
-    fields = resolve_fields(current, config)
-    inactive = {name for name, f in fields.items() if f is not None and f.status == "INACTIVE"}
-    return convert_cells(rows, _typed_fields(fields, config, inactive), sheet)[1]
-
-
 def mapped_fields(desired: DesiredState, current: CurrentState, config: Config) -> MappedFields:
     """The mapped fields and every user's typed values. Raises ConfigError (a name two fields fit),
     CsvError (every bad cell at once) and LimitExceeded (a cap the plan's creates would pass)."""
