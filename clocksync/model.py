@@ -284,6 +284,7 @@ class LimitedMember:
 
     id: str
     name: str
+    email: str = ""  # a LIMITED account may be listed with one: still not managed
 
     @property
     def display_name(self) -> str:

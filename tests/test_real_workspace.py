@@ -468,3 +468,27 @@ def test_a_decomposed_manager_name_is_measured_and_sent_composed(workdir: Path, 
     assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
     assert run_cli(h, "plan", "users.csv", "--detailed-exitcode").exit_code == 0
 
+
+
+def test_a_row_naming_a_limited_account_with_an_email_is_reported_never_invited(workdir: Path) -> None:
+    """A LIMITED account listed with an email is still outside management: a CSV row naming it is
+    not an invitation (the workspace refuses to invite an address it holds, on every run); the plan
+    says so, and the next plan is empty."""
+    state, key = demo_workspace("kiosk-email-key")
+    kiosk = User(id="k4", email="kiosk4@example.com", name="Kiosk four", account_status="LIMITED")
+    state.ws.users[kiosk.id] = kiosk
+    Path("config.yaml").write_text('workspace:\n  fallback_manager_email: "ops-lead@example.com"\n'
+                                   'invite:\n  missing_users: true\n')
+    Path("users.csv").write_text("NTID email,Manager NTID email,Weekly Working Hours\nops-lead@example.com,,\n"
+                                 "Kiosk4@Example.com,ops-lead@example.com,40\n")
+    h = make_harness(state, key)
+    result = run_cli(h, "plan", "users.csv")
+    assert result.exit_code == 0, result.output
+    data = json.loads(Path("plans/plan.json").read_text())
+    assert not [a for a in data["actions"] if a["kind"] == "invite_user"], data["actions"]
+    notes = {n["code"]: n["message"] for n in data["notices"]}
+    assert notes["limited_user"].startswith("Kiosk4@Example.com (CSV row 3) is a limited (kiosk) account")
+    assert "(kiosk accounts: Front desk kiosk, Kiosk four <kiosk4@example.com>)" in notes["limited_members"]
+    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    assert run_cli(h, "plan", "users.csv", "--detailed-exitcode").exit_code == 0
+    assert kiosk.account_status == "LIMITED" and h.transport.violations == []
