@@ -24,7 +24,8 @@ The tree (catch ``ClocksyncError`` once at the top; everything else is a bug)::
         │   ├── AuthError          401
         │   ├── ForbiddenError     403
         │   ├── NotFoundError      404
-        │   └── RateLimitedError   429 (after retries ran out)
+        │   ├── RateLimitedError   429 (after retries ran out)
+        │   └── UnusableAnswer     1xx, 3xx, or an answer that breaks HTTP: never retried, names the URL
         ├── TransportError         no usable answer (refused, DNS, TLS, proxy, reset): names the URL
         ├── OutcomeUnknown         a write was sent, but whether it took effect is unknown
         └── ApiShapeError          an answer clocksync cannot interpret (names the field)
@@ -169,6 +170,12 @@ class NotFoundError(ApiStatusError):
 
 class RateLimitedError(ApiStatusError):
     """429 after every retry was used."""
+
+
+class UnusableAnswer(ApiStatusError):
+    """The server answered, but with nothing a request can end on: a 1xx or 3xx status (a redirect
+    is never followed: the key would go along) or bytes that are not HTTP. Trying again would get
+    the same answer, so it fails at once, naming the URL; a write so answered has failed."""
 
 
 class TransportError(ClockifyError):

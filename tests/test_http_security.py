@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import os
@@ -38,6 +39,7 @@ from clocksync.errors import (
     CredentialsError,
     RateLimitedError,
     TransportError,
+    UnusableAnswer,
 )
 from tests.conftest import BASE_URL, EmulatorHarness, run_cli
 
@@ -315,6 +317,61 @@ def test_a_read_answered_with_something_else_than_json_is_an_error(body: bytes, 
     with pytest.raises(ApiShapeError) as listed:
         run(lambda c: c.list_users())
     assert f"{CLOCKIFY}/workspaces/{WS}/users" in str(listed.value)
+
+
+PROTOCOL_ERRORS = {
+    "a bad header": ("illegal header line: bytearray(b'X: \\x01')", False),
+    "a bad status line": ("illegal status line: bytearray(b'HTTP/1.1 2OO OK')", False),
+    "no line end": ("malformed data: no CRLF after the status line", False),
+    "disconnected before the answer": ("Server disconnected without sending a response.", True),
+    "closed mid-body": ("peer closed connection without sending complete message body: incomplete chunked read",
+                        True),
+}
+
+
+@respx.mock
+@pytest.mark.parametrize(("text", "dropped"), list(PROTOCOL_ERRORS.values()), ids=list(PROTOCOL_ERRORS))
+def test_an_answer_that_is_not_http_fails_at_once_and_a_dropped_one_is_retried(text: str, dropped: bool) -> None:
+    """Review of issue 20, F11: a malformed answer was retried for a minute before its one line."""
+    route = respx.get(f"{CLOCKIFY}/user").mock(side_effect=httpx.RemoteProtocolError(text))
+    sleeps: list[float] = []
+    policy = RetryPolicy(max_attempts=3)
+    with pytest.raises((TransportError, ApiStatusError)) as info:
+        run(lambda c: c.get_current_user(), sleeps=sleeps, retry=policy)
+    assert f"GET {CLOCKIFY}/user" in str(info.value)
+    if dropped:
+        assert isinstance(info.value, TransportError) and route.call_count == policy.max_attempts
+    else:
+        assert isinstance(info.value, UnusableAnswer) and "not HTTP" in str(info.value)
+        assert route.call_count == 1 and sleeps == []
+
+
+B64_KEY = base64.b64encode(KEY.encode()).decode()
+LOCATIONS = {
+    "key in the query": (f"http://127.0.0.1:8921/steal?k={KEY}&b={B64_KEY}", "http://127.0.0.1:8921/..."),
+    "key in the path": (f"https://attacker.example/{KEY}", "https://attacker.example/..."),
+    "key as user info": (f"https://{KEY}:x@attacker.example/", "https://attacker.example"),
+    "key in the fragment": (f"https://attacker.example#{KEY}", "https://attacker.example"),
+    "key as the host": (f"https://{KEY}.example/", f"https://{KEY}.example/..."),
+    "relative": (f"/login?k={KEY}", "a path on the same server"),
+    "unparsable": (f"http://[::1{KEY}", ""),
+    "control characters": ("https://login.example/\x1b[2J\r\n", ""),
+}
+
+
+@respx.mock
+@pytest.mark.parametrize(("location", "shown"), list(LOCATIONS.values()), ids=list(LOCATIONS))
+def test_a_redirect_shows_where_it_points_never_its_text(location: str, shown: str) -> None:
+    """Review of issue 20, F10: a Location holding the key (and its base64) was printed whole."""
+    respx.get(f"{CLOCKIFY}/user").mock(return_value=httpx.Response(302, headers={"Location": location}))
+    with pytest.raises(UnusableAnswer) as info:
+        run(lambda c: c.get_current_user())
+    message = str(info.value)
+    assert KEY not in message and B64_KEY not in message and "\x1b" not in message, message
+    if shown and KEY not in shown:
+        assert f"a redirect to {shown}:" in message, message
+    elif not shown:  # httpx refuses the Location itself
+        assert "a Location that is not a URL" in message, message
 
 
 class _RedirectUsers(httpx.AsyncBaseTransport):

@@ -29,7 +29,7 @@ from clocksync.plan.file import InputFingerprint, Plan, build_plan
 from clocksync.plan.make import now_utc
 from clocksync.plan.seal import SealKey
 from clocksync.plan.types import PlanOptions, WorkspaceFigures
-from tests.conftest import EmulatorHarness, make_harness
+from tests.conftest import BASE_URL, EmulatorHarness, make_harness
 
 FAST = ApplySettings(retry_budget=60, consistency_window=60, backoff_initial=0.001, backoff_max=0.002)
 
@@ -50,7 +50,8 @@ class ScriptedTransport(httpx.AsyncBaseTransport):
 
     ok: forward; 502-after: forward, then answer 502; lost: raise ReadTimeout without forwarding
     (the request never arrived); timeout-after: forward, then ReadTimeout; 400: answer 400 without
-    forwarding; 400-after: forward, then answer 400; 503 / 429: answer so without forwarding.
+    forwarding; 1xx/3xx (101, 302, ...): answer so without forwarding; not-http: an answer httpx
+    cannot parse; 400-after: forward, then answer 400; 503 / 429: answer so without forwarding.
     """
 
     inner: httpx.AsyncBaseTransport
@@ -64,6 +65,10 @@ class ScriptedTransport(httpx.AsyncBaseTransport):
         error = {"message": "scripted refusal", "code": 501}
         if step == "lost":
             raise httpx.ReadTimeout("scripted: no answer", request=request)
+        if step.isdigit() and int(step) < 400:  # answered with no final answer: 1xx, a redirect
+            return httpx.Response(int(step), headers={"Location": "https://login.example/sso?next=x"}, request=request)
+        if step == "not-http":
+            raise httpx.RemoteProtocolError("illegal header line: bytearray(b'X-Evil: \\x01')", request=request)
         if step in ("400", "503", "429"):
             return httpx.Response(int(step), json=error if step != "503" else None, request=request)
         response = await self.inner.handle_async_request(request)
@@ -168,6 +173,38 @@ def test_transient_faults_are_retried_until_the_budget_runs_out(tmp_path: Path) 
     assert attempts > 4, "kept settling while the run had time, not a fixed four tries"
     assert 30 <= clock.now < 40
     assert h.state.ws.users[maria].work_capacity == "PT8H"
+
+
+ANSWERS_NO_WRITE_ENDS_ON = ["100", "101", "199", "300", "301", "302", "303", "304", "307", "308", "not-http"]
+
+
+@pytest.mark.parametrize("answer", ANSWERS_NO_WRITE_ENDS_ON)
+@pytest.mark.parametrize("kind", ["PATCH profile", "POST group"])
+def test_a_write_answered_with_no_final_answer_fails_at_once_naming_the_url(tmp_path: Path, answer: str,
+                                                                             kind: str) -> None:
+    """Review of issue 20, F4/F11: a PATCH answered 302 was sent again for the whole retry budget
+    (11 writes sent 204 times in 300 s) and reported "in flight" on Ctrl-C though it was answered."""
+    h = make_harness()
+    maria = h.user_id("maria.garcia@example.com")
+    if kind == "PATCH profile":
+        plan = plan_of(h, UpdateProfile(user_id=maria, email="maria.garcia@example.com",
+                                        capacity=Change(before="PT8H", after="PT7H30M")))
+        rule, path = Rule("PATCH", r"/member-profile/", [answer] * 50), f"/member-profile/{maria}"
+    else:
+        plan = plan_of(h, CreateGroup(group_name="Settled"))
+        rule, path = Rule("POST", r"/user-groups$", [answer] * 50), "/user-groups"
+    clock = FakeClock()
+    report, transport = apply(h, plan, [rule], tmp_path, ApplySettings(retry_budget=900), clock)
+    [result] = report.results
+    assert result.outcome is Outcome.FAILED, result.message
+    assert f"{BASE_URL}/workspaces/{h.workspace_id}{path}" in result.message, result.message
+    assert writes(transport, rule.method, rule.path) == 1, "answered: never sent again"
+    assert clock.now == 0, "no backoff: nothing was waited for"
+    if answer.startswith("3"):
+        assert "redirect to https://login.example/..." in result.message and "next=x" not in result.message
+    assert h.state.ws.users[maria].work_capacity == "PT8H"
+    assert "Settled" not in [g.name for g in h.state.ws.groups.values()]
+    assert not report.ok
 
 
 def test_a_429_storm_longer_than_the_request_retries_pauses_and_resumes(tmp_path: Path) -> None:

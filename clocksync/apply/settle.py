@@ -5,7 +5,9 @@ asking the kind's handler for its verdict again. Done -> applied. Not done and t
 transient (429, 5xx, timeout, dropped connection) -> written again after a backoff, for as long
 as the run's retry budget lasts. Not done and the API refused it -> failed, except on an object
 this run created moments earlier, where the refusal may be the API lagging: retried for a bounded
-window. An answer that cannot be read fails the action at once: nothing is decided on a guess.
+window. An answer that cannot be read or used (not JSON; a 1xx or 3xx status, a redirect is
+never followed; bytes that are not HTTP) fails the action at once, naming the URL: it is neither
+written again nor reported in flight, since it was answered. Nothing is decided on a guess.
 
 The settler knows no kind of action: each handler says what its action touches and how to judge it.
 """
@@ -20,7 +22,13 @@ from typing import Any
 
 from clocksync.apply.report import ActionResult, ApplySettings, Outcome
 from clocksync.clockify.client import ClockifyClient
-from clocksync.errors import ApiShapeError, ApiStatusError, ClockifyError, RateLimitedError
+from clocksync.errors import (
+    ApiShapeError,
+    ApiStatusError,
+    ClockifyError,
+    RateLimitedError,
+    UnusableAnswer,
+)
 from clocksync.kinds import Action, Handler
 from clocksync.kinds.base import State
 from clocksync.kinds.live import LiveView, Ref, Snapshot
@@ -76,8 +84,10 @@ class Settler:
                 note = f"applied on attempt {attempt}" if attempt > 1 else ""
                 return ActionResult(action, Outcome.APPLIED, note, created_id=answer.created_id)
             logger.info("settle: %s after %s; re-reading", error, action.id)
-            if isinstance(error, ApiShapeError):
-                return ActionResult(action, Outcome.FAILED, f"the answer could not be read: {error}")
+            if isinstance(error, (ApiShapeError, UnusableAnswer)):
+                # Answered, with nothing a write can end on (a redirect, 1xx, not JSON, not HTTP):
+                # the same server answers the same again, so the action has failed, now.
+                return ActionResult(action, Outcome.FAILED, f"the answer could not be used: {error}", error.status)
             fresh = await self.reread_until_read(action, handler)
             if isinstance(fresh, ActionResult):
                 return fresh
@@ -119,7 +129,7 @@ class Settler:
             attempt += 1
             try:
                 return await self.reread(action, handler, self.reads_begun)
-            except ApiShapeError as exc:
+            except (ApiShapeError, UnusableAnswer) as exc:
                 return ActionResult(action, Outcome.FAILED, f"the workspace could not be read: {exc}")
             except ClockifyError as exc:
                 if self.stopping():

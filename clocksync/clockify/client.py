@@ -88,6 +88,7 @@ from clocksync.errors import (
     OutcomeUnknown,
     RateLimitedError,
     TransportError,
+    UnusableAnswer,
     redact,
 )
 from clocksync.plan.seal import SealKey
@@ -380,6 +381,27 @@ def _connect_failure(exc: httpx.HTTPError, loopback: bool) -> _ConnectFailure:
     return _ConnectFailure(f"cannot connect ({visible(detail)[:120]})", heals=True)
 
 
+def _dropped(exc: httpx.RemoteProtocolError) -> bool:
+    """Whether a protocol error is a connection lost before the answer was whole (worth trying
+    again), rather than an answer that is not HTTP."""
+    text = str(exc).lower()
+    return any(word in text for word in ("disconnected", "closed", "incomplete"))
+
+
+def _origin(url: str) -> str:
+    """The scheme, host and port of a URL a server names (a redirect's ``Location``), "" when it
+    names none: its path and query are the server's text and may carry anything, the key included."""
+    try:
+        parts = urlsplit(url.strip())
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return ""
+    if not host:
+        return "a path on the same server"
+    shown = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{shown}" + (f":{port}" if port else "") + ("/..." if parts.path.strip("/") or parts.query else "")
+
+
 class ClockifyClient:
     """Typed calls for the parts of the Clockify API a user sync needs.
 
@@ -536,6 +558,18 @@ class ClockifyClient:
             return _Retry(error, attempts=self.retry.connect_attempts, brief=brief)
         if isinstance(exc, httpx.PoolTimeout):
             return _Retry(TransportError(method, path, message="no free connection in time (PoolTimeout)", url=url))
+        if isinstance(exc, httpx.RemoteProtocolError) and not _dropped(exc):
+            # Bytes that are not an HTTP answer (a bad status line or header, a 101 switch): the same
+            # server says the same again, so it is not retried, and a write so answered has failed.
+            text = str(exc)
+            if "location header" in text.lower():  # httpx reads a redirect's target even when not following it
+                return UnusableAnswer(method, path, None, None,
+                                      "a redirect to a Location that is not a URL: clocksync does not follow "
+                                      "redirects (the API key would go along); check CLOCKIFY_BASE_URL", url=url)
+            return UnusableAnswer(method, path, None, None,
+                                  f"the answer is not HTTP clocksync can read "
+                                  f"({visible(redact(text, self._api_key))[:120]}); is CLOCKIFY_BASE_URL the API's URL?",
+                                  url=url)
         if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError)):
             if idempotent:
                 return _Retry(TransportError(method, path, message=type(exc).__name__, url=url))
@@ -579,7 +613,7 @@ class ClockifyClient:
             return response
         url = self.url(path)
         if status < 200 or 300 <= status < 400:
-            raise ApiStatusError(method, path, status, None, self._unexpected(response), url=url)
+            raise UnusableAnswer(method, path, status, None, self._unexpected(response), url=url)
         code, message = self._error_body(response)
         if status == 429:
             self.stats.rate_limited += 1
@@ -596,11 +630,10 @@ class ClockifyClient:
         }.get(status, ApiStatusError)
         raise error_type(method, path, status, code, message)
 
-    @staticmethod
-    def _unexpected(response: httpx.Response) -> str:
+    def _unexpected(self, response: httpx.Response) -> str:
         if 300 <= response.status_code < 400:
-            where = response.headers.get("Location")
-            target = f" to {visible(where)[:200]}" if where else ""
+            where = _origin(response.headers.get("Location") or "")
+            target = f" to {visible(redact(where, self._api_key))[:200]}" if where else ""
             return (f"a redirect{target}: clocksync does not follow redirects (the API key would go along); "
                     "check CLOCKIFY_BASE_URL")
         return "an informational answer where a final one was expected"
