@@ -264,6 +264,59 @@ def test_a_proxy_in_the_environment_never_sees_loopback_traffic(
     assert seen and seen[0]["X-Api-Key"] == KEY
 
 
+BAD_PROXIES = {
+    "port over 65535": "http://127.0.0.1:99999",
+    "port 65536": "http://127.0.0.1:65536",
+    "port 0": "http://127.0.0.1:0",
+    "a port that is no number": "http://127.0.0.1:80a",
+    "an unclosed IPv6 bracket": "http://[::1",
+    "an IPv6 address that is none": "http://[::zz]:3128",
+    "an IPv4 address that is none": "http://256.1.1.1:80",
+    "too few parts": "http://1.2.3:80",
+    "no host": "http://:8080",
+    "no scheme, bad port": "127.0.0.1:99999",
+    "a password, bad port": "http://user:hunter2secret@127.0.0.1:99999",
+    "a space": "http://proxy .example:3128",
+}
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])
+@pytest.mark.parametrize("proxy", list(BAD_PROXIES.values()), ids=list(BAD_PROXIES))
+def test_a_proxy_url_no_connection_can_use_is_one_line_naming_the_variable(
+        proxy: str, variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review of issue 20, F6: these ended in 80-146-line tracebacks when the first request connected."""
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, proxy)
+    with pytest.raises(CredentialsError) as info:
+        ClockifyClient(KEY, WS, base_url=CLOCKIFY)
+    message = str(info.value)
+    assert message.startswith(variable) and "\n" not in message and "hunter2secret" not in message, message
+
+
+def test_a_bad_proxy_is_one_line_from_the_cli(harness: EmulatorHarness, workdir: Path) -> None:
+    result = run_cli(harness, "preflight", env={"CLOCKIFY_BASE_URL": CLOCKIFY, "HTTPS_PROXY": "http://127.0.0.1:99999"})
+    assert one_line(result, "HTTPS_PROXY", "99999").startswith("CredentialsError:")
+
+
+@pytest.mark.parametrize(("cause", "reason"), [(socket.gaierror(-2, "Name or service not known"), "does not resolve"),
+                                               (ConnectionRefusedError(111, "Connection refused"), "refused")])
+def test_a_proxy_that_cannot_be_reached_is_blamed_not_the_base_url(cause: BaseException, reason: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """F6: HTTPS_PROXY=notaurl was reported as 'CLOCKIFY_BASE_URL ... the host name does not resolve'."""
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "notaurl")
+    calls: list[str] = []
+    with pytest.raises(TransportError) as info:
+        run(lambda c: c.get_current_user(), transport=httpx.MockTransport(failing(cause, calls)),
+            base_url_from="CLOCKIFY_BASE_URL in the environment")
+    message = str(info.value)
+    assert "proxy (HTTPS_PROXY)" in message or "proxy's host name (HTTPS_PROXY)" in message, message
+    assert reason in message and "check HTTPS_PROXY" in message and "CLOCKIFY_BASE_URL" not in message, message
+    assert len(calls) == 1
+
+
 @pytest.mark.parametrize("proxy", ["socks5://127.0.0.1:1", "ftp://proxy.example"])
 def test_a_proxy_httpx_cannot_use_is_one_line(proxy: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", proxy)

@@ -50,6 +50,7 @@ import os
 import socket
 import ssl
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -332,6 +333,64 @@ def check_base_url(base_url: str, allow: Collection[str] = ()) -> str:
     return base_url.rstrip("/")
 
 
+PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")  # what https traffic goes through
+
+
+def _without_user(url: str) -> str:
+    """``url`` as shown in a message: a proxy URL may hold a user and password, which are cut."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    authority, slash, tail = rest.partition("/")
+    authority = authority.rpartition("@")[2]
+    return visible(f"{scheme}{sep}{authority}{slash}{tail}")[:200]
+
+
+def check_proxy_url(name: str, value: str) -> None:
+    """Refuse a proxy URL from the environment that no connection can be made through (a port out of
+    range, an unclosed IPv6 bracket, an IPv4 address that is none), as httpx would only find out
+    when connecting, with a traceback. Raises CredentialsError naming the variable."""
+    url = value.strip() if "://" in value else f"http://{value.strip()}"  # as httpx reads it
+    shown = _without_user(url)
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise CredentialsError(f"{name} holds spaces or control characters: {shown!r}")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise CredentialsError(f"{name} is not a usable proxy URL ({visible(str(exc))[:80]}): {shown!r}") from None
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise CredentialsError(f"{name} names no proxy host: {shown!r}")
+    if port == 0:
+        raise CredentialsError(f"{name} has port 0, which no proxy listens on: {shown!r}")
+    if ":" in host or host.replace(".", "").isdigit():
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise CredentialsError(f"{name} names {visible(host)!r}, which is not an IP address: {shown!r}") from None
+
+
+def environment_proxy(base_url: str, environ: dict[str, str] | None = None) -> str:
+    """The variable naming the proxy that requests to ``base_url`` go through ("" when none: loopback,
+    plain http, a host ``NO_PROXY`` names). Every proxy variable https traffic may use is checked
+    first (``check_proxy_url``)."""
+    env = os.environ if environ is None else environ
+    for name in PROXY_VARIABLES:
+        if env.get(name, "").strip():
+            check_proxy_url(name, env[name])
+    host = urlsplit(base_url).hostname or ""
+    if is_loopback(host) or urllib.request.proxy_bypass_environment(host, {"no": env.get("no_proxy") or
+                                                                            env.get("NO_PROXY") or ""}):
+        return ""
+    for pair in (("https_proxy", "HTTPS_PROXY"), ("all_proxy", "ALL_PROXY")):
+        name = next((n for n in pair if n in env), "")  # the lower-case name wins, as urllib reads them
+        if name and env[name].strip():
+            return name
+    return ""
+
+
 # ---------------------------------------------------------------------- what a failed connection means
 
 
@@ -357,9 +416,14 @@ class _ConnectFailure:
     refused: bool = False
 
 
-def _connect_failure(exc: httpx.HTTPError, loopback: bool) -> _ConnectFailure:
-    """Why a connection could not be made, and whether it can heal."""
+def _connect_failure(exc: httpx.HTTPError, loopback: bool, proxy: str = "") -> _ConnectFailure:
+    """Why a connection could not be made, and whether it can heal. ``proxy``: the variable naming
+    the proxy the connection goes to first (a name that does not resolve is the proxy's)."""
     chain = list(_chain(exc))
+    if proxy and any(isinstance(e, socket.gaierror) for e in chain):
+        return _ConnectFailure(f"the proxy's host name ({proxy}) does not resolve (DNS)", heals=False)
+    if proxy and any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return _ConnectFailure(f"the proxy ({proxy}) refused the connection", heals=False, refused=True)
     verify = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
     if verify is not None:
         detail = getattr(verify, "verify_message", None) or "certificate verify failed"
@@ -445,6 +509,8 @@ class ClockifyClient:
         # raises, unsent (an apply that is stopping sends nothing more: apply/stop.py).
         self.before_write: Callable[[str, str], None] | None = None
         self._sleep = sleep
+        # The proxy https traffic goes through, checked before any connection (loopback uses none).
+        self.proxy_variable = "" if self.loopback else environment_proxy(self.base_url)
         try:
             self._http = self._http_client(api_key, timeout, transport, concurrency)
         except (ImportError, ValueError) as exc:  # a proxy in the environment httpx cannot use
@@ -546,7 +612,7 @@ class ClockifyClient:
         bounds, or not at all), or one lost after sending (retried only when safe)."""
         url = self.url(path)
         if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError)):
-            failure = _connect_failure(exc, self.loopback)
+            failure = _connect_failure(exc, self.loopback, self.proxy_variable)
             error = TransportError(method, path, message=f"cannot connect: {failure.reason}{self._hint(failure)}",
                                    url=url)
             if not failure.heals:
@@ -580,6 +646,8 @@ class ClockifyClient:
     def _hint(self, failure: _ConnectFailure) -> str:
         """The likely cause of a connection that cannot be made, for a person to act on."""
         origin = f" (this URL is {self.base_url_from})" if self.base_url_from else ""
+        if self.proxy_variable and self.proxy_variable in failure.reason:
+            return f"; check {self.proxy_variable} in the environment (the proxy clocksync connects through)"
         if self.loopback and failure.refused:
             return ("; is the emulator running? Start it with `clocksync emulator` and export the "
                     f"CLOCKIFY_BASE_URL it prints{origin}")
