@@ -50,7 +50,6 @@ import os
 import socket
 import ssl
 import time
-import urllib.request
 from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -380,9 +379,9 @@ def environment_proxy(base_url: str, environ: dict[str, str] | None = None) -> s
     for name in PROXY_VARIABLES:
         if env.get(name, "").strip():
             check_proxy_url(name, env[name])
-    host = urlsplit(base_url).hostname or ""
-    if is_loopback(host) or urllib.request.proxy_bypass_environment(host, {"no": env.get("no_proxy") or
-                                                                            env.get("NO_PROXY") or ""}):
+    host = (urlsplit(base_url).hostname or "").lower().rstrip(".")
+    skipped = [h.strip().lower().lstrip(".") for h in (env.get("no_proxy") or env.get("NO_PROXY") or "").split(",")]
+    if is_loopback(host) or any(h == "*" or host == h or host.endswith("." + h) for h in skipped if h):
         return ""
     for pair in (("https_proxy", "HTTPS_PROXY"), ("all_proxy", "ALL_PROXY")):
         name = next((n for n in pair if n in env), "")  # the lower-case name wins, as urllib reads them
