@@ -31,6 +31,7 @@ from pydantic import (
 )
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.events import AliasEvent, ScalarEvent
 
 from clocksync.errors import ConfigError
 from clocksync.load.cells import CellError, clean_email
@@ -308,7 +309,10 @@ def load_config(path: Path | None, *, required: bool = False, given: bool = True
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     try:
+        _refuse_what_no_config_needs(text, path)
         document: Any = YAML(typ="rt").load(text)
+    except ValueError:  # a number the constructor cannot read, should the scan miss one
+        raise ConfigError(f"{path}: a value is a number too long to read") from None
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -341,6 +345,30 @@ def load_config(path: Path | None, *, required: bool = False, given: bool = True
     if problems:
         raise ConfigError("\n".join(problems))
     return config.model_copy(update={"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()})
+
+
+MAX_NUMBER_DIGITS = 4000  # below Python's 4,300-digit limit on reading an int; no setting needs more than a few
+
+
+def _refuse_what_no_config_needs(text: str, path: Path) -> None:
+    """Refuse, naming the line, what no config needs and what makes reading one unbounded:
+
+    - YAML anchors and aliases (``&name``, ``*name``): an alias chain ("billion laughs") grows
+      without limit as the document is walked (a pull request's config is read next to the key);
+    - a plain number of more than ``MAX_NUMBER_DIGITS`` digits, which Python refuses to read.
+
+    Reads the YAML's events, never builds the document. Raises ConfigError (or YAMLError for YAML
+    that does not parse, which the caller reports).
+    """
+    for event in YAML(typ="rt").parse(text):
+        line = event.start_mark.line + 1
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+            raise ConfigError(f"{path}: line {line}: YAML anchors and aliases (&name, *name) are not allowed in a "
+                              "config; write the values out")
+        if (isinstance(event, ScalarEvent) and event.style is None and len(event.value) > MAX_NUMBER_DIGITS
+                and sum(c.isdigit() for c in event.value) > MAX_NUMBER_DIGITS):
+            raise ConfigError(f"{path}: line {line}: a number of {len(event.value):,} characters; no setting needs "
+                              f"more than a few digits")
 
 
 def _exception_problems(config: Config, document: Any) -> list[tuple[str, str, str]]:

@@ -46,6 +46,38 @@ def test_missing_default_file_gives_defaults(tmp_path: Path) -> None:
         load_config(tmp_path / "config.yaml", required=True)
 
 
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(8))
+REFUSED_BEFORE_BUILDING = {
+    # review of issue 20, F3: an alias bomb grew to 1 GB in 35 s with no output
+    "an alias bomb": (ORIGINAL + BOMB, "line 8: YAML anchors and aliases"),
+    "one anchor and alias": (ORIGINAL + "x: &e ops@example.com\nsafety: *e\n", "line 8: YAML anchors"),
+    "an anchor alone": ("workspace: &w\n  fallback_group_name: X\n", "line 1: YAML anchors"),
+    "a merge key": ("a: &d {page_size: 10}\napi:\n  <<: *d\n", "line 1: YAML anchors"),
+    "an anchor in a list": ("workspace:\n  never_deactivate:\n    - &m ops@example.com\n", "line 3: YAML anchors"),
+    # F9: integers over 4,300 digits were a 66-line ValueError traceback
+    "a long page size": (ORIGINAL + "api:\n  page_size: " + "9" * 5000 + "\n", "line 9: a number of 5,000"),
+    "a long negative number": (ORIGINAL + "safety:\n  max_deactivation_share: -" + "9" * 5000 + "\n", "line 9"),
+    "a long number in a list": ("workspace:\n  never_deactivate: [" + "1" * 4500 + "]\n", "line 2: a number"),
+    "a long number as a key": ("field_mapping:\n  ? " + "7" * 4400 + "\n  : Company\n", "line 2: a number"),
+    "a long hex number": ("api:\n  page_size: 0x" + "f" * 4000 + "1" * 4001 + "\n", "line 2"),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), list(REFUSED_BEFORE_BUILDING.values()), ids=list(REFUSED_BEFORE_BUILDING))
+def test_what_no_config_needs_is_refused_naming_the_line(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'config.yaml'}: ") and expected in message and "\n" not in message, message
+
+
+def test_a_long_quoted_text_of_digits_is_text(tmp_path: Path) -> None:
+    """Only a number Python cannot read is refused; a long quoted value is the key's to judge."""
+    with pytest.raises(ConfigError, match="key workspace.fallback_group_name"):
+        load_config(write(tmp_path, "workspace:\n  fallback_group_name: '" + "9" * 5000 + "'\n"))
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     (ORIGINAL + "safety:\n  max_deactivation_share: lots\n", "line 9, key safety.max_deactivation_share"),
     (ORIGINAL + "workspace_typo: 1\n", "line 8, key workspace_typo: unknown key"),

@@ -64,6 +64,11 @@ def test_edited_plan_refused(tmp_path: Path, edit) -> None:  # type: ignore[no-u
     (lambda t: t.replace('"format_version": 3', '"format_version": 99'), "version 99"),
     (lambda t: "[]", "not a clocksync plan"),
     (lambda t: t.replace('"kind": "deactivate_user"', '"kind": "format_disk"'), "key actions"),
+    # review of issue 20, F9: a number Python will not read was a 40-line ValueError traceback
+    (lambda t: t.replace('"format_version": 3', '"format_version": ' + "9" * 5000), "number too long"),
+    (lambda t: t.replace('"format_version": 3', '"format_version": -' + "9" * 4301), "number too long"),
+    (lambda t: t.replace('"format_version": 3', '"format_version": 3, "x": [' + "1" * 10_000 + "]"),
+     "number too long"),
 ])
 def test_damaged_plan_refused(tmp_path: Path, mutate, message: str) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "plan.json"

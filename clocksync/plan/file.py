@@ -218,6 +218,9 @@ def load_plan(path: Path) -> Plan:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise PlanFileError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}); is the file truncated?") from None
+    except ValueError:  # Python reads no integer of more than 4,300 digits
+        raise PlanFileError(f"{path}: a number too long to read (over 4,300 digits): the plan was edited or is "
+                            "damaged; make a new plan") from None
     except RecursionError:
         raise PlanFileError(f"{path}: JSON nested too deep to be a plan") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
