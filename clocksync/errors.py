@@ -31,11 +31,14 @@ The tree (catch ``ClocksyncError`` once at the top; everything else is a bug)::
         └── ApiShapeError          an answer clocksync cannot interpret (names the field)
 
 No message ever contains the API key: the client never puts headers in an error, and
-``redact`` is applied to server-provided text before it is stored.
+``redact`` is applied to server-provided text (in any common encoding of the key) before it is stored.
 """
 
 from __future__ import annotations
 
+import base64
+import re
+import urllib.parse
 from dataclasses import dataclass
 
 
@@ -191,9 +194,22 @@ class ApiShapeError(ClockifyError):
     """An answer in a shape clocksync cannot interpret; raised before any write decision rests on it."""
 
 
+# Characters that show as nothing: a copy of a secret split by them still reads as the secret.
+_INVISIBLE = "[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]*"
+
+
 def redact(text: str, *secrets: str) -> str:
-    """Replace every occurrence of each non-empty secret in ``text``."""
+    """``text`` (a server's words) with every copy of each non-empty secret replaced by ``***``: as
+    written, in any case, URL-encoded, in base64 (padded or not, standard or URL-safe) and
+    reversed, also when characters that show as nothing are put between its characters."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+        if not secret:
+            continue
+        encoded = base64.b64encode(secret.encode()).decode()
+        every = "".join(c if c.isalnum() else "".join(f"%{b:02X}" for b in c.encode()) for c in secret)
+        forms = {secret, urllib.parse.quote(secret, safe=""), every, encoded, encoded.rstrip("="),
+                 base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="), secret[::-1]}
+        for form in sorted(forms, key=len, reverse=True):
+            pattern = _INVISIBLE.join(re.escape(c) for c in form)
+            text = re.sub(pattern, "***", text, flags=re.IGNORECASE)
     return text

@@ -427,6 +427,36 @@ def test_a_redirect_shows_where_it_points_never_its_text(location: str, shown: s
         assert "a Location that is not a URL" in message, message
 
 
+ECHOES = {
+    "as sent": KEY,
+    "lower case": KEY.lower(),
+    "upper case": KEY.upper(),
+    "URL-encoded": "k%2D" + "x" * 30,
+    "base64": B64_KEY,
+    "base64 unpadded": B64_KEY.rstrip("="),
+    "URL-safe base64": base64.urlsafe_b64encode(KEY.encode()).decode(),
+    "reversed": KEY[::-1],
+    "split by a zero-width space": KEY[:14] + "\u200b" + KEY[14:],
+    "split by a soft hyphen and a BOM": KEY[:5] + "\u00ad" + KEY[5:20] + "\ufeff" + KEY[20:],
+}
+
+
+@respx.mock
+@pytest.mark.parametrize("echo", list(ECHOES.values()), ids=list(ECHOES))
+@pytest.mark.parametrize("body", ["json", "text"])
+def test_a_server_that_echoes_the_key_has_it_cut_in_any_common_form(echo: str, body: str) -> None:
+    """Review of issue 20, F10: base64, lower-case, reversed and zero-width-split echoes passed."""
+    text = f"bad key {echo} given"
+    answer = (httpx.Response(400, json={"message": text, "code": 400}) if body == "json"
+              else httpx.Response(500, text=f"<html>{text}</html>"))
+    respx.get(f"{CLOCKIFY}/user").mock(return_value=answer)
+    with pytest.raises(ApiStatusError) as info:
+        run(lambda c: c.get_current_user(), retry=RetryPolicy(max_attempts=1))
+    message = str(info.value)
+    assert "bad key *** given" in message, message
+    assert "x" * 8 not in message.lower() and B64_KEY[:12] not in message, message
+
+
 class _RedirectUsers(httpx.AsyncBaseTransport):
     """The emulator, except that the users list is answered 302 (a portal, a misrouted proxy)."""
 
