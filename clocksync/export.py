@@ -36,7 +36,7 @@ from clocksync.fieldvalues import to_cell
 from clocksync.files import write_private
 from clocksync.kinds.base import ExportColumns
 from clocksync.load.current import load_current, load_profiles
-from clocksync.load.desired import MAX_CELL, reads_back
+from clocksync.load.desired import MAX_CELL, header_reads_back, reads_back
 from clocksync.model import (
     CurrentState,
     CustomField,
@@ -138,6 +138,10 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
     fields = sorted((f for f in state.fields.values() if f.status != "INACTIVE"), key=lambda f: name_key(f.name))
     # A field named like a formula gets a column name a spreadsheet shows as text (config maps it back).
     field_columns = [(f, column_of.get(name_key(f.name), export_cell(f.name))) for f in fields]
+    # A name a header cannot hold (a line break, a control character, what shows as nothing) is left
+    # out, as such a value is: written raw it breaks the file, and the loader refuses its own export.
+    unnamed = [f for f, column in field_columns if not header_reads_back(column)]
+    field_columns = [(f, column) for f, column in field_columns if header_reads_back(column)]
     existing = {name_key(f.name) for f in state.fields.values()}
     # Mapped fields the workspace does not have yet: empty columns (a plan creates the field, sets nothing).
     field_columns += [(CustomField(id="", name=name), column) for column, name in mapping.items()
@@ -147,7 +151,9 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
     fallback_group = next((g for g in state.groups.values() if name_key(g.name) == name_key(fallback.group)), None)
     by_email = state.members_by_key
     fallback_member = by_email.get(email_key(fallback.email)) if fallback.email else None
-    notes: list[str] = []
+    notes: list[str] = [f"USER field {reveal(f.name[:80])} has a name a users file's header cannot hold (invisible "
+                        f"or control characters, a line break, more than {MAX_CELL} characters): not exported, so "
+                        "plans leave its values alone; rename it in the workspace" for f in unnamed]
     unexpressed: list[_Unexpressed] = []
     kinds = [column for kind in ExportColumns.registry for column in kind.columns(state, config or Config())]
     table = [[cols.email_column, cols.manager_column, cols.hours_column, *(c for _, c in field_columns),

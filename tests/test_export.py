@@ -9,6 +9,7 @@ import pytest
 
 from clocksync.config import load_config
 from clocksync.durations import whole_minutes
+from clocksync.emulator.state import CustomField
 from clocksync.export import weekly_hours
 from clocksync.load.desired import load_desired
 from tests.conftest import EmulatorHarness, run_cli
@@ -104,6 +105,50 @@ def test_a_value_a_users_file_cannot_hold_is_left_out_and_the_round_trip_holds(
                     "--out", "plans/from-export.json")
     assert again.exit_code == 0, again.output
     assert john.custom_values[country.id] == value
+
+
+HOSTILE_NAMES = {
+    "the reviewer's": 'Ev"il\n  injected: [x]\n#\u2028\x1b[2J',
+    "an escape": "Dept\x1b[2J",
+    "a line feed": "Dept\nNotes",
+    "a carriage return": "Dept\rNotes",
+    "a tab": "Dept\tNotes",
+    "a line separator": "Dept\u2028Notes",
+    "a paragraph separator": "Dept\u2029Notes",
+    "a NUL": "Dept\x00",
+    "a C1 control": "Dept\x85Notes",
+    "a zero-width space": "Dept\u200bNotes",
+    "a bidi override": "Dept\u202eNotes",
+    "a BOM": "\ufeffDept",
+    "a delete": "Dept\x7f",
+    "over a cell's length": "D" * 1001,
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_NAMES.values()), ids=list(HOSTILE_NAMES))
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_field_whose_name_a_header_cannot_hold_is_left_out_and_the_round_trip_holds(
+        harness: EmulatorHarness, workdir: Path, name: str, fmt: str) -> None:
+    """Review of issue 20, F8: such a name was written raw into the header (cat cleared the terminal)
+    and the loader refused the export it had just written."""
+    assert run_cli(harness, "plan", "users.csv", "--deactivate-missing").exit_code == 0
+    assert run_cli(harness, "apply", "plans/plan.json", "--confirm", "I UNDERSTAND").exit_code == 0
+    hostile = CustomField(id="f" * 24, name=name)
+    harness.state.ws.fields[hostile.id] = hostile
+    john = harness.state.ws.users[harness.user_id("john.doe@example.com")]
+    john.custom_values[hostile.id] = "kept"
+    result = run_cli(harness, "export", "adopt", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert "has a name a users file's header cannot hold" in result.stderr and "\x1b" not in result.stderr
+    written = Path(f"adopt/users.{fmt}").read_bytes()
+    if fmt == "csv":
+        header = written.decode("utf-8-sig").split("\r\n")[0]
+        assert all(c.isprintable() for c in header) and "D" * 1001 not in header, header
+        assert written.count(b"\r\n") == len(written.decode("utf-8-sig").splitlines())
+    again = run_cli(harness, "plan", f"adopt/users.{fmt}", "--config", "adopt/config.yaml", "--detailed-exitcode",
+                    "--out", "plans/from-export.json")
+    assert again.exit_code == 0, again.output
+    assert john.custom_values[hostile.id] == "kept"
 
 
 @pytest.mark.parametrize(("value", "note"), [("Acme Inc", "not a value of its type DROPDOWN_SINGLE (allowed: Acme Corp, "

@@ -84,6 +84,18 @@ def reads_back(value: str) -> bool:
     return value_text(text) == value_text(value)
 
 
+def header_reads_back(column: str) -> bool:
+    """Whether ``column``, written as a header cell, is read back by this loader as the same name: not
+    blank, not longer than a cell, nothing invisible, no control character or line break (export
+    leaves out a field whose name a users file cannot hold, and says so)."""
+    if not column.strip() or len(column) > MAX_CELL:
+        return False
+    try:
+        return clean_text(column).text == column
+    except CellError:
+        return False
+
+
 def read_columns(config: Config) -> list[str]:
     """Every column clocksync reads (required or optional), in the order it reads them."""
     cols = config.csv
