@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gzip
 import logging
 import os
 import shutil
@@ -36,7 +37,9 @@ from clocksync.clockify.client import MAX_LIST_ITEMS, ClockifyClient, RetryPolic
 from clocksync.errors import (
     ApiShapeError,
     ApiStatusError,
+    ClockifyError,
     CredentialsError,
+    OutcomeUnknown,
     RateLimitedError,
     TransportError,
     UnusableAnswer,
@@ -234,6 +237,90 @@ def tcp_server(handle: Callable[[socket.socket], None]) -> Iterator[int]:
         stop.set()
         thread.join()
         sock.close()
+
+
+def _read_request(conn: socket.socket) -> None:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        part = conn.recv(65536)
+        if not part:
+            return
+        data += part
+
+
+def _until_closed(conn: socket.socket, send: Callable[[int], bytes], every: float = 0.02) -> None:
+    """Send ``send(i)`` every ``every`` seconds until the client hangs up (at most a minute, so a
+    test that goes wrong ends)."""
+    for i in range(int(60 / every)):
+        conn.sendall(send(i))
+        with contextlib.suppress(TimeoutError):
+            conn.settimeout(every)
+            if conn.recv(1) == b"":
+                return
+
+
+def _hostile(mode: str) -> Callable[[socket.socket], None]:
+    """A server that accepts the connection, then: trickle (200, then one byte at a time, never
+    ending), silent (never answers), declared (Content-Length 2 GiB), endless (a chunked body that
+    never ends), bomb (1 MB of gzip-compressed zeros), small (a short valid answer)."""
+    def handle(conn: socket.socket) -> None:
+        _read_request(conn)
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        if mode == "trickle":
+            conn.sendall(head + b"Content-Length: 100\r\n\r\n[")
+            _until_closed(conn, lambda i: b" ")
+        elif mode == "silent":
+            _until_closed(conn, lambda i: b"")
+        elif mode == "declared":
+            conn.sendall(head + b"Content-Length: 2147483648\r\n\r\n" + b" " * 65536)
+            _until_closed(conn, lambda i: b" " * 65536)
+        elif mode == "endless":
+            conn.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
+            _until_closed(conn, lambda i: b"400\r\n" + b" " * 1024 + b"\r\n", every=0.001)
+        elif mode == "bomb":
+            body = gzip.compress(b" " * 1_000_000)
+            conn.sendall(head + b"Content-Encoding: gzip\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+                         + body)
+            _until_closed(conn, lambda i: b"")
+        else:
+            body = b'{"id": "u1", "email": "a@example.com"}' + b" " * 900
+            conn.sendall(head + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            _until_closed(conn, lambda i: b"")
+    return handle
+
+
+HOSTILE = {
+    "trickle": (TransportError, "no complete answer within 0.3 s"),
+    "silent": (TransportError, "no complete answer within 0.3 s"),
+    "declared": (ApiShapeError, "is 2,147,483,648 bytes (Content-Length): more than the 5,000 bytes"),
+    "endless": (ApiShapeError, "goes on past 5,000 bytes"),
+    "bomb": (ApiShapeError, "goes on past 5,000 bytes"),
+}
+
+
+@pytest.mark.parametrize("mode", list(HOSTILE), ids=list(HOSTILE))
+@pytest.mark.parametrize("method", ["GET", "PATCH", "POST"])
+def test_a_server_that_never_ends_its_answer_fails_the_request_naming_the_url(mode: str, method: str) -> None:
+    """Review of issue 20, F5: a 2 GiB body was read whole (RSS 4.8 GB), and one byte every 5 s was
+    waited on for ever. Tiny limits stand in for the real ones (120 s, 64 MiB); nothing is timed."""
+    error_type, text = HOSTILE[mode]
+    sleeps: list[float] = []
+    with tcp_server(_hostile(mode)) as port:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        with pytest.raises(ClockifyError) as info:
+            run(lambda c: c.request(method, "/user", json={} if method != "GET" else None), base_url=base,
+                sleeps=sleeps, retry=RetryPolicy(attempt_deadline=0.3), max_answer_bytes=5000)
+    if method == "POST" and error_type is TransportError:
+        error_type = OutcomeUnknown  # sent, and no answer came: the caller re-reads to decide
+    assert type(info.value) is error_type and text in str(info.value), str(info.value)
+    assert f"{method} {base}/user" in str(info.value) and sleeps == [], "not tried again: it would wait as long"
+
+
+def test_an_answer_within_the_limits_is_read() -> None:
+    with tcp_server(_hostile("small")) as port:
+        user = run(lambda c: c.get_current_user(), base_url=f"http://127.0.0.1:{port}/api/v1",
+                   retry=RetryPolicy(attempt_deadline=30), max_answer_bytes=5000)
+    assert user.id == "u1"
 
 
 @pytest.fixture

@@ -104,6 +104,9 @@ POLICY_MAX_PAGE_SIZE = 200  # time-off policies declare page-size <= 200
 # A list longer than this is an answer that does not end, not a workspace: the largest workspaces
 # clocksync is built for hold tens of thousands of members (the bench goes to 50,000).
 MAX_LIST_ITEMS = 250_000
+# The largest answer read: a page of 5,000 members with every field is a few MB; a larger answer is
+# a server that does not end, and is not read into memory.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
 LONG_WAIT = 10.0  # seconds: a wait this long is said at the default log level, not only at -v
 AUTO = "auto"
 CLOCKIFY_PAID_RATE = 50.0  # the documented limit of paid workspaces: where ``auto`` starts
@@ -163,7 +166,9 @@ class RetryPolicy:
     """How hard to try. ``max_attempts`` counts the first try; times are seconds; waits between
     tries follow the one ``Backoff`` policy.
 
-    ``connect_timeout`` bounds each attempt to open a connection; a refused connection to
+    ``attempt_deadline`` bounds one attempt whole (connection, sending, the answer to its last
+    byte): a server that answers one byte at a time is not waited on for ever, as the per-read
+    timeout alone would. ``connect_timeout`` bounds each attempt to open a connection; a refused connection to
     loopback is tried again every ``loopback_wait`` for ``loopback_window`` (the emulator may be
     starting); any other connection that cannot be made is tried ``connect_attempts`` times.
     """
@@ -172,6 +177,7 @@ class RetryPolicy:
     initial_wait: float = 0.5
     max_wait: float = 30.0
     max_retry_after: float = 120.0
+    attempt_deadline: float = 120.0
     connect_timeout: float = 5.0
     connect_attempts: int = 2
     loopback_wait: float = 0.25
@@ -200,10 +206,11 @@ class _Retry(Exception):
     """
 
     def __init__(self, final: ClockifyError, paused: bool = False, attempts: int | None = None,
-                 wait: float | None = None, brief: str = "") -> None:
+                 wait: float | None = None, brief: str = "", loud: bool = False) -> None:
         super().__init__(str(final))
         self.final = final
         self.paused = paused
+        self.loud = loud  # said without -v: the attempt waited long for nothing (a timeout)
         self.attempts = attempts
         self.wait = wait
         self.brief = brief or str(final)  # what a retry's log line says
@@ -489,8 +496,11 @@ class ClockifyClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         allow_hosts: Collection[str] | None = None,
         base_url_from: str = "",
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self._api_key = api_key
+        self._timeout = timeout
+        self.max_answer_bytes = max_answer_bytes
         self.workspace_id = workspace_id
         self.base_url = check_base_url(base_url, allowed_hosts() if allow_hosts is None else allow_hosts)
         self.loopback = is_loopback(urlsplit(self.base_url).hostname or "")
@@ -603,8 +613,9 @@ class ClockifyClient:
         wait = state.next_action.sleep if state.next_action is not None else 0.0
         if failure.paused:
             return  # the limiter says its pauses
-        logger.info("retry: %s; trying again in %.2f s (attempt %d of at most %d)", failure.brief, wait,
-                    state.attempt_number + 1, self._limit(failure))
+        logger.log(logging.WARNING if failure.loud else logging.INFO,
+                   "retry: %s; trying again in %.2f s (attempt %d of at most %d)", failure.brief, wait,
+                   state.attempt_number + 1, self._limit(failure))
 
     def _transport_error(self, method: str, path: str, exc: httpx.HTTPError, idempotent: bool) -> Exception:
         """What an httpx error means: a connection that was not made (nothing sent: retried within its
@@ -637,10 +648,52 @@ class ClockifyClient:
                                   url=url)
         if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError)):
             if idempotent:
-                return _Retry(TransportError(method, path, message=type(exc).__name__, url=url))
+                timeout = isinstance(exc, httpx.TimeoutException)
+                error = TransportError(method, path, message=type(exc).__name__, url=url)
+                said = f"{method} {url}: no answer for {self._timeout:g} s ({type(exc).__name__})" if timeout else ""
+                return _Retry(error, brief=said, loud=timeout)
             return OutcomeUnknown(method, path, message=f"{type(exc).__name__} after the request was sent", url=url)
         # Anything else (an unsupported protocol, a local protocol error) will not heal.
         return TransportError(method, path, message=f"{type(exc).__name__}: {visible(str(exc))[:200]}", url=url)
+
+    async def _exchange(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> httpx.Response:
+        """Send one request and read its answer whole, at most ``max_answer_bytes`` of it (decoded):
+        a larger answer raises ApiShapeError naming the URL, before it fills the memory."""
+        request = self._http.build_request(method, path, params=params, json=body)
+        response = await self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and len(declared) < 20 and int(declared) > self.max_answer_bytes:
+                raise self._too_large(method, path, f"is {int(declared):,} bytes (Content-Length)")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_answer_bytes:
+                    raise self._too_large(method, path, f"goes on past {self.max_answer_bytes:,} bytes")
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        # The body is read and decoded: the headers that described its transfer go.
+        kept = [(k, v) for k, v in response.headers.multi_items()
+                if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(response.status_code, headers=kept, content=b"".join(chunks), request=request)
+
+    def _too_large(self, method: str, path: str, how: str) -> ApiShapeError:
+        return ApiShapeError(method, path, None, None,
+                             f"the answer {how}: more than the {self.max_answer_bytes:,} bytes of any answer "
+                             "clocksync reads (a page of 5,000 members is a few MB); it was not read",
+                             url=self.url(path))
+
+    def _overdue(self, method: str, path: str, idempotent: bool) -> ClockifyError:
+        """A request whose answer did not end within the attempt deadline (a server sending one byte
+        at a time, or none): not tried again, since the next attempt would wait as long."""
+        url = self.url(path)
+        what = (f"no complete answer within {self.retry.attempt_deadline:g} s, the limit of one request "
+                "(the server answers too slowly, or never ends its answer)")
+        if idempotent:
+            return TransportError(method, path, message=what, url=url)
+        return OutcomeUnknown(method, path, message=f"{what}, after the request was sent", url=url)
 
     def _hint(self, failure: _ConnectFailure) -> str:
         """The likely cause of a connection that cannot be made, for a person to act on."""
@@ -667,9 +720,12 @@ class ClockifyClient:
             if self.before_write is not None and is_write(method, path):
                 self.before_write(method, path)
             try:
-                response = await self._http.request(method, path, params=params, json=body)
+                async with asyncio.timeout(self.retry.attempt_deadline):
+                    response = await self._exchange(method, path, params, body)
             except httpx.HTTPError as exc:
                 raise self._transport_error(method, path, exc, idempotent) from None
+            except TimeoutError:
+                raise self._overdue(method, path, idempotent) from None
             except httpx.InvalidURL as exc:  # an id from an answer that no URL can hold
                 raise TransportError(method, path, message=f"cannot build the request URL: {visible(str(exc))[:120]}",
                                      url=self.url(visible(path))) from None
