@@ -76,7 +76,7 @@ def test_the_owner_swap_resealed_without_the_key_is_refused(harness: EmulatorHar
     assert shown.exit_code == 0 and "seal not checked" in shown.stderr
     assert "maria.garcia@example.com" in shown.stdout
     warned = run_cli(harness, "show", str(PLAN))
-    assert warned.exit_code == 0 and "WARNING: the seal does not match this API key" in warned.stderr
+    assert warned.exit_code == 1 and "WARNING: the seal does not match this API key" in warned.stderr
     result = run_cli(harness, "apply", str(PLAN), *CONFIRM)
     refused(harness, result, "PlanFileError", "the seal does not match")
 
@@ -86,6 +86,32 @@ def test_a_plan_sealed_with_another_key_is_refused(harness: EmulatorHarness, wor
     rewrite(lambda d: action(d, "update_profile", email="maria.garcia@example.com")["capacity"].update(after="PT1H"),
             key=SealKey.derive("the attacker's own key", harness.workspace_id))
     refused(harness, run_cli(harness, "apply", str(PLAN), *CONFIRM), "PlanFileError", "seal does not match")
+
+
+@pytest.mark.parametrize(("fmt", "banner"), [("text", "WARNING: the seal does not match this API key"),
+                                             ("markdown", "> **WARNING: the seal does not match this API key"),
+                                             ("html", '<p class="destructive" role="alert"><b>WARNING: the seal does '
+                                                      "not match this API key"),
+                                             ("json", None)])
+@pytest.mark.parametrize("forgery", ["reason edited, checksum recomputed", "sealed with another key"])
+def test_show_of_a_plan_whose_seal_fails_shows_it_marked_and_exits_1(harness: EmulatorHarness, workdir: Path,
+                                                                     fmt: str, banner: str | None,
+                                                                     forgery: str) -> None:
+    """Review of issue 20, F12: such a plan was rendered with exit 0, the warning on stderr only, so a
+    reviewer reading the HTML or markdown report (or a script trusting the exit status) was misled."""
+    plan(harness)
+    rewrite(lambda d: action(d, "update_profile", email="maria.garcia@example.com").update(reason="approved by HR"),
+            key=SealKey.derive("the attacker's own key", harness.workspace_id)
+            if forgery == "sealed with another key" else None)
+    shown = run_cli(harness, "show", str(PLAN), "--format", fmt)
+    assert shown.exit_code == 1 and "WARNING: the seal does not match this API key" in shown.stderr
+    assert "maria.garcia@example.com" in shown.stdout, "still shown: the reviewer sees what was changed"
+    if banner is None:
+        assert json.loads(shown.stdout)["format"] == "clocksync-plan", "JSON stays the plan as it is"
+    else:
+        assert shown.stdout.lstrip().startswith(banner) or banner in shown.stdout.split("<h1>")[0], shown.stdout[:300]
+    unchecked = run_cli(harness, "show", str(PLAN), "--format", fmt, env={"CLOCKIFY_API_KEY": ""})
+    assert unchecked.exit_code == 0 and "seal not checked" in unchecked.stderr, "no key: nothing to say it fails"
 
 
 def test_show_says_the_seal_was_checked(harness: EmulatorHarness, workdir: Path) -> None:

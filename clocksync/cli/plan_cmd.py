@@ -96,16 +96,22 @@ def plan(users_csv: Path, config_path: Path, out: Path, detailed_exitcode: bool,
         sys.exit(2)
 
 
-def say_seal(plan: Plan) -> None:
-    """Tell on stderr whether the plan's seal was checked, and what it showed."""
+SEAL_FAILS = ("the seal does not match this API key: the plan was changed after it was made, or made with "
+              "another key; apply with this key refuses it")
+
+
+def say_seal(plan: Plan) -> bool:
+    """Tell on stderr whether the plan's seal was checked, and what it showed; False when it was
+    checked and does not verify."""
     key = api_key_if_any()
     if key is None:
         err("seal not checked: no CLOCKIFY_API_KEY here (apply checks it before any write)", "dim")
     elif plan.seal_verifies(SealKey.derive(key.reveal(), plan.workspace_id)):
         err("seal checked: the plan was made with this API key and not changed since", "dim")
     else:
-        err("WARNING: the seal does not match this API key: the plan was changed after it was made, or made "
-            "with another key; apply with this key refuses it", "remove")
+        err(f"WARNING: {SEAL_FAILS}", "remove")
+        return False
+    return True
 
 
 @cli.command()
@@ -119,8 +125,9 @@ def show(plan_file: Path, fmt: str, since: Path | None, show_sensitive: bool) ->
     """Render a saved PLAN_FILE (checks its checksum too).
 
     With an API key in the environment or .env, the plan's seal is checked too, and stderr says
-    whether it matches that key; without one the plan is rendered and stderr says the seal was
-    not checked (apply always checks it).
+    whether it matches that key; a seal that does not match heads the rendering (text, markdown,
+    HTML) and the exit status is 1. Without a key the plan is rendered and stderr says the seal
+    was not checked (apply always checks it).
 
     \b
     Examples:
@@ -129,11 +136,13 @@ def show(plan_file: Path, fmt: str, since: Path | None, show_sensitive: bool) ->
       clocksync show plans/plan.json --show-sensitive        # with the rates and sensitive field values
     """
     loaded = load_plan(plan_file)
-    say_seal(loaded)
+    sealed = say_seal(loaded)
     if since is not None:
         say(render_comparison(compare_plans(load_plan(since), loaded), str(since), loaded.shown(show_sensitive)),
             nl=False)
-        return
-    click.echo(render(loaded, fmt, style, reveal=show_sensitive), nl=False)
+    else:
+        click.echo(render(loaded, fmt, style, reveal=show_sensitive, warning="" if sealed else SEAL_FAILS), nl=False)
+    if not sealed:  # shown, so a reviewer sees what was changed, but never passed as a plan to approve
+        sys.exit(1)
 
 

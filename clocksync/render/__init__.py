@@ -8,7 +8,7 @@ from clocksync.plan.file import Plan
 from clocksync.render.html import render_apply_html, render_html
 from clocksync.render.markdown import render_markdown
 from clocksync.render.text import Style, plain, render_text
-from clocksync.sanitize import json_safe
+from clocksync.sanitize import json_safe, markdown
 
 
 def render_json(plan: Plan) -> str:
@@ -16,18 +16,21 @@ def render_json(plan: Plan) -> str:
     return json_safe(json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False)) + "\n"
 
 
-def render(plan: Plan, fmt: str, style: Style = plain, *, reveal: bool = False) -> str:
+def render(plan: Plan, fmt: str, style: Style = plain, *, reveal: bool = False, warning: str = "") -> str:
     """``fmt``: text, markdown, json or html. Text, markdown and HTML say that a sensitive value
     (a rate, a field in ``sensitive_fields``) changes, not the values, unless ``reveal``; JSON is
-    the plan file, which keeps them."""
+    the plan file, which keeps them. ``warning`` (one line: the seal does not verify) heads the
+    text, markdown and HTML renderings, where a reviewer reads them; JSON is the plan as it is."""
     shown = plan.shown(reveal)
     if fmt == "html":
-        return render_html(plan, shown)
+        return render_html(plan, shown, warning=warning)
     if fmt == "markdown":
-        return render_markdown(plan, shown)
+        head = f"> **WARNING: {markdown(warning)}**\n\n" if warning else ""
+        return head + render_markdown(plan, shown)
     if fmt == "json":
         return render_json(plan)
-    return render_text(plan, style, shown=shown)
+    head = style(f"WARNING: {warning}", "remove") + "\n\n" if warning else ""
+    return head + render_text(plan, style, shown=shown)
 
 
 __all__ = ["Style", "plain", "render", "render_apply_html", "render_html", "render_json", "render_markdown",

@@ -222,11 +222,12 @@ def _meta(plan: Plan, lead: str) -> str:
             f"{safe(plan.short_checksum)}{facts}</p>")
 
 
-def render_html(plan: Plan, shown: Shown | None = None) -> str:
+def render_html(plan: Plan, shown: Shown | None = None, *, warning: str = "") -> str:
     """The plan as a page: cards, sections, the filter bar, destructive actions, fields, users, groups,
-    notes; sensitive values as ``shown`` says (hidden by default)."""
+    notes; sensitive values as ``shown`` says (hidden by default). ``warning`` heads the page."""
     s = plan.summary
     body = [
+        *([f'<p class="destructive" role="alert"><b>WARNING: {safe(warning)}</b></p>'] if warning else []),
         f"<h1>{safe(plan.title)}: workspace {safe(plan.workspace_id)}</h1>",
         _meta(plan, ""),
         _cards([("to add", s.add, "add"), ("to change", s.change, "change"), ("to remove", s.remove, "remove"),
