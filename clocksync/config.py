@@ -32,6 +32,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from clocksync.errors import ConfigError
+from clocksync.files import read_input
 from clocksync.load.cells import CellError, clean_email
 from clocksync.model import name_key
 from clocksync.names import GROUP_NAME_LIMIT, api_length
@@ -297,7 +298,7 @@ def load_config(path: Path | None, *, required: bool = False, given: bool = True
             f"no config: no --config was given and there is no {path} in the working directory ({Path.cwd()})")
         raise ConfigError(f"{where}; a plan needs one (the field mapping, the fallback manager): {HOW_TO_MAKE_ONE}")
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
