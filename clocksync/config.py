@@ -234,6 +234,16 @@ class Config(_Section):
         holder: BaseModel = self.csv if key.section == "csv" else self
         return cast(T, getattr(holder, key.name, key.default))
 
+    def names(self, *keys: ConfigKey[str]) -> dict[str, str]:
+        """The columns that ``keys`` name in this config's file other than their defaults (a name
+        changed on purpose), each with its key's dotted name (``csv.hourly_rate_column``)."""
+        named: dict[str, str] = {}
+        for key in keys:
+            holder: BaseModel = self.csv if key.section == "csv" else self
+            if key.name in holder.model_fields_set and self.value(key) != key.default:
+                named[self.value(key)] = f"{key.section}.{key.name}" if key.section else key.name
+        return named
+
     @classmethod
     def build(cls, data: dict[str, Any]) -> Config:
         """A config from plain data, kinds' keys included. Raises pydantic's ValidationError."""

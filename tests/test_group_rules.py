@@ -189,3 +189,32 @@ def test_an_exception_on_someones_manager_leaves_their_rule_groups_alone_too() -
                  state, config(group_rules=DEPT["rules"], exceptions=rules), PlanOptions())
     assert not [a for a in found.actions if isinstance(a, AddMember | RemoveMember)
                 and a.email in ("ann@example.com", "bob@example.com")]
+
+
+def test_into_protected_takes_nobody_out_of_a_holiday_group_for_a_value_that_names_no_other() -> None:
+    """Attack on issue 22 (F3a): one row naming the holiday group 'Germany Holidays' must not take out
+    the people hand-placed there whose own value ('Germany') names no holiday group of the rule."""
+    holidays = {"g-deh": ("holiday 'Tag der Einheit'",), "g-es": ("time-off policy 'ES'",)}
+    groups = [group("g-deh", "Germany Holidays", "ann@example.com", "bob@example.com", "cid@example.com"),
+              group("g-es", "Spain", "dee@example.com")]
+    rows = [row("ann@example.com", "Germany"), row("bob@example.com", "Spain"), row("cid@example.com", "Germany"),
+            row("eve@example.com", "Germany Holidays")]
+    found = plan(rows, COUNTRY, groups=groups, protected=holidays)
+    removed = {a for a in of(found, RemoveMember) if a[0] in ("Germany Holidays", "Spain")}
+    assert removed == {("Germany Holidays", "bob@example.com")}, "bob moves to Spain; ann and cid stay"
+    assert {a for a in of(found, AddMember) if a[0] in ("Germany Holidays", "Spain")} == {
+        ("Germany Holidays", "eve@example.com"), ("Spain", "bob@example.com")}
+
+
+def test_into_protected_never_empties_a_group_a_cell_happens_to_name() -> None:
+    """Attack on issue 22 (F3b): a country cell 'Book club' names an unrelated group, protected only as a
+    CSV country: the rule adds the row's user and removes nobody, and says so."""
+    groups = [*protected_groups(), group("g-book", "Book club", "ann@example.com", "dee@example.com")]
+    rows = [replace(row("ann@example.com", "Spain"), country="Spain"), row("dee@example.com", None),
+            replace(row("eve@example.com", "Book club"), country="Book club")]
+    found = plan(rows, COUNTRY, groups=groups, protected=HOLIDAYS)
+    assert not [a for a in of(found, RemoveMember) if a[0] == "Book club"], "ann (Spain) stays in the book club"
+    assert ("Book club", "eve@example.com") in of(found, AddMember)
+    assert ("Spain", "ann@example.com") in of(found, AddMember)
+    notice = next(n for n in found.notices if n.code == "rule_fills_group")
+    assert "'Book club'" in notice.message and "no holiday or time-off group" in notice.message

@@ -112,7 +112,11 @@ class _Header:
         for i, name in enumerate(cleaned[: self.width]):
             positions.setdefault(name_key(name), []).append(i)
         config_columns = read_columns(config)
-        required = [config.csv.email_column, config.csv.manager_column, config.csv.hours_column, *config.field_mapping]
+        required = dict.fromkeys([config.csv.email_column, config.csv.manager_column, config.csv.hours_column,
+                                  *config.field_mapping], "")
+        for kind in RowValue.registry:
+            for column, key in kind.required_columns(config).items():
+                required.setdefault(column, key)
         self.index: dict[str, int] = {}
         for column in config_columns:
             found = positions.get(name_key(column), [])
@@ -122,7 +126,8 @@ class _Header:
             elif found:
                 self.index[column] = found[0]
             elif column in required:
-                self.problems.append(f"{table.where(1)}: missing required column {column!r} (found: "
+                named = f", which {required[column]} in {config.source} names" if required[column] else ""
+                self.problems.append(f"{table.where(1)}: missing required column {column!r}{named} (found: "
                                      f"{_found(cleaned[: self.width])})")
 
 
