@@ -345,7 +345,8 @@ def load_config(path: Path | None, *, required: bool = False, given: bool = True
             problems.append(f"{path}: {where}key {visible(key)}: {visible(message)}")
         raise ConfigError("\n".join(problems)) from None
     problems = [f"{path}: {where}key {key}: {visible(message)}"
-                for where, key, message in _exception_problems(config, document)]
+                for where, key, message in (*_exception_problems(config, document),
+                                            *_sensitive_problems(config, document))]
     if problems:
         raise ConfigError("\n".join(problems))
     return config.model_copy(update={"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()})
@@ -363,6 +364,21 @@ def _exception_problems(config: Config, document: Any) -> list[tuple[str, str, s
             known = ", ".join([*EXCEPTION_KEYWORDS, *fields.values()])
             problems.append((f"line {line}, " if line else "", f"exceptions.{i}.ignore",
                              f"{entry!r} is neither a keyword nor a mapped custom field ({known})"))
+    return problems
+
+
+def _sensitive_problems(config: Config, document: Any) -> list[tuple[str, str, str]]:
+    """A ``sensitive_fields`` entry must name a mapped field: a typo would print the values it was
+    meant to hide (kinds/profile.py declares the key)."""
+    fields = {name_key(f): f for f in config.field_mapping.values()}
+    problems = []
+    for i, entry in enumerate(getattr(config, "sensitive_fields", ())):
+        if name_key(entry) in fields:
+            continue
+        line = _line_of(document, ("sensitive_fields", i)) or _line_of(document, ("sensitive_fields",))
+        known = ", ".join(fields.values()) or "none: field_mapping is empty"
+        problems.append((f"line {line}, " if line else "", f"sensitive_fields.{i}",
+                         f"{entry!r} is not a mapped custom field ({known}); its values would be shown"))
     return problems
 
 

@@ -85,7 +85,7 @@ def hide_secrets(text: str) -> str:
 def _dotenv_key(path: str, mtime_ns: int, size: int) -> str:
     """The key in a .env file, read once per version of the file ("" when none or unreadable)."""
     try:
-        return read_dotenv(Path(path)).get(KEY_VARIABLE, "")
+        return read_dotenv(Path(path), warn=lambda _: None).get(KEY_VARIABLE, "")  # the caller warns, once
     except (CredentialsError, OSError, ValueError):
         return ""
 

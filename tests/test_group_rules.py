@@ -88,6 +88,19 @@ def test_a_configured_manager_manages_each_group_and_nobody_else_does() -> None:
     assert ("Dept: Sales", "bob@example.com") in of(found, RevokeRole)
 
 
+@pytest.mark.parametrize(("manager", "unusable"), [(None, False), ("gone@example.com", True)])
+def test_a_rule_without_a_manager_takes_the_role_away(manager: str | None, unusable: bool) -> None:
+    """Attack on issue 22 (F3): a rule's `manager:` removed, the old manager kept TEAM_MANAGER over every
+    group of the rule while the README says 'no manager unless the rule names one'. A configured manager
+    who is not an active member is reported, and the roles are left as they are."""
+    sales = group("g-sales", "Dept: Sales", "ann@example.com")
+    rule = {"column": "Department", "name": "Dept: {value}", **({"manager": manager} if manager else {})}
+    found = plan([row("ann@example.com", "Sales")], [rule], groups=[sales], roles={tm("bob@example.com", "g-sales", True)})
+    revoked = {r for r in of(found, RevokeRole) if r[0] == "Dept: Sales"}
+    assert revoked == (set() if unusable else {("Dept: Sales", "bob@example.com")})
+    assert not [g for g in of(found, GrantRole) if g[0] == "Dept: Sales"]
+
+
 def test_a_group_of_a_value_no_row_has_is_emptied_not_deleted() -> None:
     old = group("g-old", "dept:  legacy", "ann@example.com")
     plain = group("g-usa", "USA", "bob@example.com")

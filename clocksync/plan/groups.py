@@ -57,6 +57,7 @@ class DesiredGroup:
     why_out: str  # why anyone else leaves
     keep: frozenset[str] = frozenset()
     into_protected: bool = False  # a protected group an into_protected rule fills: add and move only
+    no_manager: bool = False  # a rule's group whose rule names no manager: nobody holds TEAM_MANAGER over it
 
     @property
     def key(self) -> str:
@@ -227,7 +228,7 @@ def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Ma
         existing = _pick(current, name, manager, protected, note) if open_groups else None
         groups.append(DesiredGroup(name=name, origin=GroupOrigin.RULE, manager=manager,
                                    member_ids=frozenset(members), existing=existing, why_in=why_in, why_out=why_out,
-                                   keep=left_alone))
+                                   keep=left_alone, no_manager=rule.manager is None))
     return groups
 
 
