@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import string
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -75,12 +76,14 @@ class WorkspaceConfig(_Section):
     @field_validator("fallback_group_name")
     @classmethod
     def _group_name(cls, value: str) -> str:
-        value = value.strip()
+        value = unicodedata.normalize("NFC", value.strip())  # as names are sent (names.fit_name)
         if not value:
             raise ValueError("must not be blank")
         if api_length(value) > GROUP_NAME_LIMIT:
-            raise ValueError(f"is {api_length(value)} characters long; Clockify's group names hold at most "
-                             f"{GROUP_NAME_LIMIT}")
+            units = api_length(value)
+            why = "" if units == len(value) else (f" ({len(value)} characters; Clockify counts UTF-16 units, so a "
+                                                  "character such as most emoji counts two)")
+            raise ValueError(f"is {units} units long{why}; Clockify's group names hold at most {GROUP_NAME_LIMIT}")
         return value
 
 

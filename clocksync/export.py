@@ -36,7 +36,7 @@ from clocksync.fieldvalues import to_cell
 from clocksync.files import write_private
 from clocksync.kinds.base import ExportColumns
 from clocksync.load.current import load_current, load_profiles
-from clocksync.load.desired import reads_back
+from clocksync.load.desired import MAX_CELL, reads_back
 from clocksync.model import (
     CurrentState,
     CustomField,
@@ -184,8 +184,9 @@ def build_export(state: CurrentState, config: Config | None) -> Export:
                 value = ""
             if value and not reads_back(value):  # left blank (unmanaged), so a plan from the export changes nothing
                 notes.append(f"{member.email}: {f.name} holds {reveal(value[:60])}, which a users file cannot hold "
-                             f"as it is (invisible or control characters, or a value the loader refuses): column "
-                             f"{column!r} left blank, so plans leave it alone; correct it in the workspace")
+                             f"as it is (invisible or control characters, more than {MAX_CELL} characters, or a value "
+                             f"the loader refuses): column {column!r} left blank, so plans leave it alone; correct it "
+                             "in the workspace")
                 value = ""
             field_cells.append(value)
         cells = [member.email, manager, hours, *field_cells, *(cell(member) for _, cell in kinds)]

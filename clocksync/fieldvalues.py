@@ -9,11 +9,15 @@ type                      a cell reads                     written as
 ========================  ==============================  =========================================
 ``TXT``                   the text                         a string
 ``NUMBER``                ``10004``, ``-2.5``, ``37,5``    a number (an int when whole)
-``CHECKBOX``              yes/no, true/false, 1/0, x/blank  a boolean (a blank cell is ``false``)
+``CHECKBOX``              yes/no, true/false, 1/0, x       a boolean
 ``DROPDOWN_SINGLE``       one allowed value, any case      the allowed value in its own spelling
 ``DROPDOWN_MULTIPLE``     allowed values split on ``;``     a list, in the order the field lists them
 ``LINK``                  an ``http(s)://`` URL           a string
 ========================  ==============================  =========================================
+
+A blank cell leaves the value unmanaged, whatever the type (a checkbox too: only an explicit
+no/false/0 turns a switch off). In a multi-select cell, empty parts between separators are
+ignored (``Go;`` is ``Go``); a cell of separators only (``;``) holds no value and is refused.
 
 Values compare by what they mean, whatever JSON type the API happens to hold them in: numbers by
 value (``10004`` is ``10004.0``; ``010003`` is the number 10003), a checkbox that was never set is
@@ -38,10 +42,11 @@ MAX_DIGITS = 15  # significant digits a double (the API's number) holds exactly
 MULTI_SEPARATOR = ";"
 
 _TRUE = ("yes", "true", "1", "x")
-_FALSE = ("no", "false", "0", "")
+_FALSE = ("no", "false", "0")
 _NUMBER = re.compile(r"^[+-]?(\d+)(?:([.,])(\d+))?$", re.ASCII)  # ASCII digits only: what the API reads
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:[.,]\d{3})+$", re.ASCII)
 _E_NOTATION = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$", re.ASCII)
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
 
 
 class FieldType(enum.StrEnum):
@@ -73,7 +78,8 @@ def _key(text: str) -> str:
 
 
 def allowed_text(allowed: Sequence[str]) -> str:
-    return ", ".join(allowed) if allowed else "(none: the field lists no allowed values)"
+    """The allowed values of a dropdown, each quoted: a value may hold a comma (``'C, C++'``)."""
+    return ", ".join(repr(a) for a in allowed) if allowed else "(none: the field lists no allowed values)"
 
 
 def parse_number(text: str) -> Decimal:
@@ -88,8 +94,11 @@ def parse_number(text: str) -> Decimal:
         raise CellError(f"{cell!r} is in E-notation, which loses digits: format the column as text or as a "
                         "plain number")
     if _THOUSANDS.match(cell) and not cell.lstrip("+-").startswith(("0.", "0,")):
-        raise CellError(f"{cell!r} is ambiguous (a thousands separator or a decimal?): write it without a "
-                        "thousands separator, e.g. 1234 or 1.234")
+        whole = re.sub(r"[.,]", "", cell)
+        decimal = (f"; if it is a decimal, give it more or fewer than three decimals ({cell.replace(',', '.')}0)"
+                   if len(re.findall(r"[.,]", cell)) == 1 else "")
+        raise CellError(f"{cell!r} is ambiguous (a thousands separator or a decimal?): write {whole} if it is a "
+                        f"whole number{decimal}")
     match = _NUMBER.match(cell)
     if not match:
         raise CellError(f"{cell!r} is not a number")
@@ -113,7 +122,8 @@ def _checkbox(text: str) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise CellError(f"{text.strip()!r} is not a checkbox value: use yes/no, true/false, 1/0, or x/blank")
+    raise CellError(f"{text.strip()!r} is not a checkbox value: use yes/no, true/false, 1/0 or x (a blank "
+                    "cell leaves the switch as it is)")
 
 
 def _link(text: str) -> str:
@@ -127,8 +137,8 @@ def _link(text: str) -> str:
 def from_cell(field_type: str | None, cell: str, allowed: Sequence[str] = ()) -> FieldValue:
     """A cell as the value a field of ``field_type`` holds, as the JSON the API takes.
 
-    ``cell`` is the cell's text (blank only for a checkbox, where it means ``false``). Raises
-    CellError for a value the field cannot hold.
+    ``cell`` is the cell's text, not blank (a blank cell leaves the value unmanaged: it is never
+    converted). Raises CellError for a value the field cannot hold.
     """
     kind = FieldType.of(field_type)
     if kind is FieldType.NUMBER:
@@ -154,14 +164,81 @@ def from_cell(field_type: str | None, cell: str, allowed: Sequence[str] = ()) ->
                             f"{allowed_text(allowed)}{hint}")
         if kind is FieldType.DROPDOWN_SINGLE:
             return spelling[_key(parts[0])]
-        chosen = {_key(p) for p in parts}
-        in_order: list[str] = []
-        for value in allowed:
-            if _key(value) in chosen:
-                chosen.discard(_key(value))
-                in_order.append(value)
-        return in_order
+        return _in_order(allowed, {_key(p) for p in parts})
     return cell
+
+
+def _in_order(allowed: Sequence[str], chosen: set[str]) -> list[str]:
+    """The allowed values whose keys are ``chosen``, in the field's order, each once."""
+    in_order: list[str] = []
+    for option in allowed:
+        if _key(option) in chosen:
+            chosen.discard(_key(option))
+            in_order.append(option)
+    return in_order
+
+
+def held_as(field_type: str | None, value: Any, allowed: Sequence[str] = ()) -> Any:
+    """A value the API holds, as the field takes it in a write: ``value`` itself when it fits the
+    field's type, else its own form where the meaning is certain (``"true"`` -> ``true``,
+    ``"10004"`` -> ``10004``, ``"engineering"`` -> ``"Engineering"``, ``"Python; Go"`` ->
+    ``["Python", "Go"]``). Raises CellError (why) for a value the field cannot hold: a dropdown
+    value no longer allowed, text that is no number (or a number whose leading zeros would be
+    lost), a checkbox word clocksync does not read, a link that is no http(s) URL.
+
+    Unset values (None, "", []) and values of a type clocksync does not know are returned as they are.
+    """
+    kind = FieldType.of(field_type)
+    if kind is None or is_unset(value):
+        return value
+    if kind is FieldType.TXT:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+            return _number_text(value)
+        raise CellError(f"{shown(value)} is not text")
+    if kind is FieldType.NUMBER:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            if _LEADING_ZERO.match(value.strip()):
+                raise CellError(f"{value!r} has leading zeros, which a number cannot keep")
+            return _json_number(parse_number(value))
+        raise CellError(f"{shown(value)} is not a number")
+    if kind is FieldType.CHECKBOX:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().casefold() in _TRUE + _FALSE:
+            return _checkbox(value)
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise CellError(f"{shown(value)} is not true or false")
+    if kind is FieldType.LINK:
+        if isinstance(value, str):
+            return _link(value)
+        raise CellError(f"{shown(value)} is not a link")
+    spelling = {_key(a): a for a in reversed(allowed)}
+    if kind is FieldType.DROPDOWN_SINGLE:
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if isinstance(value, str) and _key(value) in spelling:
+            return value if value in allowed else spelling[_key(value)]
+        raise CellError(f"{shown(value)} is not one of the allowed values ({allowed_text(allowed)})")
+    items: list[Any]
+    if isinstance(value, list):
+        items = value
+    elif isinstance(value, str):
+        items = next((parts for parts in ([value], value.split(MULTI_SEPARATOR), value.split(","))
+                      if all(_key(p) in spelling for p in parts if p.strip())), [value])
+    else:
+        items = [value]
+    unknown = [v for v in items if not isinstance(v, str) or (v.strip() and _key(v) not in spelling)]
+    if unknown:
+        raise CellError(f"{', '.join(shown(v) for v in unknown)} {'is' if len(unknown) == 1 else 'are'} not "
+                        f"among the allowed values ({allowed_text(allowed)})")
+    if isinstance(value, list) and all(v in allowed for v in value):
+        return value
+    return _in_order(allowed, {_key(v) for v in items if v.strip()})
 
 
 def comparable(field_type: str | None, value: Any) -> Hashable:
@@ -181,6 +258,8 @@ def _comparable(kind: FieldType | None, value: Any) -> Hashable:
             return False  # a switch never set is off
         if isinstance(value, bool):
             return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
         if isinstance(value, str):
             try:
                 return _checkbox(value)
@@ -231,7 +310,9 @@ def shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return _number_text(value)
-    text = f"{MULTI_SEPARATOR} ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    if isinstance(value, list):  # each value quoted: a value may hold a comma or a separator
+        return "[" + ", ".join(shown(str(v)) for v in value) + "]"
+    text = str(value)
     if "'" in text and '"' not in text:  # quoted as Python would: "O'Brien"
         return '"' + reveal(text)[1:-1].replace("\\'", "'") + '"'
     return reveal(text)
@@ -284,7 +365,7 @@ def reads_back(field_type: str | None, value: Any, allowed: Sequence[str] = ()) 
     """Whether ``to_cell(value)`` is a cell ``from_cell`` reads as the same value for this field (a
     dropdown value no longer allowed, or text in a NUMBER field, is not)."""
     cell = to_cell(field_type, value)
-    if not cell and FieldType.of(field_type) is not FieldType.CHECKBOX:
+    if not cell:
         return True  # a blank cell: the value is unset, and a blank cell leaves it so
     try:
         return same(field_type, from_cell(field_type, cell, allowed), value)

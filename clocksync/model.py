@@ -16,7 +16,7 @@ import enum
 import unicodedata
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
@@ -59,6 +59,37 @@ def name_key(name: str) -> str:
     if name.isascii():
         return " ".join(name.split()).casefold()
     return " ".join(caseless(name).split())
+
+
+T = TypeVar("T")
+
+
+class AmbiguousName(ValueError):
+    """Two or more objects fit one name equally; ``names`` holds theirs."""
+
+    def __init__(self, name: str, names: Sequence[str]) -> None:
+        super().__init__(f"{name!r} could be any of {', '.join(repr(n) for n in names)}")
+        self.name = name
+        self.names = tuple(names)
+
+
+def pick_named(name: str, named: Iterable[tuple[T, str]]) -> T | None:
+    """What ``name`` means among ``(object, its name)`` pairs: the one named exactly so (in NFC), else
+    the one whose ``name_key`` is the name's; None when none is. Raises AmbiguousName when two are
+    named exactly so, or when none is and two share the key ("Global ID" and "global id" for
+    "Global Id"): a write never goes to a field the plan did not name exactly."""
+    exact: list[tuple[T, str]] = []
+    keyed: list[tuple[T, str]] = []
+    wanted, key = _nfc(name), name_key(name)
+    for item, item_name in named:
+        if _nfc(item_name) == wanted:
+            exact.append((item, item_name))
+        elif name_key(item_name) == key:
+            keyed.append((item, item_name))
+    found = exact or keyed
+    if len(found) > 1:
+        raise AmbiguousName(name, [n for _, n in found])
+    return found[0][0] if found else None
 
 
 def value_text(value: Any) -> str | None:
@@ -240,8 +271,9 @@ class CustomField:
 
     @property
     def active(self) -> bool:
-        """VISIBLE: counts against the workspace's cap of active fields (docs/live-api.md)."""
-        return self.status == "VISIBLE"
+        """Not INACTIVE (VISIBLE or INVISIBLE): what clocksync counts against the workspace's cap of
+        active fields, the stricter of the two readings (docs/live-api.md)."""
+        return self.status != "INACTIVE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +284,7 @@ class LimitedMember:
 
     id: str
     name: str
+    email: str = ""  # a LIMITED account may be listed with one: still not managed
 
     @property
     def display_name(self) -> str:

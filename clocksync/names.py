@@ -9,7 +9,8 @@ The shortening rule (README, "Group names"): a name longer than the limit keeps 
 leading characters as fit with an ellipsis ``…`` after them (never cutting a character from its
 combining accents), followed by the suffix that tells it apart when it has one (`` (email)``).
 It is a function of the name alone, so the same manager's group gets the same name in every plan
-and is recognised as one clocksync made.
+and is recognised as one clocksync made (``plan.groups`` keeps a group's name when a namesake
+manager comes or goes).
 """
 
 from __future__ import annotations
@@ -47,11 +48,13 @@ def _cut(text: str, units: int) -> str:
 
 
 def fit_name(name: str, suffix: str = "", limit: int = GROUP_NAME_LIMIT) -> str:
-    """``name + suffix`` if it fits in ``limit``; else the name shortened (rule above) so that it does.
+    """``name + suffix`` in NFC (a name typed decomposed is measured and sent composed) if it fits in
+    ``limit``; else the name shortened (rule above) so that it does.
 
     A suffix so long that fewer than ``MIN_KEPT`` characters of the name would remain (a very long
     email) is replaced by `` #`` and eight hex digits of its digest, which keeps names unique.
     """
+    name, suffix = unicodedata.normalize("NFC", name), unicodedata.normalize("NFC", suffix)  # as letters compare
     whole = name + suffix
     if api_length(whole) <= limit:
         return whole

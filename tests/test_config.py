@@ -54,6 +54,11 @@ def test_missing_default_file_gives_defaults(tmp_path: Path) -> None:
     ("groups:\n  name_template: '{manager}'\n", "key groups.name_template"),
     ("- a\n- b\n", "top level must be a mapping"),
     ("api:\n  requests_per_second: 0\n", "line 2, key api.requests_per_second"),
+    # a group name's length as Clockify counts it, UTF-16 units, and what that means for emoji
+    ("workspace:\n  fallback_group_name: '" + "x" * 101 + "'\n",
+     "key workspace.fallback_group_name: is 101 units long; Clockify's group names hold at most 100"),
+    ("workspace:\n  fallback_group_name: '" + "\U0001f642" * 50 + "x'\n",
+     "is 101 units long (51 characters; Clockify counts UTF-16 units, so a character such as most emoji counts two)"),
 ])
 def test_bad_config_names_key_and_line(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as info:

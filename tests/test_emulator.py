@@ -218,15 +218,56 @@ def test_limited_members_are_hidden_unless_asked_for(email_null: bool) -> None:
     assert h.transport.violations == []
 
 
+ADMIN_KEY = "admin-key-of-jane-smith-000000000"
+
+
 @pytest.mark.parametrize(("variant", "email"), [("owner_profile_readonly", "admin@example.com"),
                                                  ("pending_profile_readonly", "new.hire@example.com")])
 def test_readonly_profile_variants_refuse_with_403(variant: str, email: str) -> None:
     h = typed_harness(**{variant: True})
+    h.state.ws.api_keys[ADMIN_KEY] = h.user_id("jane.smith@example.com")  # an admin who is not the owner
+    h.state.ws.admin_ids.append(h.user_id("jane.smith@example.com"))
     if email == "new.hire@example.com":
         assert call(h, "POST", f"{WS}/users", params={"send-email": "false"}, json={"email": email}).status_code == 200
     uid = h.user_id(email)
-    answer = call(h, "PATCH", f"{WS}/member-profile/{uid}", json={"workCapacity": "PT6H"})
+    answer = call(h, "PATCH", f"{WS}/member-profile/{uid}", json={"workCapacity": "PT6H"}, key=ADMIN_KEY)
     assert answer.status_code == 403 and answer.json()["code"] == 403 and "profile" in answer.json()["message"]
     other = h.user_id("john.doe@example.com")
-    assert call(h, "PATCH", f"{WS}/member-profile/{other}", json={"workCapacity": "PT6H"}).status_code == 200
+    assert call(h, "PATCH", f"{WS}/member-profile/{other}", json={"workCapacity": "PT6H"}, key=ADMIN_KEY).status_code == 200
+    if variant == "owner_profile_readonly":  # the documented case: the owner edits their own profile
+        assert call(h, "PATCH", f"{WS}/member-profile/{uid}", json={"workCapacity": "PT7H"}).status_code == 200
+        assert h.state.ws.users[uid].work_capacity == "PT7H"
+    assert h.transport.violations == []
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["default", "inactive-value-refused"])
+def test_a_value_of_an_inactive_field_is_taken_or_refused_as_the_variant_says(refused: bool) -> None:
+    h = typed_harness(inactive_value_refused=refused)
+    h.state.ws.fields["f-txt"].required = False
+    h.state.ws.fields["f-txt"].status = "INACTIVE"
+    uid = h.user_id("john.doe@example.com")
+    patch = call(h, "PATCH", f"{WS}/member-profile/{uid}", json={"workCapacity": "PT6H", "userCustomFields": [
+        {"customFieldId": "f-txt", "value": "B-7"}]})
+    put = call(h, "PUT", f"{WS}/users/{uid}/custom-field/f-txt/value", json={"value": "B-8"})
+    if refused:
+        assert (patch.status_code, put.status_code) == (400, 400) and "inactive" in patch.json()["message"]
+        assert h.state.ws.users[uid].work_capacity == "PT8H", "a refused PATCH changes nothing"
+    else:
+        assert (patch.status_code, put.status_code) == (200, 201)
+        assert h.state.ws.users[uid].custom_values["f-txt"] == "B-8"
+    cleared = call(h, "PATCH", f"{WS}/member-profile/{uid}", json={"userCustomFields": [
+        {"customFieldId": "f-txt", "value": None}]})
+    assert cleared.status_code == 200, "a clear is not a value"
+    assert h.transport.violations == []
+
+
+@pytest.mark.parametrize("counted", [False, True], ids=["default", "invisible-fields-active"])
+def test_invisible_fields_count_as_active_under_the_variant(counted: bool) -> None:
+    h = typed_harness(invisible_fields_active=counted)  # 2 demo fields + 6 VISIBLE: 8 active
+    hidden = [call(h, "POST", f"{WS}/custom-fields", json={"name": f"Hidden {n}", "type": "TXT", "entityType": "USER",
+                                                           "status": "INVISIBLE"}) for n in range(3)]
+    assert [r.status_code for r in hidden] == ([201, 201, 400] if counted else [201, 201, 201])
+    visible = call(h, "POST", f"{WS}/custom-fields", json={"name": "Shown", "type": "TXT", "entityType": "USER",
+                                                           "status": "VISIBLE"})
+    assert visible.status_code == (400 if counted else 201)
     assert h.transport.violations == []

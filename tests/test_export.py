@@ -86,7 +86,8 @@ def test_every_active_member_is_a_row_and_what_the_csv_cannot_express_is_listed(
 
 
 @pytest.mark.parametrize("value", ["Acme\u200bCorp", "Acme\x1b[31m", "Acme\u00a0Corp", "line one\nline two", "#N/A",
-                                   "9.00123E+11", "=HYPERLINK(\"http://x\")"])
+                                   "9.00123E+11", "=HYPERLINK(\"http://x\")", "x" * 1001],
+                         ids=lambda v: v if len(v) < 40 else f"{len(v)} characters")
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_value_a_users_file_cannot_hold_is_left_out_and_the_round_trip_holds(
         harness: EmulatorHarness, workdir: Path, value: str, fmt: str) -> None:

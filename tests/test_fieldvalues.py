@@ -5,6 +5,7 @@ The table is the contract of ``fieldvalues``: what HR types into a cell and what
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
@@ -29,9 +30,9 @@ CELLS: list[tuple[str, str, tuple[str, ...], Any]] = [
     ("NUMBER", "0", (), 0),
     ("NUMBER", "0.125", (), 0.125),
     ("NUMBER", "123456789012345", (), 123456789012345),
-    # CHECKBOX: yes/no, true/false, 1/0, x/blank, any case
+    # CHECKBOX: yes/no, true/false, 1/0, x, any case (a blank cell is never read: it leaves the switch alone)
     *[("CHECKBOX", cell, (), True) for cell in ("yes", "YES", "Yes", "true", "TRUE", "1", "x", "X", " x ")],
-    *[("CHECKBOX", cell, (), False) for cell in ("no", "No", "false", "FALSE", "0", "", "  ")],
+    *[("CHECKBOX", cell, (), False) for cell in ("no", "No", "false", "FALSE", "0", " no ")],
     # DROPDOWN_SINGLE: matched in any case and NFC, written in the allowed value's own spelling
     ("DROPDOWN_SINGLE", "Engineering", DEPARTMENTS, "Engineering"),
     ("DROPDOWN_SINGLE", "engineering", DEPARTMENTS, "Engineering"),
@@ -71,13 +72,16 @@ REFUSED: list[tuple[str, str, tuple[str, ...], str]] = [
     ("NUMBER", "0x1F", (), "not a number"),
     ("NUMBER", "١٢٣", (), "not a number"),  # Arabic-Indic digits: not what the API reads
     ("NUMBER", "1_000", (), "not a number"),
-    ("CHECKBOX", "maybe", (), "yes/no, true/false, 1/0, or x/blank"),
+    ("CHECKBOX", "maybe", (), "use yes/no, true/false, 1/0 or x (a blank cell leaves the switch as it is)"),
+    ("CHECKBOX", "", (), "not a checkbox value"),  # blank is never converted: from_cell is not asked
     ("CHECKBOX", "✓", (), "not a checkbox value"),
     ("CHECKBOX", "2", (), "not a checkbox value"),
-    ("DROPDOWN_SINGLE", "Eng.", DEPARTMENTS, "'Eng.' is not allowed; allowed values: Engineering, Sales, Café Ops"),
+    ("DROPDOWN_SINGLE", "Eng.", DEPARTMENTS, "'Eng.' is not allowed; allowed values: 'Engineering', 'Sales', 'Café Ops'"),
+    ("DROPDOWN_MULTIPLE", "C", ("C, C++", "Go"), "allowed values: 'C, C++', 'Go'"),  # one value holds a comma
     ("DROPDOWN_SINGLE", "Engineering; Sales", DEPARTMENTS, "not allowed"),
     ("DROPDOWN_SINGLE", "Sales", (), "(none: the field lists no allowed values)"),
-    ("DROPDOWN_MULTIPLE", "Python; Rust; COBOL", SKILLS, "'Rust', 'COBOL' are not allowed; allowed values: Python, SQL, Go"),
+    ("DROPDOWN_MULTIPLE", "Python; Rust; COBOL", SKILLS,
+     "'Rust', 'COBOL' are not allowed; allowed values: 'Python', 'SQL', 'Go'"),
     ("DROPDOWN_MULTIPLE", ";;", SKILLS, "no value between"),
     ("DROPDOWN_MULTIPLE", "Python, SQL", SKILLS, "separate several values with ';', not ','"),
     ("LINK", "wiki.example.com/jane", (), "not a link"),
@@ -134,7 +138,8 @@ def test_values_compare_by_what_they_mean(kind: str, a: Any, b: Any, equal: bool
 
 @pytest.mark.parametrize(("value", "text"), [(None, "(unset)"), (10004, "10004"), (10004.0, "10004"), (2.5, "2.5"),
                                              (1e-7, "0.0000001"), (True, "true"), (False, "false"), ("Acme", "'Acme'"),
-                                             (["Python", "SQL"], "'Python; SQL'"), ([], "(unset)")])
+                                             (["Python", "SQL"], "['Python', 'SQL']"), ([], "(unset)"),
+                                             (["Go", "C, C++"], "['Go', 'C, C++']")])  # two values, not three
 def test_a_value_is_shown_as_a_reviewer_reads_it(value: Any, text: str) -> None:
     assert shown(value) == text
 
@@ -145,7 +150,8 @@ NAMES = [
     ("x" * 101, "", "x" * 99 + "…"),
     ("Ana " * 30, " (ana@example.com)", ("Ana " * 30)[:81].rstrip() + "… (ana@example.com)"),
     ("🙂" * 60, "", "🙂" * 49 + "…"),  # two UTF-16 units each: 98 + 1
-    ("e\u0301" * 60, "", "e\u0301" * 49 + "…"),  # never cut between a letter and its accent
+    ("q\u0301" * 60, "", "q\u0301" * 49 + "…"),  # never cut between a letter and its accent (no composed q́)
+    ("e\u0301" * 60, "", "\u00e9" * 60),  # decomposed é: measured and sent composed, so it fits
     ("👨\u200d👩\u200d👧" * 20, "", None),  # never end on a joiner
     ("Zoë", " (" + "a" * 95 + "@example.com)", None),  # a suffix too long: a digest instead
 ]
@@ -160,7 +166,108 @@ def test_a_generated_group_name_fits_the_api_and_is_stable(name: str, suffix: st
     assert not fitted.rstrip("…").endswith(("\u200d", "\ufe0f")), fitted
     if expected is not None:
         assert fitted == expected
-    if api_length(name + suffix) > GROUP_NAME_LIMIT:
+    whole = unicodedata.normalize("NFC", name + suffix)
+    if api_length(whole) > GROUP_NAME_LIMIT:
         assert "…" in fitted or "#" in fitted, "a shortened name shows that it was shortened"
     else:
-        assert fitted == name + suffix
+        assert fitted == whole
+
+
+@pytest.mark.parametrize(("cell", "advice", "whole", "decimal"), [
+    ("1,234", "write 1234 if it is a whole number; if it is a decimal, give it more or fewer than three decimals "
+              "(1.2340)", "1234", "1.2340"),
+    ("1.250", "write 1250 if it is a whole number; if it is a decimal, give it more or fewer than three decimals "
+              "(1.2500)", "1250", "1.2500"),
+    ("-12,500", "write -12500 if it is a whole number", "-12500", "-12.5000"),
+    ("1.234.567", "write 1234567 if it is a whole number", "1234567", None),
+])
+def test_the_advice_for_an_ambiguous_number_names_cells_that_are_read(cell: str, advice: str, whole: str,
+                                                                      decimal: str | None) -> None:
+    """Each form the message suggests is one the loader reads (1.234 itself is just as ambiguous)."""
+    with pytest.raises(CellError) as raised:
+        from_cell("NUMBER", cell)
+    assert advice in str(raised.value)
+    if decimal is None:
+        assert "decimal" not in str(raised.value).split("(a thousands")[1].split(")", 1)[1]
+    for suggested in (whole, decimal):
+        if suggested is not None:
+            assert suggested in str(raised.value) and from_cell("NUMBER", suggested) is not None
+
+
+DEPTS = ["Engineering", "Sales"]
+LANGS = ["Python", "Go", "C, C++"]
+# A value the API holds -> what a profile write sends back: itself when it fits the field; its own
+# form when the meaning is certain; None when the field cannot hold it (left out of the write).
+HELD: list[tuple[str, Any, list[str], Any]] = [
+    ("TXT", "Acme", [], "Acme"),
+    ("TXT", 10004, [], "10004"),
+    ("TXT", 2.5, [], "2.5"),
+    ("TXT", True, [], None),
+    ("TXT", ["a"], [], None),
+    ("NUMBER", 10004, [], 10004),
+    ("NUMBER", 10004.0, [], 10004.0),  # fits as it is: never rewritten for its JSON spelling
+    ("NUMBER", "10004", [], 10004),
+    ("NUMBER", " 37,5 ", [], 37.5),
+    ("NUMBER", "010003", [], None),  # the zeros would be lost: not certain
+    ("NUMBER", "1,234", [], None),  # ambiguous
+    ("NUMBER", "n/a", [], None),
+    ("NUMBER", True, [], None),
+    ("NUMBER", ["1"], [], None),
+    ("CHECKBOX", True, [], True),
+    ("CHECKBOX", False, [], False),
+    ("CHECKBOX", "true", [], True),
+    ("CHECKBOX", "Yes", [], True),
+    ("CHECKBOX", "FALSE", [], False),
+    ("CHECKBOX", 1, [], True),
+    ("CHECKBOX", 0, [], False),
+    ("CHECKBOX", "maybe", [], None),
+    ("CHECKBOX", 2, [], None),
+    ("CHECKBOX", ["yes"], [], None),
+    ("DROPDOWN_SINGLE", "Sales", DEPTS, "Sales"),
+    ("DROPDOWN_SINGLE", "engineering", DEPTS, "Engineering"),
+    ("DROPDOWN_SINGLE", " SALES ", DEPTS, "Sales"),
+    ("DROPDOWN_SINGLE", ["Sales"], DEPTS, "Sales"),
+    ("DROPDOWN_SINGLE", "Marketing", DEPTS, None),  # no longer allowed
+    ("DROPDOWN_SINGLE", "Eng.", DEPTS, None),
+    ("DROPDOWN_SINGLE", ["Sales", "Engineering"], DEPTS, None),
+    ("DROPDOWN_SINGLE", 5, DEPTS, None),
+    ("DROPDOWN_MULTIPLE", ["Go", "Python"], LANGS, ["Go", "Python"]),  # fits: its order is kept
+    ("DROPDOWN_MULTIPLE", ["go", "PYTHON"], LANGS, ["Python", "Go"]),
+    ("DROPDOWN_MULTIPLE", ["Go", "Go"], LANGS, ["Go", "Go"]),  # the API takes it: sent as it is
+    ("DROPDOWN_MULTIPLE", ["go", "Go"], LANGS, ["Go"]),
+    ("DROPDOWN_MULTIPLE", "Python, Go", LANGS, ["Python", "Go"]),  # what an older clocksync wrote as text
+    ("DROPDOWN_MULTIPLE", "Python; Go", LANGS, ["Python", "Go"]),
+    ("DROPDOWN_MULTIPLE", "C, C++", LANGS, ["C, C++"]),  # one value holding a comma, not two
+    ("DROPDOWN_MULTIPLE", "Go", LANGS, ["Go"]),
+    ("DROPDOWN_MULTIPLE", ["Go", "Rust"], LANGS, None),
+    ("DROPDOWN_MULTIPLE", "Rust", LANGS, None),
+    ("DROPDOWN_MULTIPLE", [1], LANGS, None),
+    ("LINK", "https://a.example/x", [], "https://a.example/x"),
+    ("LINK", " https://a.example/x ", [], "https://a.example/x"),
+    ("LINK", "a.example/x", [], None),
+    ("LINK", "javascript:alert(1)", [], None),
+    ("LINK", 5, [], None),
+]
+
+
+@pytest.mark.parametrize(("kind", "stored", "allowed", "sent"), HELD, ids=[f"{k}:{v!r}" for k, v, _, _ in HELD])
+def test_a_stored_value_is_sent_back_only_in_a_form_its_field_takes(kind: str, stored: Any, allowed: list[str],
+                                                                    sent: Any) -> None:
+    """Checked against the emulator's own rule (what Clockify takes): a value sent back is one the API
+    accepts, and a value left out is one it would refuse."""
+    from clocksync.emulator.state import CustomField, _type_problem
+    from clocksync.fieldvalues import held_as
+
+    api_field = CustomField(id="f", name="F", type=kind, allowed_values=allowed)
+    if sent is None:
+        with pytest.raises(CellError):
+            held_as(kind, stored, allowed)
+        assert _type_problem(api_field, stored) is not None, "only a value the API refuses is left out"
+        return
+    got = held_as(kind, stored, allowed)
+    assert got == sent and type(got) is type(sent)
+    assert _type_problem(api_field, got) is None, "the API takes what is sent"
+    # The same value (a multi-select's text is compared without its allowed values, so split on ';' only).
+    assert same(kind, got, stored) or kind == "TXT" or stored in ("Python, Go", "C, C++"), "the same value"
+    if _type_problem(api_field, stored) is None:
+        assert got is stored or got == stored and type(got) is type(stored), "a value that fits is sent as it is"

@@ -5,7 +5,9 @@ Literal models, no HTTP: the verdicts are what keeps apply from overwriting anyo
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,6 +88,14 @@ def typed(kind: str, value: Any) -> Callable[[LiveView], None]:
     return edit
 
 
+def second_company(name: str) -> Callable[[LiveView], None]:
+    """A second field whose name differs from "Company" only in case."""
+    def edit(live: LiveView) -> None:
+        live.field_names["f-co2"] = name
+        live.shared_field_keys.add("company")
+    return edit
+
+
 def company_field(name: str = "Company") -> dict[str, FieldChange]:
     return {name: FieldChange(before="Acme", after="Acme GmbH")}
 
@@ -119,6 +129,17 @@ ROWS: list[tuple[str, Action, dict[str, Callable[[LiveView], None]], State, str]
      after="7")}), {}, State.STALE, "custom field 'Global ID' does not exist"),
     ("a field that exists, unset for the user", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(
      before=None, after="7")}), {"edit": lambda v: v.fields.update({"global id": "f-gid"})}, State.READY, ""),
+    # a name: the field named exactly so, else the one field of its name key, else none (never a guess)
+    ("another field of the name in another case: the exact name decides", UpdateProfile(**JOHN_PROFILE,
+     fields=company_field()), {"edit": second_company("COMPANY")}, State.READY, ""),
+    ("a name two fields fit equally", UpdateProfile(**JOHN_PROFILE, fields=company_field("company")),
+     {"edit": second_company("COMPANY")}, State.STALE, "custom field 'company' is not one field"),
+    # values resent in the field's own form, or left out, never make a write due on their own
+    ("only a stored value to send in its own form", UpdateProfile(**JOHN_PROFILE, capacity=Change(
+     before="PT6H", after="PT8H"), normalised={"Company": FieldChange(before="acme", after="Acme")}),
+     {}, State.IN_PLACE, "already"),
+    ("only a stored value to leave out", UpdateProfile(**JOHN_PROFILE, capacity=Change(before="PT6H", after="PT8H"),
+     left_out={"Company": "Acme"}), {}, State.IN_PLACE, "already"),
     # typed fields: the live value is judged by value, as the field's type reads it
     ("number: 10004.0 is the planned 10004", UpdateProfile(**JOHN_PROFILE, fields={"Global ID": FieldChange(
      before=None, after=10004)}), {"edit": typed("NUMBER", 10004.0)}, State.IN_PLACE, ""),
@@ -136,7 +157,7 @@ ROWS: list[tuple[str, Action, dict[str, Callable[[LiveView], None]], State, str]
      before=None, after=["A", "B"])}), {"edit": typed("DROPDOWN_MULTIPLE", ["b", "A"])}, State.IN_PLACE, ""),
     ("multi-select: one more value since the plan", UpdateProfile(**JOHN_PROFILE, fields={
      "Global ID": FieldChange(before=["A"], after=["A", "B"])}), {"edit": typed("DROPDOWN_MULTIPLE", ["A", "C"])},
-     State.STALE, "Global ID is now 'A; C'"),
+     State.STALE, "Global ID is now ['A', 'C']"),
     ("profile could not be read", UpdateProfile(**JOHN_PROFILE, fields=company_field()), {"edit": no_profile},
      State.STALE, "could not be read"),
     ("user left the workspace", UpdateProfile(**JOHN_PROFILE, fields=company_field()), {"edit": john_gone},
@@ -253,3 +274,36 @@ def test_ids_use_one_name_key() -> None:
     b = AddMember(group_name="jane smith", user_id="u1", email="u@x.io")
     assert a.id == b.id
     assert CreateGroup(group_name="Jane  Smith").id == CreateGroup(group_name="JANE SMITH").id
+
+
+KINDS = Path(__file__).resolve().parent.parent / "clocksync" / "kinds"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, at any depth (type-checking blocks too), relative ones resolved."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "clocksync.kinds".rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(KINDS.glob("*.py")), ids=lambda p: p.name)
+def test_kinds_import_neither_apply_nor_load(path: Path) -> None:
+    """A kind owns its rule: nothing under clocksync/kinds/ reaches into the executor or the loaders."""
+    banned = sorted(m for m in imported_modules(path)
+                    if m.split(".")[:2] in (["clocksync", "apply"], ["clocksync", "load"]))
+    assert banned == []
+
+
+def test_the_import_check_sees_every_form(tmp_path: Path) -> None:
+    """The check above cannot pass by missing an import form."""
+    source = tmp_path / "kind.py"
+    source.write_text("import clocksync.apply.verify\nfrom ..load import desired\n"
+                      "if TYPE_CHECKING:\n    from clocksync.apply.view import X\n", encoding="utf-8")
+    assert {"clocksync.apply.verify", "clocksync.load.desired", "clocksync.apply.view.X"} <= imported_modules(source)

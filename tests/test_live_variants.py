@@ -38,9 +38,11 @@ PAGE_CAP = 3
 EACH = ["profile-patch-replaces", f"page-cap={PAGE_CAP}", "group-grant-lag=0.2", "remove-nonmember-ok",
         "duplicate-add-ok", "roles-source-null", "no-retry-after", "empty-429-body", "profile-answer-stale",
         "null-value-kept", "null-value-refused", "limited-email-null", "owner-profile-readonly",
-        "pending-profile-readonly"]
-# The profile writes each variant refuses (403): planned with a warning, failed with Clockify's message.
-REFUSED = {"owner-profile-readonly": "ops-lead@example.com", "pending-profile-readonly": "new.hire@example.com"}
+        "pending-profile-readonly", "inactive-value-refused", "invisible-fields-active"]
+# The profile writes each variant refuses: planned with a warning, failed with Clockify's message.
+REFUSED = {"owner-profile-readonly": ("ops-lead@example.com", "HTTP 403"),
+           "pending-profile-readonly": ("new.hire@example.com", "HTTP 403"),
+           "inactive-value-refused": ("li.wei@example.com", "Custom field 'Legacy code' is inactive")}
 FAST = ApplySettings(retry_budget=60, consistency_window=20, backoff_initial=0.002, backoff_max=0.05)
 
 
@@ -74,6 +76,14 @@ def workspace() -> tuple[WorkspaceState, str]:
     ws.fields[gid.id] = gid
     ws.users[ids["maria.garcia@example.com"]].custom_values[gid.id] = 10003.0
     ws.users[ids["li.wei@example.com"]].custom_values[gid.id] = 99  # a real change
+    # An INACTIVE field with a value: sent back as read by her profile write, so no answer loses it
+    # (refused under inactive-value-refused: that write fails, the plan said it might). An INVISIBLE
+    # field counts as active for the caps (invisible-fields-active): the plan creates no field.
+    legacy = CustomField(id=state.new_id(), name="Legacy code", status="INACTIVE")
+    ws.fields[legacy.id] = legacy
+    ws.users[ids["li.wei@example.com"]].custom_values[legacy.id] = "L-1"
+    hidden = CustomField(id=state.new_id(), name="Payroll key", status="INVISIBLE")
+    ws.fields[hidden.id] = hidden
     # Limited members: in a group no longer wanted (the leaver's), and one the leaver manages directly.
     tablet = User(id=state.new_id(), email="", name="Warehouse tablet", account_status="LIMITED")
     ws.users[tablet.id] = tablet
@@ -120,7 +130,9 @@ def expected_after(before: dict[str, Any], plan: Plan, refused: set[str] = froze
     return after
 
 
-def scenario(h: EmulatorHarness, tmp: Path, refused_profiles: set[str] = frozenset()) -> None:
+def scenario(h: EmulatorHarness, tmp: Path, refused_profiles: dict[str, str] | None = None) -> None:
+    """``refused_profiles``: email -> what the failure message says, for each profile write a variant refuses."""
+    refused_profiles = refused_profiles or {}
     config = load_config(EXAMPLES / "config.yaml", required=True)
     desired = load_desired(EXAMPLES / "sample_users.csv", config)
     options = PlanOptions(deactivate_missing=True)
@@ -141,17 +153,20 @@ def scenario(h: EmulatorHarness, tmp: Path, refused_profiles: set[str] = frozens
     expected = {a.id for a in plan.actions if a.kind_name == "update_profile" and a.target in refused_profiles}
     assert set(problems) == expected, [(r.action.describe(), r.outcome.value, r.message) for r in report.problems()]
     for result in problems.values():  # refused with Clockify's own words, the rest landed
-        assert result.outcome.value == "failed" and "HTTP 403" in result.message and "profile" in result.message
+        assert result.outcome.value == "failed" and refused_profiles[result.action.target] in result.message
     assert report.verification == [], [p.message for p in report.verification]
     notices = {n.code for n in plan.notices}
-    assert {"owner_profile", "pending_profile", "limited_members"} <= notices, notices
+    assert {"owner_profile", "pending_profile", "limited_members", "inactive_values"} <= notices, notices
+    assert "li.wei@example.com" in next(n.message for n in plan.notices if n.code == "inactive_values")
     assert plan.figures.limited_members == 2
     assert "pat.leaver@example.com" in [a.target for a in plan.actions if a.kind_name == "deactivate_user"]
     assert facts(h.state) == expected_after(before, plan, expected), "the state before plus the plan, exactly"
     after = facts(h.state)
     assert after["users"]["maria.garcia@example.com"]["fields"]["Cost center"] == "CC-7"
     assert after["users"]["maria.garcia@example.com"]["fields"]["Global ID"] == 10003.0, "the same number: untouched"
-    assert after["users"]["li.wei@example.com"]["fields"]["Global ID"] == 10004, "written as a JSON number"
+    li_wei = 99 if "li.wei@example.com" in refused_profiles else 10004
+    assert after["users"]["li.wei@example.com"]["fields"]["Global ID"] == li_wei, "written as a JSON number"
+    assert after["users"]["li.wei@example.com"]["fields"]["Legacy code"] == "L-1", "an INACTIVE field's value is kept"
     assert "Warehouse tablet (limited member)" in after["groups"]["Pat Leaver"], "a limited member is never removed"
     assert "Front desk kiosk (limited member)" in after["groups"]["Jane Smith"]
     assert ("ops-lead@example.com", "TEAM_MANAGER", "user", "Warehouse tablet (limited member)") in after["roles"]
@@ -166,7 +181,7 @@ def test_scenario_converges_under_the_live_variant(tmp_path: Path, variants: lis
     answers = Answers().with_variants(variants)
     # Random 429s (with a Retry-After unless a variant removes it) exercise the rate-limit answers too.
     h = make_harness(state, key, EmulatorOptions(rate_limit=0, p_429=0.1, retry_after=0.001, seed=7, answers=answers))
-    scenario(h, tmp_path, {REFUSED[v] for v in variants if v in REFUSED})
+    scenario(h, tmp_path, dict(REFUSED[v] for v in variants if v in REFUSED))
     assert h.transport.violations == [], h.transport.violations[:5]
     assert h.emulator.stats.rate_limited > 0
 

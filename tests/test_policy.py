@@ -164,7 +164,7 @@ def test_a_shifted_column_into_a_dropdown_is_an_input_error_before_any_threshold
     Path("users.csv").write_text(out.getvalue())
     refused = run_cli(harness, "plan", "users.csv", "--allow-mass-field-change")
     assert refused.exit_code == 1 and "CsvError: users.csv: 12 problem(s)" in refused.output
-    assert ("row 2, column 'Company (Label)': 'USA' is not allowed; allowed values: Acme Corp, Acme GmbH, Acme Ltd"
+    assert ("row 2, column 'Company (Label)': 'USA' is not allowed; allowed values: 'Acme Corp', 'Acme GmbH', 'Acme Ltd'"
             in refused.output)
     assert not Path("plans/plan.json").exists() and harness.state.writes == 0
 

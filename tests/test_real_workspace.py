@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,8 @@ def test_typed_cells_are_planned_by_value_and_written_as_the_api_types_them(type
 
 
 @pytest.mark.parametrize(("cells", "message"), [
-    ({"Department": "Eng."}, "row 2, column 'Department': 'Eng.' is not allowed; allowed values: Engineering, Sales"),
+    ({"Department": "Eng."}, "row 2, column 'Department': 'Eng.' is not allowed; allowed values: 'Engineering', "
+                             "'Sales'"),
     ({"Global Id": "10,004"}, "row 2, column 'Global Id': '10,004' is ambiguous"),
     ({"Global Id": "9.00123E+11"}, "row 2, column 'Global Id': 9.00123E+11 is a number in E-notation"),
     ({"Part-time": "maybe"}, "row 2, column 'Part-time': 'maybe' is not a checkbox value"),
@@ -119,22 +121,43 @@ def test_an_inactive_mapped_field_is_a_warning_and_its_values_are_not_planned(ty
     assert not [a for a in data["actions"] if "Department" in a.get("fields", {})]
 
 
-@pytest.mark.parametrize(("visible", "invisible", "message"), [
-    (10, 0, "the workspace has 10 of its 10 active (VISIBLE) USER fields: 10 + 3 = 13 is over 10"),
-    (8, 0, "the workspace has 8 of its 10 active (VISIBLE) USER fields: 8 + 3 = 11 is over 10"),
-    (7, 41, "the workspace has 48 of its 50 USER fields in all: 48 + 3 = 51 is over 50"),
+ACTIVE_CAP = "make a field INACTIVE in Clockify"
+TOTAL_CAP = "delete a field in Clockify (making it INACTIVE does not lower this count)"
+
+
+@pytest.mark.parametrize(("visible", "invisible", "inactive", "message", "advice"), [
+    (10, 0, 0, "the workspace has 10 of its 10 active USER fields: 10 + 3 = 13 is over 10", ACTIVE_CAP),
+    (8, 0, 0, "the workspace has 8 of its 10 active USER fields: 8 + 3 = 11 is over 10", ACTIVE_CAP),
+    # INVISIBLE fields are active but hidden: whether Clockify counts them is unverified, so they count.
+    (7, 1, 0, "the workspace has 8 of its 10 active USER fields (7 VISIBLE and 1 INVISIBLE: Clockify may count "
+              "INVISIBLE fields as active, so clocksync does): 8 + 3 = 11 is over 10", ACTIVE_CAP),
+    (0, 8, 30, "8 of its 10 active USER fields (0 VISIBLE and 8 INVISIBLE", ACTIVE_CAP),
+    # INACTIVE fields count against the 50 only: making one INACTIVE does not help there.
+    (5, 0, 43, "the workspace has 48 of its 50 USER fields in all (INACTIVE ones count): 48 + 3 = 51 is over 50",
+     TOTAL_CAP),
+    (7, 41, 0, "48 of its 50 USER fields in all", TOTAL_CAP),
+    (7, 0, 40, None, None),  # 7 + 3 active, 47 + 3 in all: both caps reached, neither passed
 ])
 def test_a_field_past_the_caps_is_refused_at_plan_time_with_the_numbers(workdir: Path, visible: int, invisible: int,
-                                                                        message: str) -> None:
+                                                                        inactive: int, message: str | None,
+                                                                        advice: str | None) -> None:
     state, key = demo_workspace("cap-key")
     ws = state.ws
     ws.fields = {}
-    for n in range(visible + invisible):
-        f = CustomField(id=f"f{n}", name=f"Field {n}", status="VISIBLE" if n < visible else "INVISIBLE")
+    statuses = ["VISIBLE"] * visible + ["INVISIBLE"] * invisible + ["INACTIVE"] * inactive
+    for n, status in enumerate(statuses):
+        f = CustomField(id=f"f{n}", name=f"Field {n}", status=status)
         ws.fields[f.id] = f
     h = make_harness(state, key)
     result = run_cli(h, "plan", "users.csv")  # maps Company, Country and Global ID: none exist
+    if message is None:
+        assert result.exit_code == 0, result.output
+        assert run_cli(h, "apply", "plans/plan.json").exit_code == 0, "the emulator takes every create"
+        return
     assert result.exit_code == 1 and "LimitExceeded" in result.output and message in result.output, result.output
+    assert advice in result.output and "or map the column to an existing field" in result.output
+    if advice == TOTAL_CAP and visible + invisible + 3 <= 10:
+        assert ACTIVE_CAP not in result.output, "INACTIVE fields are not active: no advice to make more of them"
     assert "'Company', 'Country', 'Global ID'" in result.output and not Path("plans/plan.json").exists()
 
 
@@ -322,8 +345,8 @@ def test_a_workbook_types_its_cells_like_a_csv_and_refusals_name_the_sheet(typed
     book([["jane.smith@example.com", "ops@example.com", 40, 10004, False, "Marketing"]])
     refused = run_cli(typed, "plan", "users.xlsx")
     assert refused.exit_code == 1
-    assert "sheet 'People', row 2, column 'Department': 'Marketing' is not allowed; allowed values: Engineering, " \
-           "Sales" in refused.output
+    assert "sheet 'People', row 2, column 'Department': 'Marketing' is not allowed; allowed values: 'Engineering', " \
+           "'Sales'" in refused.output
 
 
 def test_undo_restores_typed_values_in_their_own_type(typed: EmulatorHarness) -> None:
@@ -342,3 +365,130 @@ def test_undo_restores_typed_values_in_their_own_type(typed: EmulatorHarness) ->
         now = next(u for u in typed.state.ws.users.values() if u.email == email).custom_values
         for field_id in ("f-gid", "f-part", "f-dept"):
             assert now.get(field_id) == values.get(field_id) and type(now.get(field_id)) is type(values.get(field_id))
+
+
+NFD_CAFE, NFC_CAFE = "Cafe\u0301 code", "Café code"
+# (fields of the workspace: id, name, type, status), the mapped name -> the field written, or the error
+RESOLVED: list[tuple[list[tuple[str, str, str, str]], str, str]] = [
+    ([("f-a", "Global ID", "NUMBER", "VISIBLE"), ("f-b", "global id", "TXT", "VISIBLE")], "Global ID", "f-a"),
+    ([("f-a", "Global ID", "NUMBER", "VISIBLE"), ("f-b", "global id", "TXT", "VISIBLE")], "global id", "f-b"),
+    ([("f-b", "global id", "TXT", "VISIBLE"), ("f-a", "Global ID", "NUMBER", "VISIBLE")], "Global Id",
+     "'Global ID' (NUMBER, VISIBLE) and 'global id' (TXT, VISIBLE)"),
+    ([("f-a", "Global ID", "NUMBER", "VISIBLE"), ("f-b", "Global ID\u200b", "TXT", "VISIBLE")], "Global ID", "f-a"),
+    ([("f-a", "Global ID", "NUMBER", "VISIBLE"), ("f-b", "Global ID\u200b", "TXT", "VISIBLE")], "GLOBAL ID",
+     "2 USER fields of that name"),
+    ([("f-a", NFC_CAFE, "TXT", "VISIBLE"), ("f-b", NFD_CAFE, "TXT", "VISIBLE")], NFC_CAFE, "2 USER fields"),
+    ([("f-a", "Global ID", "NUMBER", "VISIBLE"), ("f-b", "Global ID", "NUMBER", "INACTIVE")], "Global ID",
+     "'Global ID' (NUMBER, VISIBLE) and 'Global ID' (NUMBER, INACTIVE); rename one in Clockify"),
+    ([("f-a", "Global  ID", "NUMBER", "VISIBLE")], "global id", "f-a"),  # one field: its key is enough
+    ([("f-a", NFD_CAFE, "TXT", "VISIBLE")], NFC_CAFE, "f-a"),  # the same text, composed or not
+]
+
+
+@pytest.mark.parametrize(("fields", "mapped", "expected"), RESOLVED, ids=range(len(RESOLVED)))
+def test_a_mapped_name_writes_only_to_the_field_it_names_exactly_or_is_refused_as_ambiguous(
+        workdir: Path, fields: list[tuple[str, str, str, str]], mapped: str, expected: str) -> None:
+    state, key = demo_workspace("resolve-key")
+    state.ws.fields = {fid: CustomField(id=fid, name=name, type=kind, status=status)
+                       for fid, name, kind, status in fields}
+    state.ws.users["ops"] = User(id="ops", email="ops@example.com", name="Ops")
+    h = make_harness(state, key, EmulatorOptions(rate_limit=0))
+    Path("config.yaml").write_text(f'workspace:\n  fallback_manager_email: "ops@example.com"\n'
+                                   f'field_mapping:\n  "Global Id": {json.dumps(mapped)}\n')
+    with Path("users.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows([HEADER[:4], ["jane.smith@example.com", "ops@example.com", "40", "12"]])
+    code, data, output = plan(h)
+    if not expected.startswith("f-"):
+        assert code == 1 and "ConfigError" in output and expected in output and "rename one in Clockify" in output, output
+        assert data == {} and h.state.writes == 0
+        return
+    assert code == 2, output
+    name = state.ws.fields[expected].name
+    [action] = [a for a in data["actions"] if a["kind"] == "update_profile"]
+    assert list(action["fields"]) == [name], "the plan names the field exactly"
+    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    written = {fid: value(h, "jane.smith@example.com", fid) for fid in state.ws.fields}
+    want = 12 if state.ws.fields[expected].type == "NUMBER" else "12"
+    assert written == {fid: (want if fid == expected else None) for fid in state.ws.fields}, "no other field"
+    assert plan(h)[0] == 0
+
+
+@pytest.mark.parametrize("change", ["namesakes leave", "namesakes arrive"])
+def test_a_manager_group_keeps_its_name_when_a_namesake_comes_or_goes(workdir: Path, change: str) -> None:
+    """README, "Group names": a group told apart by email keeps that name when its namesakes leave,
+    and a group holding the plain name keeps it when namesakes arrive (they are told apart by
+    email): the group is never replaced by a new one, so what is attached to it stays."""
+    state, key = demo_workspace("namesake-key")
+    long_named(state, "Alex Kim", "Alex Kim", "Alex Kim")
+    rows = Path("users.csv").read_text().splitlines()
+
+    def managers(*kept: int) -> None:
+        gone = [f"{p}{n}@" for n in range(3) if n not in kept for p in "mr"]
+        Path("users.csv").write_text("\n".join(r for r in rows if not any(g in r for g in gone)) + "\n")
+
+    first, then = ((0, 1, 2), (0,)) if change == "namesakes leave" else ((0,), (0, 1, 2))
+    h = make_harness(state, key)
+    managers(*first)
+    result = run_cli(h, "plan", "users.csv")
+    assert result.exit_code == 0, result.output
+    if len(first) == 3:
+        assert "3 groups would be named 'Alex Kim': the groups of m0@example.com, m1@example.com, " \
+            "m2@example.com are named with their emails" in result.output, result.output
+    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    group = next(g for g in state.ws.groups.values() if "r0" in g.user_ids)
+    name, group_id = group.name, group.id
+    assert name == ("Alex Kim (m0@example.com)" if len(first) == 3 else "Alex Kim")
+
+    managers(*then)
+    result = run_cli(h, "plan", "users.csv")
+    assert result.exit_code == 0, result.output
+    actions = json.loads(Path("plans/plan.json").read_text())["actions"]
+    created = sorted(a["group_name"] for a in actions if a["kind"] == "create_group")
+    assert created == ([] if len(then) == 1 else ["Alex Kim (m1@example.com)", "Alex Kim (m2@example.com)"])
+    assert not [a for a in actions if a.get("group_id") == group_id or a.get("entity_id") == group_id], \
+        "m0's group is neither emptied nor replaced"
+    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    assert state.ws.groups[group_id].name == name and "r0" in state.ws.groups[group_id].user_ids
+    assert run_cli(h, "plan", "users.csv", "--detailed-exitcode").exit_code == 0, "stable: no change"
+    assert h.transport.violations == []
+
+
+@pytest.mark.parametrize("name", ["e\u0301" * 70, "Jose\u0301 " * 20])
+def test_a_decomposed_manager_name_is_measured_and_sent_composed(workdir: Path, name: str) -> None:
+    """README: letters compare in NFC. A name typed decomposed (NFD) is the same name composed: it
+    is measured and sent in NFC, so it is not shortened when its composed form fits."""
+    state, key = demo_workspace("nfd-key")
+    long_named(state, name)
+    h = make_harness(state, key)
+    assert run_cli(h, "plan", "users.csv").exit_code == 0
+    created = [a["group_name"] for a in json.loads(Path("plans/plan.json").read_text())["actions"]
+               if a["kind"] == "create_group"]
+    composed = unicodedata.normalize("NFC", name).strip()
+    assert composed in created, created
+    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    assert run_cli(h, "plan", "users.csv", "--detailed-exitcode").exit_code == 0
+
+
+
+def test_a_row_naming_a_limited_account_with_an_email_is_reported_never_invited(workdir: Path) -> None:
+    """A LIMITED account listed with an email is still outside management: a CSV row naming it is
+    not an invitation (the workspace refuses to invite an address it holds, on every run); the plan
+    says so, and the next plan is empty."""
+    state, key = demo_workspace("kiosk-email-key")
+    kiosk = User(id="k4", email="kiosk4@example.com", name="Kiosk four", account_status="LIMITED")
+    state.ws.users[kiosk.id] = kiosk
+    Path("config.yaml").write_text('workspace:\n  fallback_manager_email: "ops-lead@example.com"\n'
+                                   'invite:\n  missing_users: true\n')
+    Path("users.csv").write_text("NTID email,Manager NTID email,Weekly Working Hours\nops-lead@example.com,,\n"
+                                 "Kiosk4@Example.com,ops-lead@example.com,40\n")
+    h = make_harness(state, key)
+    result = run_cli(h, "plan", "users.csv")
+    assert result.exit_code == 0, result.output
+    data = json.loads(Path("plans/plan.json").read_text())
+    assert not [a for a in data["actions"] if a["kind"] == "invite_user"], data["actions"]
+    notes = {n["code"]: n["message"] for n in data["notices"]}
+    assert notes["limited_user"].startswith("Kiosk4@Example.com (CSV row 3) is a limited (kiosk) account")
+    assert "(kiosk accounts: Front desk kiosk, Kiosk four <kiosk4@example.com>)" in notes["limited_members"]
+    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    assert run_cli(h, "plan", "users.csv", "--detailed-exitcode").exit_code == 0
+    assert kiosk.account_status == "LIMITED" and h.transport.violations == []

@@ -174,12 +174,11 @@ def test_undo_where_null_does_not_clear_a_field_fails_loudly_and_loses_nothing(
     assert len(given) >= 9
     ids = {e: after["users"][e]["fields"]["Global ID"] for e in given}
     assert ids == {e: applied["users"][e]["fields"]["Global ID"] for e in given}, "no value lost"
-    if variant == "null-value-kept":  # the PATCH landed but for the null: capacities and Company are back
-        assert {e: {**after["users"][e], "fields": {k: v for k, v in after["users"][e]["fields"].items()
-                                                    if k != "Global ID"}} for e in given} == \
-            {e: before["users"][e] for e in given}
-    else:  # the PATCH was refused whole: the profile is as the run left it
-        assert {e: after["users"][e] for e in given} == {e: applied["users"][e] for e in given}
+    # Either way capacities and Company are back: the clear is a write of its own, so a refused null
+    # does not take the rest of the profile's restore with it.
+    assert {e: {**after["users"][e], "fields": {k: v for k, v in after["users"][e]["fields"].items()
+                                                if k != "Global ID"}} for e in given} == \
+        {e: before["users"][e] for e in given}
     assert (after["groups"], after["roles"]) == (before["groups"], before["roles"]), "the rest was taken back"
 
     rows = [r for r in error_rows() if r["kind"] == "update_profile" or r["target"].startswith("profile of ")]
@@ -190,3 +189,59 @@ def test_undo_where_null_does_not_clear_a_field_fails_loudly_and_loses_nothing(
     else:  # a definite refusal: failed with the API's message, the planned values in the row
         assert {(r["outcome"], r["http_status"]) for r in rows} == {("failed", "400")}
         assert all("must not be null" in r["message"] and "Global ID=(unset)" in r["after"] for r in rows)
+
+
+@pytest.mark.parametrize("since", ["as at the run", "made required since", "option removed since"])
+def test_undo_never_plans_a_clear_of_a_required_field_and_a_refused_field_keeps_no_restore_back(
+        workdir: Path, since: str) -> None:
+    """The run set two required fields and a capacity for a user who had no values. The undo cannot
+    clear a field that is required (a note says so) and restores the capacity; a field that became
+    required, or a value no longer allowed, after the run is refused by the API in a write of its
+    own, and the capacity is restored all the same."""
+    from clocksync.emulator.app import EmulatorOptions
+    from clocksync.emulator.demo import demo_workspace
+    from clocksync.emulator.state import CustomField, User
+
+    state, key = demo_workspace("undo-required")
+    ws = state.ws
+    ws.fields = {"f-cc": CustomField(id="f-cc", name="Cost center", required=True),
+                 "f-lvl": CustomField(id="f-lvl", name="Level", type="DROPDOWN_SINGLE", allowed_values=["L1", "L2"],
+                                      required=since == "as at the run"),
+                 "f-team": CustomField(id="f-team", name="Team", type="DROPDOWN_SINGLE", allowed_values=["A", "B"])}
+    ws.users["u3"] = User(id="u3", email="u3@example.com", name="U3", custom_values={"f-team": "A"})
+    h = make_harness(state, key, EmulatorOptions(rate_limit=0))
+    Path("config.yaml").write_text('workspace:\n  fallback_manager_email: "ops-lead@example.com"\n'
+                                   'field_mapping:\n  "CC": "Cost center"\n  "Level": "Level"\n  "Team": "Team"\n')
+    Path("users.csv").write_text("NTID email,Manager NTID email,Weekly Working Hours,CC,Level,Team\n"
+                                 "ops-lead@example.com,,,,,\nu3@example.com,ops-lead@example.com,30,CC9,l2,B\n")
+    assert run_cli(h, "plan", "users.csv").exit_code == 0
+    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    assert ws.users["u3"].work_capacity == "PT6H" and ws.users["u3"].custom_values == {
+        "f-cc": "CC9", "f-lvl": "L2", "f-team": "B"}
+    if since == "made required since":
+        ws.fields["f-lvl"].required = True
+    if since == "option removed since":
+        ws.fields["f-team"].allowed_values = ["B", "C"]
+
+    made = run_cli(h, "undo")
+    assert made.exit_code == 0, made.output
+    undo = load_plan(Path("plans/undo.json"))
+    notes = " ".join(n.message for n in undo.notices)
+    assert "u3@example.com: cannot clear Cost center: the field is required; it stays 'CC9'" in notes
+    planned = {(a.kind_name, getattr(a, "part", "")): a for a in undo.actions if a.kind_name == "update_profile"}
+    assert all("Cost center" not in a.fields for a in planned.values()), "no clear of a required field is planned"
+    result = run_cli(h, "apply", "plans/undo.json", "--confirm", "I UNDERSTAND")
+    user = ws.users["u3"]
+    assert user.work_capacity == "PT8H", "the capacity is restored whatever happens to the fields"
+    if since == "as at the run":
+        assert "cannot clear Level" in notes
+        assert result.exit_code == 0, result.output
+        assert user.custom_values == {"f-cc": "CC9", "f-lvl": "L2", "f-team": "A"}
+    else:  # refused by the API in its own write: failed with its message, nothing else held back
+        assert result.exit_code == 1, result.output
+        failed = [r for r in error_rows() if r["kind"] == "update_profile"]
+        assert len(failed) == 1 and failed[0]["outcome"] == "failed", failed
+        message = "required" if since == "made required since" else "'A' is not one of the allowed values"
+        assert message in failed[0]["message"]
+        assert user.custom_values["f-cc"] == "CC9"
+    assert h.transport.violations == []

@@ -51,8 +51,8 @@ def test_collateral_change_on_patch_is_caught_and_named(harness: EmulatorHarness
     country = next(f.id for f in state.ws.fields.values() if f.name == "Country")
     patch = state.patch_profile
 
-    def patch_and_meddle(user_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        patch(user_id, body)
+    def patch_and_meddle(user_id: str, body: dict[str, Any], caller_id: str | None = None) -> dict[str, Any]:
+        patch(user_id, body, caller_id)
         state.ws.users[user_id].custom_values[country] = "Atlantis"
         return state.render_profile(state.ws.users[user_id])
 

@@ -26,6 +26,7 @@ The executor knows no kind of action: ``clocksync.kinds`` holds that.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
@@ -128,6 +129,7 @@ class _Executor:
         self.progress = progress
         self.plan_file = plan_file
         self.results: dict[str, ActionResult] = {}
+        self.turns: dict[Ref, asyncio.Lock] = {}  # objects actions write whole, one at a time (Handler.exclusive)
         self.before: dict[Ref, Snapshot | None] = {}
         self.view: LiveView
         self.extra_protected = {p.id for p in plan.protected_groups}
@@ -276,7 +278,12 @@ class _Executor:
         return ActionResult(action, Outcome.NOT_RUN)  # the report's heading says why
 
     async def run_one(self, action: Action) -> None:
-        self.finish(await self.decide(action))
+        # Actions writing one object whole (an undo's profile restore in parts) take turns: each is
+        # judged against, and writes on top of, what the one before it did.
+        async with contextlib.AsyncExitStack() as turns:
+            for ref in sorted(handler_for(action).exclusive(action)):
+                await turns.enter_async_context(self.turns.setdefault(ref, asyncio.Lock()))
+            self.finish(await self.decide(action))
 
     def finish(self, result: ActionResult) -> None:
         self.results[result.action.id] = result

@@ -451,7 +451,7 @@ class Emulator:
 
     async def _patch_profile(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         body = await self._body(request)
-        return state.patch_profile(request.path_params["userId"], body)
+        return state.patch_profile(request.path_params["userId"], body, caller_id=caller.id)
 
     async def _fields(self, request: Request, state: WorkspaceState, caller: User) -> Any:
         q = request.query_params  # not paginated: page parameters are ignored, no Last-Page

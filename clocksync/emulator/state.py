@@ -27,7 +27,7 @@ DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUN
 ROLES = {"WORKSPACE_ADMIN", "TEAM_MANAGER", "PROJECT_MANAGER"}
 FIELD_TYPES = {"TXT", "NUMBER", "DROPDOWN_SINGLE", "DROPDOWN_MULTIPLE", "CHECKBOX", "LINK"}
 FIELD_STATUSES = {"INACTIVE", "VISIBLE", "INVISIBLE"}
-ACTIVE_USER_FIELD_CAP = 10  # VISIBLE USER custom fields (the 50 in all is ``Answers.user_field_cap``)
+ACTIVE_USER_FIELD_CAP = 10  # active USER custom fields: VISIBLE (and INVISIBLE under ``invisible-fields-active``)
 GROUP_NAME_LIMIT = 100  # the spec's UserGroupRequest.name maxLength, counted as Java does (UTF-16 units)
 DEFAULT_ACCOUNT_STATUSES = {"ACTIVE", "PENDING_EMAIL_VERIFICATION", "NOT_REGISTERED"}  # GET /users without the filter
 DEFAULT_FEATURES = ["CUSTOM_FIELDS", "USER_CUSTOM_FIELDS", "MANAGER_ROLE", "EDIT_MEMBER_PROFILE",
@@ -484,9 +484,9 @@ class WorkspaceState:
 
     # ------------------------------------------------------------------ profiles and custom fields
 
-    def patch_profile(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def patch_profile(self, user_id: str, body: dict[str, Any], caller_id: str | None = None) -> dict[str, Any]:
         user = self.user(user_id)
-        if user.id == self.ws.owner_id and self.answers.owner_profile_readonly:
+        if user.id == self.ws.owner_id and self.answers.owner_profile_readonly and caller_id != user.id:
             raise EmulatorError(403, 403, "The workspace owner's profile can only be edited by the owner")
         if user.membership_status == "PENDING" and self.answers.pending_profile_readonly:
             raise EmulatorError(403, 403, "The profile of a user who has not joined the workspace cannot be edited")
@@ -515,6 +515,7 @@ class WorkspaceState:
             if not isinstance(item, dict) or item.get("customFieldId") not in self.ws.fields:
                 raise _bad("Custom field doesn't belong to Workspace")
             self._check_value(self.ws.fields[item["customFieldId"]], item.get("value"))
+            self._check_active(self.ws.fields[item["customFieldId"]], item.get("value"))
         # Validated everything: now apply, so a bad body changes nothing.
         answer_before = self.render_profile(user) if self.answers.profile_answer_stale else None
         kept = dict(user.custom_values)
@@ -548,6 +549,11 @@ class WorkspaceState:
         problem = _type_problem(f, value)
         if problem:
             raise _bad(f"Custom field '{f.name}' ({f.type}): {problem}")
+
+    def _check_active(self, f: CustomField, value: Any) -> None:
+        """Under ``inactive-value-refused``: refuse a value for an INACTIVE field (400/501)."""
+        if self.answers.inactive_value_refused and f.status == "INACTIVE" and value not in (None, "", []):
+            raise _bad(f"Custom field '{f.name}' is inactive")
 
     def _store_value(self, user: User, field_id: str, value: Any, kept: dict[str, Any]) -> None:
         """Set one USER field's value; null or "" clears it, unless null is read as "leave it"."""
@@ -588,8 +594,9 @@ class WorkspaceState:
         if entity_type == "USER" and sum(f.entity_type == "USER" for f in self.ws.fields.values()) >= \
                 self.answers.user_field_cap:
             raise EmulatorError(400, 4033, f"Workspace can have at most {self.answers.user_field_cap} user custom fields")
-        if entity_type == "USER" and status == "VISIBLE" and sum(
-                f.entity_type == "USER" and f.status == "VISIBLE" for f in self.ws.fields.values()) >= ACTIVE_USER_FIELD_CAP:
+        active = ("VISIBLE", "INVISIBLE") if self.answers.invisible_fields_active else ("VISIBLE",)
+        if entity_type == "USER" and status in active and sum(
+                f.entity_type == "USER" and f.status in active for f in self.ws.fields.values()) >= ACTIVE_USER_FIELD_CAP:
             raise EmulatorError(400, 4033, f"Workspace can have at most {ACTIVE_USER_FIELD_CAP} active user custom fields")
         allowed = body.get("allowedValues") or []
         if not isinstance(allowed, list) or not all(isinstance(a, str) and a.strip() for a in allowed):
@@ -608,6 +615,7 @@ class WorkspaceState:
         if f is None or f.entity_type != "USER":
             raise _bad("Custom field doesn't belong to Workspace")
         self._check_value(f, body.get("value"))
+        self._check_active(f, body.get("value"))
         self._store_value(user, field_id, body.get("value"), dict(user.custom_values))
         self._changed()
         return {"customFieldId": f.id, "customFieldName": f.name, "customFieldType": f.type,

@@ -28,8 +28,11 @@ VARIANTS: dict[str, str] = {
     "null-value-kept": "a USER custom-field value sent as null is left as it was (null does not clear)",
     "null-value-refused": "a USER custom-field value sent as null is refused: 400 \"value must not be null\"",
     "limited-email-null": "limited members (no email) are listed with \"email\": null instead of no email key",
-    "owner-profile-readonly": "PATCH member-profile of the workspace owner is refused: 403",
+    "owner-profile-readonly": "PATCH member-profile of the workspace owner by anyone but the owner is refused: 403",
     "pending-profile-readonly": "PATCH member-profile of a member who has not joined (PENDING) is refused: 403",
+    "inactive-value-refused": "a value for an INACTIVE USER custom field, in a profile PATCH or a value PUT, is "
+                              "refused: 400",
+    "invisible-fields-active": "INVISIBLE USER custom fields count against the cap of 10 active fields",
 }
 
 
@@ -49,6 +52,8 @@ class Answers:
     limited_email_null: bool = False
     owner_profile_readonly: bool = False
     pending_profile_readonly: bool = False
+    inactive_value_refused: bool = False
+    invisible_fields_active: bool = False
     user_field_cap: int = 50  # live evidence: the 51st USER custom field is refused, 400 code 4033
 
     def with_variants(self, names: list[str] | tuple[str, ...]) -> Answers:

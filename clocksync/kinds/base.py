@@ -402,6 +402,11 @@ class Handler(Generic[A]):
         """The workspace objects the action changes (saved before the run, verified after)."""
         raise NotImplementedError
 
+    def exclusive(self, action: A) -> tuple[Ref, ...]:
+        """Objects no other action may write while this one is judged and written (a profile: its
+        write sends the profile's values whole, so two at once would undo each other)."""
+        return ()
+
     def misnamed(self, action: A, view: LiveView) -> list[str]:
         """Where an id of the action is another user or group in the workspace than the email or name
         the plan shows for it (checked for every action before any write: a plan whose ids and names

@@ -14,6 +14,7 @@ by its ``object_kind``: the object whole, as a run saves it before its first wri
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self, TypeVar
@@ -28,6 +29,7 @@ from clocksync.model import (
     StatePart,
     email_key,
     name_key,
+    pick_named,
 )
 
 if TYPE_CHECKING:
@@ -152,6 +154,7 @@ class LiveView:
     field_types: dict[str, str] = field(default_factory=dict)  # field id -> type (TXT, NUMBER, ...)
     sensitive: frozenset[str] = frozenset()  # name keys of fields whose values messages do not show
     limited: dict[str, str] = field(default_factory=dict)  # limited member id -> name (never managed)
+    shared_field_keys: set[str] = field(default_factory=set)  # name keys two or more fields have
 
     @classmethod
     def from_state(cls, state: CurrentState, extra_protected: Iterable[str] = ()) -> LiveView:
@@ -173,6 +176,7 @@ class LiveView:
             parts={kind: part.copy() for kind, part in state.parts.items()},
             field_types={f.id: f.type for f in state.fields.values()},
             limited={m.id: m.display_name for m in state.limited.values()},
+            shared_field_keys={k for k, n in Counter(name_key(f.name) for f in state.fields.values()).items() if n > 1},
         )
 
     def part(self, kind: type[P]) -> P | None:
@@ -204,6 +208,15 @@ class LiveView:
         if group is None or name_key(group.name) == name_key(name):
             return None
         return f"group id {group_id} is {group.name!r} in the workspace, the plan names {name!r}"
+
+    def field_id(self, name: str) -> str | None:
+        """The id of the USER field ``name`` means: the one named exactly so, else the one field whose
+        name key is the name's (``model.pick_named``); None when there is none. Raises AmbiguousName."""
+        key = name_key(name)
+        found = self.fields.get(key)
+        if found is None or key not in self.shared_field_keys:
+            return found
+        return pick_named(name, sorted(self.field_names.items()))
 
     def field_type(self, field_id: str) -> str:
         """A field's type; a field this run created is TXT (what clocksync creates)."""

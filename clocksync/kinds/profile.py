@@ -6,6 +6,17 @@ and the capacity, working days and week start (planned, else as read). Whether C
 the list it is sent or replaces the profile with it is unverified (API-NOTES 4); with complete
 values both end in the same state. The PATCH answers with the whole profile, kept for verification.
 
+A write never sends back a stored value its field cannot hold (the API would refuse the whole
+write, and the user's other changes with it, on every run). When the plan is made, each value a
+write would resend is checked against its field (``fieldvalues.held_as``): a value whose meaning
+is certain is sent in the field's own form (``"true"`` -> ``true``, ``"engineering"`` ->
+``"Engineering"``: ``normalised``, the same value); one the field cannot hold (a dropdown value no
+longer allowed, text in a NUMBER field) is left out of the write (``left_out``). Clockify keeps a
+value left out if it merges what it is sent; if it replaces the profile, the value is cleared:
+the plan says so for each, and the run folder keeps the value. Values of INACTIVE fields are sent
+back as read, so no answer loses them; if Clockify refuses them (unverified: the
+``inactive-value-refused`` variant), that write fails with its message and the plan says so.
+
 Working days and week start come from the optional columns ``csv.working_days_column`` and
 ``csv.week_start_column`` (``weekdays.py`` reads them); a blank cell leaves the value unmanaged,
 and the exception keyword ``schedule`` leaves both alone. ``sensitive_fields`` names the custom
@@ -15,19 +26,20 @@ fields whose values reports do not show.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from clocksync.clockify.client import ClockifyClient
 from clocksync.clockify.schemas import WireProfile
 from clocksync.columns import Cells, ColumnError, RowValue
 from clocksync.config import Config, ConfigKey, config_key, exception_keyword
 from clocksync.durations import format_duration, parse_duration, whole_minutes
-from clocksync.fieldvalues import audit_text, same, shown_change
+from clocksync.fieldvalues import CellError, audit_text, held_as, same, shown_change
 from clocksync.fieldvalues import shown as shown_value
 from clocksync.kinds.base import (
     HIDDEN,
@@ -51,7 +63,17 @@ from clocksync.kinds.base import (
     stale,
 )
 from clocksync.kinds.live import LiveView, ObjectKind, Ref, Snapshot
-from clocksync.model import CurrentState, Member, MemberStatus, Profile, UserSpec, name_key
+from clocksync.model import (
+    AmbiguousName,
+    CurrentState,
+    CustomField,
+    Member,
+    MemberStatus,
+    Profile,
+    UserSpec,
+    name_key,
+    pick_named,
+)
 from clocksync.weekdays import Day, format_days, in_week_order, parse_day, parse_days
 
 if TYPE_CHECKING:
@@ -209,7 +231,32 @@ def _same_days(live: tuple[str, ...] | None, days: tuple[str, ...] | None) -> bo
     return live == days or (live is not None and days is not None and set(live) == set(days))
 
 
+def _exactly(a: Any, b: Any) -> bool:
+    """The same JSON value, in the same type (``10004`` is not ``10004.0`` here, nor ``"true"`` ``true``)."""
+    return type(a) is type(b) and a == b
+
+
+def _by_name(values: dict[str, Any], name: str) -> Any:
+    """A value of a snapshot's fields (by field name) for ``name``: exactly, else by name key."""
+    if name in values:
+        return values[name]
+    try:
+        return values.get(pick_named(name, ((n, n) for n in values)) or "")
+    except AmbiguousName:
+        return None
+
+
+_OPTIONAL_PARTS = ("normalised", "left_out", "required", "part")
+
+
 class UpdateProfile(UserAction):
+    """A user's profile write. ``fields``: the planned changes, by the field's exact name.
+    ``normalised``: stored values the write sends in the field's own form (the same value);
+    ``left_out``: stored values the field cannot hold, not sent (kept if Clockify merges, cleared
+    if it replaces). ``required``: the changed fields that are required (an undo cannot clear them).
+    ``part``: an undo's restore split in parts ("fields", "clears"), so that a refused field does
+    not take the capacity restore with it."""
+
     kind: Literal["update_profile"] = "update_profile"
     step: ClassVar[int] = 1
     order: ClassVar[int] = 3
@@ -219,10 +266,25 @@ class UpdateProfile(UserAction):
     working_days: DaysChange | None = None
     week_start: Change | None = None
     fields: dict[str, FieldChange] = Field(default_factory=dict)  # custom field name -> change
+    normalised: dict[str, FieldChange] = Field(default_factory=dict)
+    left_out: dict[str, Any] = Field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    part: Literal["", "fields", "clears"] = ""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_parts(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """The plan-file form: ``normalised``, ``left_out``, ``required`` and ``part`` only when
+        set, so a plan without them is written (and checksummed) as before they existed."""
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in _OPTIONAL_PARTS:
+                if not data.get(key):
+                    data.pop(key, None)
+        return data
 
     @property
     def identity(self) -> str:
-        return f"profile|{self.user_id}"
+        return f"profile|{self.user_id}" + (f"|{self.part}" if self.part else "")
 
     def describe(self, shown: Shown = HIDDEN) -> str:
         return f"{self.email}: {self.line(shown)}"
@@ -240,6 +302,15 @@ class UpdateProfile(UserAction):
                 parts.append(f"{name} changes (value hidden)")
             else:
                 parts.append(f"{name} {shown_change(change.before, change.after)}")
+        for name, change in sorted(self.normalised.items()):
+            if shown.hides(name):
+                parts.append(f"{name} sent in the field's own form (value hidden)")
+            else:
+                parts.append(f"{name} {shown_value(change.before)} sent as {shown_value(change.after)} (the same "
+                             "value, in the field's own form)")
+        for name, value in sorted(self.left_out.items()):
+            held = "its value" if shown.hides(name) else shown_value(value)
+            parts.append(f"{name}: {held} not sent (the field cannot hold it)")
         return "; ".join(parts)
 
     def hides(self, path: str, shown: Shown) -> bool:
@@ -257,15 +328,38 @@ class UpdateProfile(UserAction):
         if self.week_start:
             before.append(f"week start={_day(self.week_start.before)}")
             after.append(f"week start={_day(self.week_start.after)}")
-        for name, change in sorted(self.fields.items()):
+        for name, change in sorted({**self.normalised, **self.fields}.items()):
             before.append(f"{name}={audit_text(change.before)}")
             after.append(f"{name}={audit_text(change.after)}")
+        for name, value in sorted(self.left_out.items()):
+            before.append(f"{name}={audit_text(value)}")
+            after.append(f"{name} not sent")
         return "; ".join(before), "; ".join(after)
 
     def needs(self) -> tuple[Key, ...]:
         return (*(Key(KeyKind.FIELD, name_key(name)) for name in self.fields), Key(KeyKind.ACTIVE, self.user_id))
 
     def undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
+        # A run may have written one profile in parts (an undo run): the first part takes them all back.
+        mine = [a for a in run.actions if isinstance(a, UpdateProfile) and a.user_id == self.user_id]
+        if mine and mine[0].id != self.id:
+            return [], []
+        return UpdateProfile.combined(mine or [self])._undo(run)
+
+    @classmethod
+    def combined(cls, parts: list[UpdateProfile]) -> UpdateProfile:
+        """One action doing what the parts of one profile's write did."""
+        first = parts[0]
+        return first.model_copy(update={
+            "capacity": next((p.capacity for p in parts if p.capacity), None),
+            "working_days": next((p.working_days for p in parts if p.working_days), None),
+            "week_start": next((p.week_start for p in parts if p.week_start), None),
+            "fields": {k: v for p in parts for k, v in p.fields.items()},
+            "normalised": {k: v for p in parts for k, v in p.normalised.items()},
+            "left_out": {k: v for p in parts for k, v in p.left_out.items()},
+            "required": tuple(sorted({n for p in parts for n in p.required})), "part": ""})
+
+    def _undo(self, run: UndoContext) -> tuple[list[Action], list[str]]:
         before = run.snapshot(ProfileSnapshot, self.user_id)
         if before is None:
             return [], [f"{self.email}: the profile before the run was not saved; it is not restored"]
@@ -292,15 +386,31 @@ class UpdateProfile(UserAction):
             else:
                 notes.append(f"{self.email}: the week start was unset before the run and cannot be unset; it stays "
                              f"{_day(self.week_start.after)}")
-        # The value as the API held it before the run (its own JSON type), or unset.
-        fields = {name: FieldChange(before=change.after, after=before.fields.get(name))
-                  for name, change in self.fields.items()}
-        if capacity is None and days is None and start is None and not fields:
-            return [], notes
-        undo = UpdateProfile(user_id=self.user_id, email=self.email, capacity=capacity, working_days=days,
-                             week_start=start, fields=fields,
-                             reason=f"undo: restore {self.email}'s profile as it was before the run")
-        return [undo], notes
+        # The value as the API held it before the run (its own JSON type), or unset. A required
+        # field cannot be cleared; a value the run wrote in the field's own form stays so.
+        sets: dict[str, FieldChange] = {}
+        clears: dict[str, FieldChange] = {}
+        for name, change in sorted(self.fields.items()):
+            was = _by_name(before.fields, name)
+            if _empty(was) and name in self.required:
+                notes.append(f"{self.email}: cannot clear {name}: the field is required; it stays "
+                             f"{shown_value(change.after)}")
+                continue
+            (clears if _empty(was) else sets)[name] = FieldChange(before=change.after, after=was)
+        for name, change in sorted(self.normalised.items()):
+            notes.append(f"{self.email}: {name} stays {shown_value(change.after)}: before the run it held "
+                         f"{shown_value(change.before)}, the same value in a form the field does not take")
+        # Capacity, working days and week start in one write, the fields in others: one refused
+        # field (made required, no longer allowed, a null the API refuses) does not take the rest.
+        # What the run left out of its write stays out of the undo's (the field still cannot hold it).
+        common = {"user_id": self.user_id, "email": self.email, "left_out": dict(self.left_out),
+                  "reason": f"undo: restore {self.email}'s profile as it was before the run"}
+        parts = [UpdateProfile(capacity=capacity, working_days=days, week_start=start, **common)] \
+            if capacity or days or start else []
+        for part, changes in (("fields", sets), ("clears", clears)):
+            if changes:
+                parts.append(UpdateProfile(fields=changes, part=part, **common))
+        return list(parts), notes
 
     def value_changes(self) -> tuple[ValueChange, ...]:
         changes = [ValueChange("capacity", self.capacity.before, self.capacity.after)] if self.capacity else []
@@ -321,9 +431,12 @@ def profiles(ctx: PlanContext, out: Emit) -> None:
     mapped = ctx.mapped
     ignores = ctx.exceptions.ignores
     readonly: dict[str, list[str]] = {"owner": [], "pending": []}
-    # Each mapped field's id (None: created by this plan) and type, once rather than per user.
-    where = {name: (f.id if f is not None else None, mapped.type_of(name)) for name, f in mapped.fields.items()}
+    # Each mapped field's id (None: created by this plan), type, exact name and whether it is
+    # required, once rather than per user.
+    where = {name: (f.id if f is not None else None, mapped.type_of(name), mapped.field_name(name),
+                    f is not None and f.required) for name, f in mapped.fields.items()}
     no_values: dict[str, object] = {}
+    resent = _Resent(ctx.current.fields)
     for user_id, (spec, member) in ctx.managed.items():
         profile = ctx.current.profiles.get(user_id)
         if profile is None:
@@ -340,25 +453,89 @@ def profiles(ctx: PlanContext, out: Emit) -> None:
             capacity = Change(before=profile.capacity_text, after=format_duration(spec.capacity_seconds or 0))
         changes: dict[str, FieldChange] = {}
         held = profile.shown
+        changed: set[str] = set()
+        required: list[str] = []
         for name, value in mapped.values.get(spec.key, no_values).items():
-            field_id, kind = where[name]
+            field_id, kind, exact, is_required = where[name]
             current_value = held.get(field_id) if field_id is not None else None
             if not same(kind, current_value, value) and not ignores(spec.email, name):
-                changes[name] = FieldChange(before=current_value, after=value)
+                changes[exact] = FieldChange(before=current_value, after=value)
+                if field_id is not None:
+                    changed.add(field_id)
+                if is_required:
+                    required.append(exact)
         days, start = _schedule(spec, profile, ignores)
         if capacity or days or start or changes:
+            normalised, left_out = resent.check(member.email, profile, changed)
             out.action(UpdateProfile(user_id=user_id, email=member.email, capacity=capacity, working_days=days,
-                                     week_start=start, fields=changes, reason=f"CSV row {spec.row}"))
+                                     week_start=start, fields=changes, normalised=normalised, left_out=left_out,
+                                     required=tuple(sorted(required)), reason=f"CSV row {spec.row}"))
             if member.id in ctx.current.owner_ids:
                 readonly["owner"].append(member.email)
             elif member.status is MemberStatus.PENDING:
                 readonly["pending"].append(member.email)
+    resent.notes(out)
     for who, what in (("owner", "the workspace owner's profile"),
                       ("pending", "the profile of a member who has not joined yet (PENDING)")):
         if readonly[who]:
             out.note(f"{who}_profile", f"{', '.join(readonly[who])}: a change to {what} is planned, but Clockify "
                      "may refuse it (unverified, docs/live-api.md); if it does, that action fails with Clockify's "
                      "message and the rest of the plan still lands")
+
+
+class _Resent:
+    """What profile writes send back of the values the plan does not change: each stored value is
+    checked against its field once per user written (``fieldvalues.held_as``), and the plan's
+    notices say what is sent in the field's own form, what is left out, and which writes carry
+    values of INACTIVE fields."""
+
+    def __init__(self, fields: Mapping[str, CustomField]) -> None:
+        self.fields = fields
+        self.normalised: dict[str, list[str]] = defaultdict(list)  # field name -> "email: before -> after"
+        self.left_out: dict[str, list[str]] = defaultdict(list)  # field name -> "email: value"
+        self.why: dict[str, str] = {}  # field name -> why the first value left out cannot be held
+        self.inactive: dict[str, list[str]] = defaultdict(list)  # field name -> emails
+
+    def check(self, email: str, profile: Profile, changed: set[str]) -> tuple[dict[str, FieldChange], dict[str, Any]]:
+        normalised: dict[str, FieldChange] = {}
+        left_out: dict[str, Any] = {}
+        for field_id, value in profile.raw.items():
+            found = self.fields.get(field_id)
+            if field_id in changed or found is None or _empty(value):
+                continue  # a field the API does not list: sent as read
+            try:
+                held = held_as(found.type, value, found.allowed_values)
+            except CellError as exc:
+                left_out[found.name] = value
+                self.left_out[found.name].append(f"{email} {shown_value(value)}")
+                self.why.setdefault(found.name, str(exc))
+                continue
+            if found.status == "INACTIVE":
+                self.inactive[found.name].append(email)
+            if not _exactly(held, value):
+                normalised[found.name] = FieldChange(before=value, after=held)
+                self.normalised[found.name].append(f"{email} {shown_value(value)} -> {shown_value(held)}")
+        return normalised, left_out
+
+    def notes(self, out: Emit) -> None:
+        for name, seen in sorted(self.normalised.items()):
+            out.note("stored_value_normalised", f"custom field {name!r}: {len(seen)} profile write(s) send back a "
+                     f"value stored in a form the field does not take, in the field's own form (the same value): "
+                     f"{_some(seen)}")
+        for name, seen in sorted(self.left_out.items()):
+            out.note("stored_value_left_out", f"custom field {name!r}: {len(seen)} profile write(s) leave out a "
+                     f"stored value the field cannot hold ({self.why[name]}): {_some(seen)}. Clockify keeps it if "
+                     "it merges what a write sends; if it replaces the profile (unverified, docs/live-api.md) the "
+                     "value is cleared, and the run folder keeps it. Correct the value in Clockify to keep it either way")
+        for name, emails in sorted(self.inactive.items()):
+            out.note("inactive_values", f"custom field {name!r} is INACTIVE: {len(emails)} profile write(s) send "
+                     f"back its stored values as they are ({_some(emails)}), so no value is lost; if Clockify "
+                     "refuses values of INACTIVE fields (unverified, docs/live-api.md), those writes fail with its "
+                     "message and the rest of the plan lands: activate the field or clear those values to avoid it")
+
+
+def _some(items: list[str], most: int = 5) -> str:
+    return ", ".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
 
 
 def _schedule(spec: UserSpec, profile: Profile,
@@ -380,6 +557,14 @@ def _schedule(spec: UserSpec, profile: Profile,
 
 def _empty(value: Any) -> bool:
     return value is None or value == ""
+
+
+def _field_id(view: LiveView, name: str) -> str | None:
+    """The id of the field named ``name`` (None: none, or not one: the verdict said why)."""
+    try:
+        return view.field_id(name)
+    except AmbiguousName:
+        return None
 
 
 def _capacity_matches(text: str | None, seconds: int | None) -> bool:
@@ -426,7 +611,11 @@ class ProfileHandler(Handler[UpdateProfile]):
                            f"the week start is now {_day(profile.week_start)}, the plan expected {_day(start.before)}"))
         problems: list[str] = []
         for name, change in sorted(action.fields.items()):
-            field_id = view.fields.get(name_key(name))
+            try:
+                field_id = view.field_id(name)
+            except AmbiguousName as exc:
+                problems.append(f"custom field {name!r} is not one field: {exc}")
+                continue
             if field_id is None:
                 problems.append(f"custom field {name!r} does not exist")
                 continue
@@ -442,12 +631,23 @@ class ProfileHandler(Handler[UpdateProfile]):
             return stale("; ".join(problems))
         return READY if todo else in_place("the profile already has these values")
 
+    def exclusive(self, action: UpdateProfile) -> tuple[Ref, ...]:
+        return (Ref(ObjectKind.PROFILE, action.user_id),)  # a write sends the profile's values whole
+
     def expected(self, action: UpdateProfile, view: LiveView) -> Profile:
-        """The whole profile after the write: as read, with the planned values set."""
+        """The whole profile after the write: as read, with the planned values set, and the stored
+        values the plan sends in the field's own form so (where they are still what the plan read).
+        A value left out is expected to stay (Clockify merging what it is sent)."""
         profile = view.profiles[action.user_id]
         raw: dict[str, Any] = dict(profile.raw)
         for name, change in action.fields.items():
-            raw[view.fields[name_key(name)]] = change.after  # the verdict checked that it exists
+            field_id = _field_id(view, name)
+            if field_id is not None:  # the verdict checked that it exists
+                raw[field_id] = change.after
+        for name, change in action.normalised.items():
+            field_id = _field_id(view, name)
+            if field_id is not None and _exactly(raw.get(field_id), change.before):
+                raw[field_id] = change.after
         capacity_text, seconds = profile.capacity_text, profile.capacity_seconds
         if action.capacity is not None and action.capacity.after is not None:
             capacity_text, seconds = action.capacity.after, parse_duration(action.capacity.after)
@@ -460,8 +660,12 @@ class ProfileHandler(Handler[UpdateProfile]):
         # Every value the user is to have, and null only where the plan clears a value: a field the
         # API lists with no value is left out (the same under merge and replace), so whether the API
         # accepts null matters only to a planned clear.
-        clears = {view.fields[name_key(name)] for name, change in action.fields.items() if _empty(change.after)}
-        values = {fid: value for fid, value in target.raw.items() if fid in clears or not _empty(value)}
+        clears = {_field_id(view, name) for name, change in action.fields.items() if _empty(change.after)}
+        # A value the field cannot hold is left out, where it is still the one the plan read.
+        left_out = {field_id for name, value in action.left_out.items()
+                    if (field_id := _field_id(view, name)) is not None and _exactly(target.raw.get(field_id), value)}
+        values = {fid: value for fid, value in target.raw.items()
+                  if fid not in left_out and (fid in clears or not _empty(value))}
         wire = await client.update_member_profile(
             action.user_id, work_capacity=target.capacity_text, custom_fields=values,
             working_days=list(target.working_days) if target.working_days is not None else None,

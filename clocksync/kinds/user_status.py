@@ -184,8 +184,17 @@ class InviteUser(UserAction):
 
 @rule(order=1)
 def invitations(ctx: PlanContext, out: Emit) -> None:
-    """Rule 8: CSV users missing from the workspace are reported, and invited if config asks."""
+    """Rule 8: CSV users missing from the workspace are reported, and invited if config asks. A row
+    naming a limited (kiosk) account is reported, never invited: the workspace refuses to invite an
+    address it holds, so the invitation would fail on every run."""
+    limited = {email_key(m.email): m for m in ctx.current.limited.values() if m.email}
     for spec in ctx.unmatched:
+        kiosk = limited.get(spec.key)
+        if kiosk is not None:
+            out.note("limited_user", f"{spec.email} (CSV row {spec.row}) is a limited (kiosk) account in the "
+                     f"workspace ({kiosk.name or kiosk.id}): clocksync does not manage limited accounts, so it is "
+                     "neither invited nor changed; remove the row, or make the account a full member in Clockify")
+            continue
         if ctx.config.invite.missing_users:
             out.action(InviteUser(email=spec.email, send_email=ctx.config.invite.send_email,
                                   reason=f"CSV row {spec.row}"))

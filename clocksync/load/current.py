@@ -209,7 +209,7 @@ async def load_current(
     listed = {u.id: u for u in [*users, *limited_task.result()]}  # whichever way the API lists them, once each
     for u in listed.values():
         if u.limited:
-            limited[u.id] = LimitedMember(u.id, u.name or "")
+            limited[u.id] = LimitedMember(u.id, u.name or "", (u.email or "").strip())
             continue
         member = members[u.id] = Member.read(u.id, u.email, u.name or "", u.workspace_status(client.workspace_id))
         if member.status is MemberStatus.UNKNOWN:

@@ -74,7 +74,7 @@ def reads_back(value: str) -> bool:
     is read back by this loader as the same value (what a plan compares). A value holding what a
     person does not see, or what the loader refuses, is not (export leaves it out and says so)."""
     cell = export_cell(value)
-    if cell.strip() in EXCEL_ERRORS:
+    if cell.strip() in EXCEL_ERRORS or len(cell) > MAX_CELL:
         return False
     try:
         text, marked = read_cell(clean_text(cell).text)

@@ -142,9 +142,10 @@ def _unplaced(current: CurrentState, out: Emit) -> frozenset[str]:
     in_groups = {uid for g in current.groups.values() for uid in g.member_ids}
     limited = current.limited
     if limited:
-        names = sorted(m.name.strip() or m.id for m in limited.values())
+        names = sorted((m.name.strip() or m.id) + (f" <{m.email}>" if m.email else "") for m in limited.values())
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        out.note("limited_members", f"{len(limited)} limited member(s) (no email: {shown}) are outside clocksync's "
+        what = "kiosk accounts" if any(m.email for m in limited.values()) else "no email"
+        out.note("limited_members", f"{len(limited)} limited member(s) ({what}: {shown}) are outside clocksync's "
                  "management: never matched, moved between groups or deactivated")
     unknown = sorted(in_groups - set(current.members) - set(limited))
     if unknown:

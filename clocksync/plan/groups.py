@@ -110,7 +110,7 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
     def note(code: str, message: str) -> None:
         notices.append(Notice(code=code, message=message))
 
-    wanted = _manager_groups(config, manager_of, fallback, note)
+    wanted = _manager_groups(config, manager_of, fallback, note, current)
     protected_by_key = {current.groups[g].key: current.groups[g].name for g in protected if g in current.groups}
     desired: list[DesiredGroup] = []
     keep = frozen | unplaced  # members no manager group moves
@@ -241,18 +241,33 @@ def _holiday_group(current: CurrentState, group_key: str, protected: Mapping[str
 
 
 def _manager_groups(config: Config, manager_of: Mapping[str, Member | None], fallback: Member | None,
-                    note: _Note) -> dict[str, _Wanted]:
+                    note: _Note, current: CurrentState) -> dict[str, _Wanted]:
     managers = {m.id: m for m in manager_of.values() if m is not None}
     names = {mid: group_name(config, m) for mid, m in managers.items()}
     fallback_name = config.workspace.fallback_group_name
-    key_count: dict[str, int] = defaultdict(int)
-    for name in names.values():
-        key_count[name_key(name)] += 1
-    key_count[name_key(fallback_name)] += 1
-    for mid, name in names.items():
-        if key_count[name_key(name)] > 1:
-            note("group_name_collision", f"two manager groups would be named {name!r}; "
-                 f"{managers[mid].email}'s is named with the email")
+    fallback_key = name_key(fallback_name)
+    sharing: dict[str, list[str]] = defaultdict(list)  # name key -> the managers whose group it would name
+    for mid in sorted(names, key=lambda m: (managers[m].key, m)):
+        sharing[name_key(names[mid])].append(mid)
+    for key, mids in sharing.items():
+        if len(mids) == 1 and key != fallback_key:
+            # A group told apart by email keeps that name while it exists: a namesake who leaves
+            # does not make clocksync replace it with a group of the plain name.
+            told_apart = group_name(config, managers[mids[0]], disambiguate=True)
+            if not _manages(current, mids[0], key) and _manages(current, mids[0], name_key(told_apart)):
+                names[mids[0]] = told_apart
+            continue
+        # A group that has the name keeps it: a namesake who arrives is the one told apart by email.
+        keeper = None if key == fallback_key else next((m for m in mids if _manages(current, m, key)), None)
+        told = [m for m in mids if m != keeper]
+        count = len(mids) + (key == fallback_key)
+        kept = (f"; {managers[keeper].email}'s group has the name and keeps it" if keeper is not None
+                else "; one is the fallback group" if key == fallback_key else "")
+        whose = ", ".join(managers[m].email for m in told)
+        note("group_name_collision", f"{count} groups would be named {names[mids[0]]!r}{kept}: " + (
+            f"the group of {whose} is named with the email" if len(told) == 1
+            else f"the groups of {whose} are named with their emails"))
+        for mid in told:
             names[mid] = group_name(config, managers[mid], disambiguate=True)
     groups: dict[str, _Wanted] = {}
     by_manager: dict[str, set[str]] = {}  # manager id ("": the fallback group) -> its members' ids
@@ -268,6 +283,11 @@ def _manager_groups(config: Config, manager_of: Mapping[str, Member | None], fal
             members = by_manager[slot] = groups.setdefault(name_key(name), _Wanted(name, origin, manager)).member_ids
         members.add(user_id)
     return groups
+
+
+def _manages(current: CurrentState, manager_id: str, key: str) -> bool:
+    """Whether a workspace group named ``key`` (a name key) has ``manager_id`` as a TEAM_MANAGER."""
+    return any(manager_id in current.group_managers.get(g.id, ()) for g in current.groups_by_key.get(key, ()))
 
 
 def _pick(current: CurrentState, name: str, manager: Member | None, protected: Mapping[str, tuple[str, ...]],
