@@ -97,6 +97,10 @@ class Schedule(RowValue):
         return (config.value(WORKING_DAYS_COLUMN), config.value(WEEK_START_COLUMN))
 
     @classmethod
+    def required_columns(cls, config: Config) -> dict[str, str]:
+        return config.names(WORKING_DAYS_COLUMN, WEEK_START_COLUMN)
+
+    @classmethod
     def read(cls, cell: Cells, config: Config) -> Schedule | None:
         days_column, start_column = cls.columns(config)
         days_text, start_text = cell(days_column), cell(start_column)
