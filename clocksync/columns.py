@@ -4,8 +4,9 @@ A kind subclasses ``RowValue``: it names the columns it reads (``columns``: from
 and turns a row's cells into its value (``read``), raising ``ColumnError`` naming the column for a
 cell it cannot read. The loader calls every registered ``RowValue`` on every row, reports each
 ``ColumnError`` with file, row and column like its own, and keeps the values on ``UserSpec.values``,
-where the kind's rule finds them (``spec.value(Schedule)``). Every column is optional: a column
-that is absent reads as blank cells, and a blank cell leaves the value unmanaged.
+where the kind's rule finds them (``spec.value(Schedule)``). A column is optional unless the
+config names it on purpose (``required_columns``): an absent optional column reads as blank cells,
+and a blank cell leaves the value unmanaged.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ class RowValue(ABC):
     @abstractmethod
     def columns(cls, config: Config) -> tuple[str, ...]:
         """The columns this kind reads, as named by the config."""
+
+    @classmethod
+    def required_columns(cls, config: Config) -> dict[str, str]:
+        """The columns the users file must have, each with the config key that names it (a column
+        a config names on purpose is meant to be there: missing, it is a typo, not blank cells)."""
+        return {}
 
     @classmethod
     @abstractmethod

@@ -34,6 +34,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import AliasEvent, ScalarEvent
 
 from clocksync.errors import ConfigError
+from clocksync.files import read_input
 from clocksync.load.cells import CellError, clean_email
 from clocksync.model import name_key
 from clocksync.names import GROUP_NAME_LIMIT, api_length
@@ -237,6 +238,16 @@ class Config(_Section):
         holder: BaseModel = self.csv if key.section == "csv" else self
         return cast(T, getattr(holder, key.name, key.default))
 
+    def names(self, *keys: ConfigKey[str]) -> dict[str, str]:
+        """The columns that ``keys`` name in this config's file other than their defaults (a name
+        changed on purpose), each with its key's dotted name (``csv.hourly_rate_column``)."""
+        named: dict[str, str] = {}
+        for key in keys:
+            holder: BaseModel = self.csv if key.section == "csv" else self
+            if key.name in holder.model_fields_set and self.value(key) != key.default:
+                named[self.value(key)] = f"{key.section}.{key.name}" if key.section else key.name
+        return named
+
     @classmethod
     def build(cls, data: dict[str, Any]) -> Config:
         """A config from plain data, kinds' keys included. Raises pydantic's ValidationError."""
@@ -301,7 +312,7 @@ def load_config(path: Path | None, *, required: bool = False, given: bool = True
             f"no config: no --config was given and there is no {path} in the working directory ({Path.cwd()})")
         raise ConfigError(f"{where}; a plan needs one (the field mapping, the fallback manager): {HOW_TO_MAKE_ONE}")
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
@@ -341,7 +352,8 @@ def load_config(path: Path | None, *, required: bool = False, given: bool = True
             problems.append(f"{path}: {where}key {visible(key)}: {visible(message)}")
         raise ConfigError("\n".join(problems)) from None
     problems = [f"{path}: {where}key {key}: {visible(message)}"
-                for where, key, message in _exception_problems(config, document)]
+                for where, key, message in (*_exception_problems(config, document),
+                                            *_sensitive_problems(config, document))]
     if problems:
         raise ConfigError("\n".join(problems))
     return config.model_copy(update={"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()})
@@ -383,6 +395,21 @@ def _exception_problems(config: Config, document: Any) -> list[tuple[str, str, s
             known = ", ".join([*EXCEPTION_KEYWORDS, *fields.values()])
             problems.append((f"line {line}, " if line else "", f"exceptions.{i}.ignore",
                              f"{entry!r} is neither a keyword nor a mapped custom field ({known})"))
+    return problems
+
+
+def _sensitive_problems(config: Config, document: Any) -> list[tuple[str, str, str]]:
+    """A ``sensitive_fields`` entry must name a mapped field: a typo would print the values it was
+    meant to hide (kinds/profile.py declares the key)."""
+    fields = {name_key(f): f for f in config.field_mapping.values()}
+    problems = []
+    for i, entry in enumerate(getattr(config, "sensitive_fields", ())):
+        if name_key(entry) in fields:
+            continue
+        line = _line_of(document, ("sensitive_fields", i)) or _line_of(document, ("sensitive_fields",))
+        known = ", ".join(fields.values()) or "none: field_mapping is empty"
+        problems.append((f"line {line}, " if line else "", f"sensitive_fields.{i}",
+                         f"{entry!r} is not a mapped custom field ({known}); its values would be shown"))
     return problems
 
 

@@ -12,6 +12,8 @@ request's files does.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
 import re
@@ -19,7 +21,7 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from dotenv import dotenv_values
 
@@ -31,13 +33,21 @@ from clocksync.sanitize import visible
 logger = logging.getLogger(__name__)
 
 
+KEY_VARIABLE = "CLOCKIFY_API_KEY"
+HIDDEN_MIN_LENGTH = 8  # a shorter "secret" would blank out ordinary words of a message
+
+
 class Secret:
-    """A string that does not print itself."""
+    """A string that does not print itself. Every value made a Secret is also cut out of whatever
+    the CLI prints (``hide_secrets``)."""
 
     __slots__ = ("_value",)
+    _held: ClassVar[set[str]] = set()
 
     def __init__(self, value: str) -> None:
         self._value = value
+        if len(value) >= HIDDEN_MIN_LENGTH:
+            Secret._held.add(value)
 
     def reveal(self) -> str:
         return self._value
@@ -52,6 +62,50 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+def hide_secrets(text: str) -> str:
+    """``text`` with every key this process holds (as a Secret, as ``CLOCKIFY_API_KEY`` in its
+    environment, or in the ``.env`` it would read) cut out: each run of 8 or more characters that
+    is part of a key becomes ``***``. A message can quote a file that turned out to hold the key,
+    cut to a few characters: the part is hidden too."""
+    held = set(Secret._held)
+    keys = [os.environ.get(KEY_VARIABLE, "")]
+    if not dotenv_disabled():
+        with contextlib.suppress(OSError):
+            info = os.stat(".env")
+            keys.append(_dotenv_key(os.path.abspath(".env"), info.st_mtime_ns, info.st_size))
+    held.update(key.strip() for key in keys if len(key.strip()) >= HIDDEN_MIN_LENGTH)
+    for secret in sorted(held, key=len, reverse=True):
+        text = _cut_parts(text, secret)
+    return text
+
+
+@functools.lru_cache(maxsize=4)
+def _dotenv_key(path: str, mtime_ns: int, size: int) -> str:
+    """The key in a .env file, read once per version of the file ("" when none or unreadable)."""
+    try:
+        return read_dotenv(Path(path), warn=lambda _: None).get(KEY_VARIABLE, "")  # the caller warns, once
+    except (CredentialsError, OSError, ValueError):
+        return ""
+
+
+def _cut_parts(text: str, secret: str) -> str:
+    """``text`` with every run of ``HIDDEN_MIN_LENGTH`` or more characters that ``secret`` holds
+    replaced by ``***``."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        j = i + HIDDEN_MIN_LENGTH
+        if j <= len(text) and text[i:j] in secret:
+            while j < len(text) and text[i:j + 1] in secret:
+                j += 1
+            out.append("***")
+            i = j
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ The tree (catch ``ClocksyncError`` once at the top; everything else is a bug)::
     │   ├── WorkspaceMismatch      plan made for another workspace
     │   ├── HostMismatch           plan made against another API host
     │   ├── PlanTooOld             plan older than apply.max_plan_age_hours
+    │   ├── PlanTooEarly           plan made --as-of a day after today
     │   ├── IdentityMismatch       an action's ids name other objects than the plan shows
     │   ├── LimitExceeded          the plan needs more than the API allows (the active-field cap)
     │   └── ApplyLocked            another apply holds the lock
@@ -112,6 +113,10 @@ class HostMismatch(SafetyError):
 
 class PlanTooOld(SafetyError):
     """The plan is older than ``apply.max_plan_age_hours`` (and ``--allow-old-plan`` was not given)."""
+
+
+class PlanTooEarly(SafetyError):
+    """The plan was made for a day after today (``plan --as-of``): its effective dates are not due yet."""
 
 
 class IdentityMismatch(SafetyError):

@@ -217,3 +217,39 @@ def new_private_folder(path: Path) -> bool:
 
 __all__ = ["FILE_MODE", "FOLDER_MODE", "Appender", "current_uid", "new_private_folder", "open_private",
            "private_folder", "write_private"]
+
+
+SYSTEM_TREES = ("/proc", "/sys", "/dev")  # files of the running system, never a user's input
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of an input file (a users file, a config), which must be a regular file outside
+    the system's own trees (``/proc``, ``/sys``, ``/dev``).
+
+    A symbolic link is followed, but not into those trees: a users file that is a link to
+    ``/proc/self/environ`` would otherwise be read as the process environment, the API key in its
+    header. A FIFO, device or folder is refused at once (opened without blocking).
+
+    Raises OSError whose ``strerror`` says why in a few words (callers name the file).
+    """
+    real = os.path.realpath(path)
+    if any(real == tree or real.startswith(tree + "/") for tree in SYSTEM_TREES):
+        raise OSError(errno.EPERM, f"it is {real}, a file of the running system, not an input file")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, f"not a regular file ({_file_type(info.st_mode)})")
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            return stream.read()
+    finally:
+        os.close(fd)
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a file"

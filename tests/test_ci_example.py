@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 WORKFLOW = Path(__file__).resolve().parent.parent / "examples" / "ci" / "clocksync.yml"
 YAMLLINT = "{extends: default, rules: {line-length: {max: 110}, document-start: disable, truthy: {check-keys: false}}}"
 
@@ -90,3 +92,19 @@ def test_the_comment_job_posts_without_the_key() -> None:
     assert not _holds_the_key(job) and job["needs"] == "pr-plan"
     assert job["permissions"] == {"pull-requests": "write"}
     assert any("gh pr comment" in str(s.get("run", "")) for s in job["steps"])
+
+
+@pytest.mark.parametrize(("make", "refused"), [
+    ("printf 'a\\n' > pr/users.csv; printf 'b: 1\\n' > pr/config.yaml", False),
+    ("ln -s /proc/self/environ pr/users.csv; printf 'b: 1\\n' > pr/config.yaml", True),
+    ("printf 'a\\n' > pr/users.csv; ln -s ../.git/config pr/config.yaml", True),
+    ("printf 'a\\n' > pr/users.csv; mkdir pr/config.yaml", True),
+    ("ln -s users.csv pr/users.csv", True),  # a dangling link
+])
+def test_the_pr_job_refuses_links_in_the_pull_request(tmp_path: Path, make: str, refused: bool) -> None:
+    """The pull request chooses what pr/users.csv is: the job runs clocksync only on regular files."""
+    step = next(s for s in _workflow()["jobs"]["pr-plan"]["steps"] if "regular file" in str(s.get("run", "")))
+    (tmp_path / "pr").mkdir()
+    subprocess.run(["bash", "-c", make], cwd=tmp_path, check=True)
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, capture_output=True, text=True)
+    assert (result.returncode != 0) is refused, result.stdout

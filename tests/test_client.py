@@ -211,3 +211,29 @@ def test_plain_http_is_refused_except_on_loopback() -> None:
     with pytest.raises(CredentialsError):
         check_base_url("http://api.clockify.me/api/v1")
     assert check_base_url("http://127.0.0.1:8080/api/v1/") == "http://127.0.0.1:8080/api/v1"
+
+
+def test_a_request_waiting_for_a_connection_when_stopped_is_not_counted_as_sent() -> None:
+    """Attack on issue 21 (F1): a stopped run said '549 write(s)' when 66 were sent; the requests parked on
+    the connection limit were counted. Deterministic: the first write holds the only connection."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        await release.wait()
+        return httpx.Response(200, json={})
+
+    async def go() -> tuple[int, int]:
+        with respx.mock:
+            respx.put(url__regex=rf"{BASE}/workspaces/{WS}/users/u\d$").mock(side_effect=slow)
+            async with ClockifyClient(KEY, WS, base_url=BASE, requests_per_second=1000, concurrency=1) as client:
+                tasks = [asyncio.create_task(client.set_user_status(f"u{i}", "INACTIVE")) for i in range(5)]
+                await asyncio.wait_for(entered.wait(), 10)  # a mismatched route fails, never hangs
+                for _ in range(20):  # let the other four reach the connection limit
+                    await asyncio.sleep(0)
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                return client.stats.writes, client.stats.requests
+
+    assert asyncio.run(go()) == (1, 1)

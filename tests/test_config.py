@@ -166,3 +166,22 @@ def test_a_blank_config_email_in_a_list_is_refused(tmp_path: Path, key: str) -> 
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, text.format(value='"\u200b "')))
     assert f"line {line}, key {where}: must be an email address (it is blank)" in str(info.value)
+
+
+@pytest.mark.parametrize(("entries", "bad"), [
+    ('["GlobalID"]', "GlobalID"),             # the attack's typo: the values it meant to hide were printed
+    ('["Global ID", "Salary band"]', "Salary band"),  # a field the mapping does not have
+    ('["Company "]', None),                   # a name matches as a header does: any case, spacing, NFC
+    ('["global id"]', None),
+])
+def test_sensitive_fields_must_name_mapped_fields(tmp_path: Path, entries: str, bad: str | None) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text('field_mapping:\n  "Global Id": "Global ID"\n  "Company (Label)": "Company"\n'
+                    f"sensitive_fields: {entries}\n")
+    if bad is None:
+        load_config(path)
+        return
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    message = str(raised.value)
+    assert "line 4" in message and "sensitive_fields" in message and repr(bad) in message, message

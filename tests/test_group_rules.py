@@ -88,6 +88,19 @@ def test_a_configured_manager_manages_each_group_and_nobody_else_does() -> None:
     assert ("Dept: Sales", "bob@example.com") in of(found, RevokeRole)
 
 
+@pytest.mark.parametrize(("manager", "unusable"), [(None, False), ("gone@example.com", True)])
+def test_a_rule_without_a_manager_takes_the_role_away(manager: str | None, unusable: bool) -> None:
+    """Attack on issue 22 (F3): a rule's `manager:` removed, the old manager kept TEAM_MANAGER over every
+    group of the rule while the README says 'no manager unless the rule names one'. A configured manager
+    who is not an active member is reported, and the roles are left as they are."""
+    sales = group("g-sales", "Dept: Sales", "ann@example.com")
+    rule = {"column": "Department", "name": "Dept: {value}", **({"manager": manager} if manager else {})}
+    found = plan([row("ann@example.com", "Sales")], [rule], groups=[sales], roles={tm("bob@example.com", "g-sales", True)})
+    revoked = {r for r in of(found, RevokeRole) if r[0] == "Dept: Sales"}
+    assert revoked == (set() if unusable else {("Dept: Sales", "bob@example.com")})
+    assert not [g for g in of(found, GrantRole) if g[0] == "Dept: Sales"]
+
+
 def test_a_group_of_a_value_no_row_has_is_emptied_not_deleted() -> None:
     old = group("g-old", "dept:  legacy", "ann@example.com")
     plain = group("g-usa", "USA", "bob@example.com")
@@ -189,3 +202,32 @@ def test_an_exception_on_someones_manager_leaves_their_rule_groups_alone_too() -
                  state, config(group_rules=DEPT["rules"], exceptions=rules), PlanOptions())
     assert not [a for a in found.actions if isinstance(a, AddMember | RemoveMember)
                 and a.email in ("ann@example.com", "bob@example.com")]
+
+
+def test_into_protected_takes_nobody_out_of_a_holiday_group_for_a_value_that_names_no_other() -> None:
+    """Attack on issue 22 (F3a): one row naming the holiday group 'Germany Holidays' must not take out
+    the people hand-placed there whose own value ('Germany') names no holiday group of the rule."""
+    holidays = {"g-deh": ("holiday 'Tag der Einheit'",), "g-es": ("time-off policy 'ES'",)}
+    groups = [group("g-deh", "Germany Holidays", "ann@example.com", "bob@example.com", "cid@example.com"),
+              group("g-es", "Spain", "dee@example.com")]
+    rows = [row("ann@example.com", "Germany"), row("bob@example.com", "Spain"), row("cid@example.com", "Germany"),
+            row("eve@example.com", "Germany Holidays")]
+    found = plan(rows, COUNTRY, groups=groups, protected=holidays)
+    removed = {a for a in of(found, RemoveMember) if a[0] in ("Germany Holidays", "Spain")}
+    assert removed == {("Germany Holidays", "bob@example.com")}, "bob moves to Spain; ann and cid stay"
+    assert {a for a in of(found, AddMember) if a[0] in ("Germany Holidays", "Spain")} == {
+        ("Germany Holidays", "eve@example.com"), ("Spain", "bob@example.com")}
+
+
+def test_into_protected_never_empties_a_group_a_cell_happens_to_name() -> None:
+    """Attack on issue 22 (F3b): a country cell 'Book club' names an unrelated group, protected only as a
+    CSV country: the rule adds the row's user and removes nobody, and says so."""
+    groups = [*protected_groups(), group("g-book", "Book club", "ann@example.com", "dee@example.com")]
+    rows = [replace(row("ann@example.com", "Spain"), country="Spain"), row("dee@example.com", None),
+            replace(row("eve@example.com", "Book club"), country="Book club")]
+    found = plan(rows, COUNTRY, groups=groups, protected=HOLIDAYS)
+    assert not [a for a in of(found, RemoveMember) if a[0] == "Book club"], "ann (Spain) stays in the book club"
+    assert ("Book club", "eve@example.com") in of(found, AddMember)
+    assert ("Spain", "ann@example.com") in of(found, AddMember)
+    notice = next(n for n in found.notices if n.code == "rule_fills_group")
+    assert "'Book club'" in notice.message and "no holiday or time-off group" in notice.message

@@ -213,6 +213,21 @@ def test_the_age_limit_is_configurable_and_a_fresh_plan_applies(harness: Emulato
     assert run_cli(harness, "apply", str(PLAN), *CONFIRM).exit_code == 0
 
 
+# 2 days, not 1: a midnight during the test changes no outcome.
+@pytest.mark.parametrize(("days", "applies"), [(30, False), (2, False), (0, True), (-3, True)])
+def test_a_plan_for_a_day_after_today_waits_for_it(harness: EmulatorHarness, workdir: Path, days: int,
+                                                   applies: bool) -> None:
+    """Attack on issue 21/22 (F8): a plan made with --as-of 2027-01-20 applied today, landing rates,
+    hires and leavers meant for January. --allow-old-plan does not override it."""
+    day = (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+    plan(harness, "--as-of", day)
+    if applies:
+        assert run_cli(harness, "apply", str(PLAN), *CONFIRM).exit_code == 0
+        return
+    refused(harness, run_cli(harness, "apply", str(PLAN), *CONFIRM, "--allow-old-plan"), "PlanTooEarly", day,
+            "after today")
+
+
 def test_a_plan_dated_days_ahead_is_refused(harness: EmulatorHarness, workdir: Path) -> None:
     plan(harness)
     rewrite(_made(-100), key=sealed_with(harness))

@@ -191,16 +191,33 @@ def test_undo_where_null_does_not_clear_a_field_fails_loudly_and_loses_nothing(
         assert all("must not be null" in r["message"] and "Global ID=(unset)" in r["after"] for r in rows)
 
 
+def synced_u3(state: Any, key: str, stored: dict[str, Any], columns: dict[str, str], cells: str) -> EmulatorHarness:
+    """User u3, holding ``stored``, planned and applied from a users file that maps ``columns``
+    (column -> field) and gives u3 30 hours and ``cells`` (their CSV text, in column order)."""
+    from clocksync.emulator.app import EmulatorOptions
+    from clocksync.emulator.state import User
+
+    state.ws.users["u3"] = User(id="u3", email="u3@example.com", name="U3", custom_values=dict(stored))
+    h = make_harness(state, key, EmulatorOptions(rate_limit=0))
+    mapping = "".join(f'\n  "{column}": "{name}"' for column, name in columns.items())
+    Path("config.yaml").write_text(f'workspace:\n  fallback_manager_email: "ops-lead@example.com"\nfield_mapping:{mapping}\n')
+    header = ",".join(["NTID email", "Manager NTID email", "Weekly Working Hours", *columns])
+    Path("users.csv").write_text(f"{header}\nops-lead@example.com,,{',' * len(columns)}\n"
+                                 f"u3@example.com,ops-lead@example.com,30,{cells}\n")
+    assert run_cli(h, "plan", "users.csv").exit_code == 0
+    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    return h
+
+
 @pytest.mark.parametrize("since", ["as at the run", "made required since", "option removed since"])
 def test_undo_never_plans_a_clear_of_a_required_field_and_a_refused_field_keeps_no_restore_back(
         workdir: Path, since: str) -> None:
     """The run set two required fields and a capacity for a user who had no values. The undo cannot
     clear a field that is required (a note says so) and restores the capacity; a field that became
-    required, or a value no longer allowed, after the run is refused by the API in a write of its
-    own, and the capacity is restored all the same."""
-    from clocksync.emulator.app import EmulatorOptions
+    required after the run is refused by the API in a write of its own, a value no longer allowed is
+    not sent (stale, saying why), and the capacity is restored all the same."""
     from clocksync.emulator.demo import demo_workspace
-    from clocksync.emulator.state import CustomField, User
+    from clocksync.emulator.state import CustomField
 
     state, key = demo_workspace("undo-required")
     ws = state.ws
@@ -208,14 +225,7 @@ def test_undo_never_plans_a_clear_of_a_required_field_and_a_refused_field_keeps_
                  "f-lvl": CustomField(id="f-lvl", name="Level", type="DROPDOWN_SINGLE", allowed_values=["L1", "L2"],
                                       required=since == "as at the run"),
                  "f-team": CustomField(id="f-team", name="Team", type="DROPDOWN_SINGLE", allowed_values=["A", "B"])}
-    ws.users["u3"] = User(id="u3", email="u3@example.com", name="U3", custom_values={"f-team": "A"})
-    h = make_harness(state, key, EmulatorOptions(rate_limit=0))
-    Path("config.yaml").write_text('workspace:\n  fallback_manager_email: "ops-lead@example.com"\n'
-                                   'field_mapping:\n  "CC": "Cost center"\n  "Level": "Level"\n  "Team": "Team"\n')
-    Path("users.csv").write_text("NTID email,Manager NTID email,Weekly Working Hours,CC,Level,Team\n"
-                                 "ops-lead@example.com,,,,,\nu3@example.com,ops-lead@example.com,30,CC9,l2,B\n")
-    assert run_cli(h, "plan", "users.csv").exit_code == 0
-    assert run_cli(h, "apply", "plans/plan.json").exit_code == 0
+    h = synced_u3(state, key, {"f-team": "A"}, {"CC": "Cost center", "Level": "Level", "Team": "Team"}, "CC9,l2,B")
     assert ws.users["u3"].work_capacity == "PT6H" and ws.users["u3"].custom_values == {
         "f-cc": "CC9", "f-lvl": "L2", "f-team": "B"}
     if since == "made required since":
@@ -237,11 +247,47 @@ def test_undo_never_plans_a_clear_of_a_required_field_and_a_refused_field_keeps_
         assert "cannot clear Level" in notes
         assert result.exit_code == 0, result.output
         assert user.custom_values == {"f-cc": "CC9", "f-lvl": "L2", "f-team": "A"}
-    else:  # refused by the API in its own write: failed with its message, nothing else held back
+    else:  # in a write of its own, nothing else held back: refused by the API (made required since),
+        # or not sent at all (an option removed since: the apply-time check knows the field cannot hold it)
         assert result.exit_code == 1, result.output
         failed = [r for r in error_rows() if r["kind"] == "update_profile"]
-        assert len(failed) == 1 and failed[0]["outcome"] == "failed", failed
-        message = "required" if since == "made required since" else "'A' is not one of the allowed values"
+        outcome = "failed" if since == "made required since" else "stale"
+        assert len(failed) == 1 and failed[0]["outcome"] == outcome, failed
+        message = "required" if since == "made required since" else \
+            "Team cannot be set to 'A': 'A' is not one of the allowed values"
         assert message in failed[0]["message"]
         assert user.custom_values["f-cc"] == "CC9"
+    assert h.transport.violations == []
+
+
+@pytest.mark.parametrize("held", ["a form the field does not take", "a value the field cannot hold"])
+def test_undo_restores_a_value_stored_in_another_form_as_the_field_takes_it(workdir: Path, held: str) -> None:
+    """The run changed values that were stored before it in a form the field does not take (a
+    multi-select held as the text 'Python, Go', left by an older tool) or that the field cannot hold
+    at all (an option removed since). The undo sends the first in the field's own form, so the API
+    does not refuse it; the second is not sent: the action says why, and the capacity is restored."""
+    from clocksync.emulator.demo import demo_workspace
+    from clocksync.emulator.state import CustomField
+
+    state, key = demo_workspace("undo-held")
+    ws = state.ws
+    ws.fields = {"f-sk": CustomField(id="f-sk", name="Skills", type="DROPDOWN_MULTIPLE", allowed_values=["Python", "Go"]),
+                 "f-dep": CustomField(id="f-dep", name="Department", type="DROPDOWN_SINGLE",
+                                      allowed_values=["Engineering", "Sales"])}
+    stored = {"f-sk": "Python, Go"} if held == "a form the field does not take" else {"f-dep": "Marketing"}
+    h = synced_u3(state, key, stored, {"Skills": "Skills", "Department": "Department"}, "Go,Sales")
+    assert ws.users["u3"].custom_values == {"f-sk": ["Go"], "f-dep": "Sales"}
+    assert run_cli(h, "undo").exit_code == 0
+    result = run_cli(h, "apply", "plans/undo.json", "--confirm", "I UNDERSTAND")
+    user = ws.users["u3"]
+    assert user.work_capacity == "PT8H", "the capacity is restored whatever happens to the fields"
+    refused = [r for r in error_rows() if r["kind"] == "update_profile" and r["outcome"] == "failed"]
+    assert refused == [], "no write the API refuses"
+    if held == "a form the field does not take":
+        assert result.exit_code == 0, result.output
+        assert user.custom_values["f-sk"] == ["Python", "Go"], "restored, as the field takes it"
+    else:
+        assert result.exit_code != 0, result.output
+        assert "Department cannot be set to 'Marketing': 'Marketing' is not one of the allowed values" in result.output
+        assert user.custom_values["f-dep"] == "Sales", "left as the run set it; the run folder keeps 'Marketing'"
     assert h.transport.violations == []

@@ -4,7 +4,8 @@ In this order, each refusal before any write: the plan is for the configured wor
 verifies under the API key (``plan/seal.py``: a plan edited and re-sealed by someone without the
 key is refused); it was made against the API host the key goes to now; it is not older than
 ``apply.max_plan_age_hours`` (72 h by default: a person rehired since an old plan must not be
-deactivated by it) unless ``--allow-old-plan``. The CLI calls ``admit`` before it asks for
+deactivated by it) unless ``--allow-old-plan``; it was not made for a day after today
+(``plan --as-of``: its start and end dates and rates would land early). The CLI calls ``admit`` before it asks for
 confirmation, and ``apply_plan`` calls it again, so a library caller gets the same checks.
 """
 
@@ -13,7 +14,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from clocksync.apply.report import ApplySettings
-from clocksync.errors import HostMismatch, PlanFileError, PlanTooOld, WorkspaceMismatch
+from clocksync.errors import (
+    HostMismatch,
+    PlanFileError,
+    PlanTooEarly,
+    PlanTooOld,
+    WorkspaceMismatch,
+)
 from clocksync.plan.file import Plan, verify_seal
 from clocksync.plan.seal import SealKey
 
@@ -38,6 +45,11 @@ def admit(plan: Plan, *, workspace_id: str, api_host: str, seal_key: SealKey, se
     if plan.api_host != api_host:
         raise HostMismatch(f"the plan was made against {plan.api_host}, but CLOCKIFY_BASE_URL points at {api_host}: "
                            "its ids belong to that server; nothing was applied; make a new plan against this one")
+    today = (now or datetime.now(UTC)).date().isoformat()
+    if plan.options.as_of and plan.options.as_of > today:
+        raise PlanTooEarly(f"the plan was made for {plan.options.as_of} (plan --as-of), after today ({today} UTC): "
+                           "its start and end dates and rates are for that day; nothing was applied; apply it on "
+                           "or after that day, or make a plan for today")
     if settings.allow_old_plan:
         return
     age = ((now or datetime.now(UTC)) - plan_time(plan)).total_seconds() / 3600

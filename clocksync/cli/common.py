@@ -27,7 +27,7 @@ from rich.text import Text
 
 from clocksync.clockify.client import ClockifyClient, RetryPolicy
 from clocksync.config import Config, load_config
-from clocksync.credentials import Connection, Secret, find_api_key, resolve_connection
+from clocksync.credentials import Connection, Secret, find_api_key, hide_secrets, resolve_connection
 from clocksync.sanitize import visible_lines
 
 T = TypeVar("T")
@@ -48,14 +48,14 @@ def style(text: str, role: str) -> str:
 
 def err(message: str, role: str = "warn") -> None:
     """A message on stderr; text from the workspace or a file in it is shown, never acted on."""
-    message = visible_lines(message)
+    message = visible_lines(hide_secrets(message))
     styled = click.style(message, **STYLES.get(role, {})) if color_enabled(sys.stderr) else message
     click.echo(styled, err=True)
 
 
 def say(text: str, nl: bool = True) -> None:
     """Text that may hold workspace values on stdout, line breaks kept, everything else visible."""
-    click.echo(visible_lines(text), nl=nl)
+    click.echo(visible_lines(hide_secrets(text)), nl=nl)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

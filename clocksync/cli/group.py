@@ -10,6 +10,7 @@ import click
 
 from clocksync import __version__
 from clocksync.cli.common import err
+from clocksync.credentials import hide_secrets
 from clocksync.errors import ClocksyncError, Interrupted
 from clocksync.sanitize import visible_lines
 
@@ -18,7 +19,7 @@ class _VisibleFormatter(logging.Formatter):
     """Log lines carry server messages and names: shown, never acted on by the terminal."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return visible_lines(super().format(record))
+        return visible_lines(hide_secrets(super().format(record)))
 
 
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]

@@ -712,13 +712,15 @@ class ClockifyClient:
         self, method: str, path: str, params: dict[str, Any] | None, body: Any, idempotent: bool
     ) -> httpx.Response:
         await self.limiter.acquire()
-        self.stats.requests += 1
-        if is_write(method, path):
-            self.stats.writes += 1
-        logger.debug("request: %s %s", method, path)
         async with self.concurrency:
             if self.before_write is not None and is_write(method, path):
                 self.before_write(method, path)
+            # Counted here, once a connection is free: a request still waiting for one when a run is
+            # stopped was never sent, and the run's figures say what was.
+            self.stats.requests += 1
+            if is_write(method, path):
+                self.stats.writes += 1
+            logger.debug("request: %s %s", method, path)
             try:
                 async with asyncio.timeout(self.retry.attempt_deadline):
                     response = await self._exchange(method, path, params, body)

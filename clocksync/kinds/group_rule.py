@@ -19,8 +19,10 @@ are emptied (recognised by the literal text of ``name`` around ``{value}``; a ru
 
 A group of a rule that has a protected group's name is left alone, with a warning, unless the rule
 says ``into_protected: true``: then CSV users with that value are added to it, and a CSV user whose
-value is now another of the rule's values leaves it; nobody else is removed, and it is never
-deleted, renamed or given a manager. The resolution is in ``plan/groups.py``; the groups' creates,
+value names another of the rule's holiday or time-off groups (or config-listed groups) moves there;
+nobody else is removed, and it is never deleted, renamed or given a manager. An existing group that
+is protected only because a CSV cell names it (a typo, a value from another export naming an
+unrelated group) is only added to, with a notice. The resolution is in ``plan/groups.py``; the groups' creates,
 members and manager roles are the group, membership and role kinds' actions.
 """
 
@@ -110,6 +112,14 @@ class RuleValues(RowValue):
     @classmethod
     def columns(cls, config: Config) -> tuple[str, ...]:
         return tuple(dict.fromkeys(r.column for r in config.value(GROUP_RULES)))
+
+    @classmethod
+    def required_columns(cls, config: Config) -> dict[str, str]:
+        """Every rule's column: a rule whose column is missing would empty every group it made."""
+        named: dict[str, str] = {}
+        for i, rule in enumerate(config.value(GROUP_RULES)):
+            named.setdefault(rule.column, f"group_rules.{i}.column")
+        return named
 
     @classmethod
     def read(cls, cell: Cells, config: Config) -> RuleValues | None:

@@ -152,6 +152,7 @@ class LiveView:
     parts: dict[type[StatePart], StatePart] = field(default_factory=dict)  # kinds' own (CurrentState.parts)
     created: set[str] = field(default_factory=set)  # ids of objects this run created
     field_types: dict[str, str] = field(default_factory=dict)  # field id -> type (TXT, NUMBER, ...)
+    field_allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field id -> a dropdown's allowed values
     sensitive: frozenset[str] = frozenset()  # name keys of fields whose values messages do not show
     limited: dict[str, str] = field(default_factory=dict)  # limited member id -> name (never managed)
     shared_field_keys: set[str] = field(default_factory=set)  # name keys two or more fields have
@@ -175,6 +176,7 @@ class LiveView:
             untouchable=set(state.owner_ids) | {state.self_id},
             parts={kind: part.copy() for kind, part in state.parts.items()},
             field_types={f.id: f.type for f in state.fields.values()},
+            field_allowed={f.id: tuple(f.allowed_values) for f in state.fields.values() if f.allowed_values},
             limited={m.id: m.display_name for m in state.limited.values()},
             shared_field_keys={k for k, n in Counter(name_key(f.name) for f in state.fields.values()).items() if n > 1},
         )

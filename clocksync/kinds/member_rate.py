@@ -124,6 +124,10 @@ class DesiredRates(RowValue):
         return (config.value(HOURLY_RATE_COLUMN), config.value(COST_RATE_COLUMN), config.value(RATES_SINCE_COLUMN))
 
     @classmethod
+    def required_columns(cls, config: Config) -> dict[str, str]:
+        return config.names(HOURLY_RATE_COLUMN, COST_RATE_COLUMN, RATES_SINCE_COLUMN)
+
+    @classmethod
     def read(cls, cell: Cells, config: Config) -> DesiredRates | None:
         hourly_column, cost_column, since_column = cls.columns(config)
         amounts: list[int | None] = []

@@ -39,7 +39,7 @@ from clocksync.clockify.schemas import WireProfile
 from clocksync.columns import Cells, ColumnError, RowValue
 from clocksync.config import Config, ConfigKey, config_key, exception_keyword
 from clocksync.durations import format_duration, parse_duration, whole_minutes
-from clocksync.fieldvalues import CellError, audit_text, held_as, same, shown_change
+from clocksync.fieldvalues import CellError, FieldType, audit_text, held_as, same, shown_change
 from clocksync.fieldvalues import shown as shown_value
 from clocksync.kinds.base import (
     HIDDEN,
@@ -95,6 +95,10 @@ class Schedule(RowValue):
     @classmethod
     def columns(cls, config: Config) -> tuple[str, ...]:
         return (config.value(WORKING_DAYS_COLUMN), config.value(WEEK_START_COLUMN))
+
+    @classmethod
+    def required_columns(cls, config: Config) -> dict[str, str]:
+        return config.names(WORKING_DAYS_COLUMN, WEEK_START_COLUMN)
 
     @classmethod
     def read(cls, cell: Cells, config: Config) -> Schedule | None:
@@ -563,6 +567,24 @@ def _field_id(view: LiveView, name: str) -> str | None:
         return None
 
 
+def _taken(view: LiveView, field_id: str, value: Any) -> Any:
+    """``value`` as the field takes it in a write (``fieldvalues.held_as``; raises CellError when the
+    field cannot hold it). A dropdown whose allowed values the view does not know: as it is."""
+    kind = view.field_type(field_id)
+    allowed = view.field_allowed.get(field_id)
+    if allowed is None and FieldType.of(kind) in (FieldType.DROPDOWN_SINGLE, FieldType.DROPDOWN_MULTIPLE):
+        return value
+    return held_as(kind, value, allowed or ())
+
+
+def _held(view: LiveView, field_id: str, value: Any) -> Any:
+    """``value`` as the field takes it (``_taken``); as it is if it cannot (the verdict said why)."""
+    try:
+        return _taken(view, field_id, value)
+    except CellError:
+        return value
+
+
 def _capacity_matches(text: str | None, seconds: int | None) -> bool:
     if text is None:
         return seconds is None
@@ -618,7 +640,13 @@ class ProfileHandler(Handler[UpdateProfile]):
             kind = view.field_type(field_id)
             live_value = profile.shown.get(field_id)
             hidden = name_key(name) in view.sensitive
-            judged.append((same(kind, live_value, change.after), same(kind, live_value, change.before),
+            try:  # an undo's value as read before its run may be in a form the field does not take
+                after = _taken(view, field_id, change.after)
+            except CellError as exc:
+                problems.append(f"{name} cannot be set (values hidden): the field cannot hold the value" if hidden else
+                                f"{name} cannot be set to {shown_value(change.after)}: {exc}")
+                continue
+            judged.append((same(kind, live_value, after), same(kind, live_value, change.before),
                            f"{name} changed since the plan (values hidden; see the audit CSV)" if hidden else
                            f"{name} is now {shown_value(live_value)}, the plan expected {shown_value(change.before)}"))
         problems += [now for at_target, as_planned, now in judged if not at_target and not as_planned]
@@ -638,8 +666,8 @@ class ProfileHandler(Handler[UpdateProfile]):
         raw: dict[str, Any] = dict(profile.raw)
         for name, change in action.fields.items():
             field_id = _field_id(view, name)
-            if field_id is not None:  # the verdict checked that it exists
-                raw[field_id] = change.after
+            if field_id is not None:  # the verdict checked that it exists, and that the field holds the value
+                raw[field_id] = _held(view, field_id, change.after)
         for name, change in action.normalised.items():
             field_id = _field_id(view, name)
             if field_id is not None and _exactly(raw.get(field_id), change.before):

@@ -174,6 +174,11 @@ def manager_roles(ctx: PlanContext, out: Emit) -> None:
     for desired in ctx.groups.desired:
         manager, group = desired.manager, desired.existing
         if manager is None:
+            if group is not None and desired.no_manager:
+                for holder in ctx.current.group_managers.get(group.id, ()):
+                    out.action(RevokeRole(holder_id=holder, holder_email=email_of(holder),
+                                          entity_kind=EntityKind.GROUP, entity_id=group.id, entity_name=group.name,
+                                          reason="its group rule names no manager"))
             continue
         if group is None:
             out.action(GrantRole(holder_id=manager.id, holder_email=manager.email, entity_kind=EntityKind.GROUP,

@@ -25,6 +25,7 @@ from clocksync.columns import ColumnError, RowValue
 from clocksync.config import Config
 from clocksync.durations import exact_daily_seconds, format_duration, parse_hours, whole_minutes
 from clocksync.errors import CsvError
+from clocksync.files import read_input
 from clocksync.load.cells import CellError, clean_email, clean_text, plain_email
 from clocksync.load.table import E_NOTATION, Table, read_table
 from clocksync.model import (
@@ -123,7 +124,11 @@ class _Header:
         for i, name in enumerate(cleaned[: self.width]):
             positions.setdefault(name_key(name), []).append(i)
         config_columns = read_columns(config)
-        required = [config.csv.email_column, config.csv.manager_column, config.csv.hours_column, *config.field_mapping]
+        required = dict.fromkeys([config.csv.email_column, config.csv.manager_column, config.csv.hours_column,
+                                  *config.field_mapping], "")
+        for kind in RowValue.registry:
+            for column, key in kind.required_columns(config).items():
+                required.setdefault(column, key)
         self.index: dict[str, int] = {}
         for column in config_columns:
             found = positions.get(name_key(column), [])
@@ -133,8 +138,21 @@ class _Header:
             elif found:
                 self.index[column] = found[0]
             elif column in required:
-                shown = ", ".join(map(repr, cleaned[: self.width]))
-                self.problems.append(f"{table.where(1)}: missing required column {column!r} (found: {shown})")
+                named = f", which {required[column]} in {config.source} names" if required[column] else ""
+                self.problems.append(f"{table.where(1)}: missing required column {column!r}{named} (found: "
+                                     f"{_found(cleaned[: self.width])})")
+
+
+SHOWN_COLUMNS = 20  # header cells a missing-column message lists
+SHOWN_HEADER_CHARS = 40  # characters of each (a file that is no users file can hold anything in its first line)
+
+
+def _found(header: list[str]) -> str:
+    """The header cells a missing-column message shows: the first 20, each cut to 40 characters."""
+    cells = [repr(c if len(c) <= SHOWN_HEADER_CHARS else c[: SHOWN_HEADER_CHARS - 1] + "…")
+             for c in header[:SHOWN_COLUMNS]]
+    more = f" and {len(header) - SHOWN_COLUMNS} more" if len(header) > SHOWN_COLUMNS else ""
+    return ", ".join(cells) + more
 
 
 def _clock(seconds: Decimal) -> str:
@@ -318,7 +336,7 @@ def load_desired(path: Path, config: Config) -> DesiredState:
     """Read and validate the users file (CSV, or .xlsx by content or extension). Raises CsvError
     listing every problem (file, sheet, row, column)."""
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
     except OSError as exc:
         raise CsvError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
     table = read_table(path, raw, config.csv)

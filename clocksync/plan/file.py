@@ -22,7 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from clocksync import __version__
 from clocksync.config import SafetyConfig
 from clocksync.errors import PlanFileError
-from clocksync.files import write_private
+from clocksync.files import read_input, write_private
 from clocksync.kinds import Action, AnyAction
 from clocksync.kinds.base import Shown
 from clocksync.model import CleanedCell, name_key
@@ -209,7 +209,7 @@ def load_plan(path: Path) -> Plan:
 
     The seal needs the API key: ``verify_seal`` checks it (``apply`` always does)."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = read_input(path).decode("utf-8")
     except OSError as exc:
         raise PlanFileError(f"{path}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:

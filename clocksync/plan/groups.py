@@ -8,7 +8,9 @@
   Then the groups of ``group_rules`` (``kinds/group_rule.py``): one per distinct value of a rule's
   column, its members exactly the managed users with that value; a name a manager group or an
   earlier rule already has is left to it, with a warning; a protected group of that name only
-  under ``into_protected`` (add and move CSV users, nothing else).
+  under ``into_protected``: CSV users are added, and a CSV user whose value names another holiday or
+  time-off group (or config-listed group) of the rule moves there; nobody else leaves. A group
+  protected only because a CSV cell names it is added to, never emptied, with a notice.
 - **Retired groups**: groups clocksync made earlier (a group its TEAM_MANAGER's display name names,
   the fallback group's name, a rule's name for a value no row has) that are no longer desired: they
   lose their members (and managers, except a rule's without a configured manager).
@@ -55,6 +57,7 @@ class DesiredGroup:
     why_out: str  # why anyone else leaves
     keep: frozenset[str] = frozenset()
     into_protected: bool = False  # a protected group an into_protected rule fills: add and move only
+    no_manager: bool = False  # a rule's group whose rule names no manager: nobody holds TEAM_MANAGER over it
 
     @property
     def key(self) -> str:
@@ -181,6 +184,10 @@ def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Ma
             note("rule_manager", f"group rule on {rule.column!r}: manager {rule.manager} is not an active member; "
                  "its groups are kept without a manager")
             manager = None
+    # The values whose group is a holiday/time-off group (or one the config lists): the groups the rule
+    # moves users between. A user whose value names another group is added there, never taken out.
+    holiday_values = {key for key, (value, _) in by_value.items()
+                      if _holiday_group(current, name_key(fit_name(rule.group_name(value))), protected)}
     groups: list[DesiredGroup] = []
     for key, (value, members) in sorted(by_value.items()):
         name = fit_name(rule.group_name(value))
@@ -200,7 +207,19 @@ def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Ma
                      "or time-off group, a CSV country, or listed in config): its members are not managed; add "
                      "into_protected: true to the rule to put CSV users into it")
                 continue
-            movable = {uid for uid in (target.member_ids if target else ()) if value_of.get(uid, key) != key} - left_alone
+            # Only a holiday/time-off group (or one the config lists) gives up members, and only those the
+            # rule moves to another of its protected groups: a group protected only because a CSV cell names
+            # it (a typo, a value from another export) is added to, never emptied.
+            real = key in holiday_values
+            movable = {uid for uid in target.member_ids
+                       if value_of.get(uid, key) != key and value_of.get(uid) in holiday_values} - left_alone \
+                if target is not None and real else set()
+            if target is not None and not real:
+                rows = sorted(managed[uid][0].row for uid in members)
+                note("rule_fills_group", f"group rule on {rule.column!r}: {value!r} (CSV row(s) "
+                     f"{', '.join(map(str, rows[:5]))}{' ...' if len(rows) > 5 else ''}) names the existing group "
+                     f"{target.name!r}, which is no holiday or time-off group: CSV users are added to it and nobody "
+                     "is removed; check the cells if that group is not meant")
             groups.append(DesiredGroup(
                 name=target.name if target else name, origin=GroupOrigin.RULE, manager=None,
                 member_ids=frozenset(members), existing=target, why_in=why_in, why_out=why_out,
@@ -209,8 +228,16 @@ def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Ma
         existing = _pick(current, name, manager, protected, note) if open_groups else None
         groups.append(DesiredGroup(name=name, origin=GroupOrigin.RULE, manager=manager,
                                    member_ids=frozenset(members), existing=existing, why_in=why_in, why_out=why_out,
-                                   keep=left_alone))
+                                   keep=left_alone, no_manager=rule.manager is None))
     return groups
+
+
+def _holiday_group(current: CurrentState, group_key: str, protected: Mapping[str, tuple[str, ...]]) -> bool:
+    """Whether the workspace's group(s) of this name are holiday or time-off groups, or listed in config
+    (not only named like a CSV country)."""
+    candidates = current.groups_by_key.get(group_key, ())
+    return bool(candidates) and all(g.id in current.protected or "listed in config" in protected.get(g.id, ())
+                                    for g in candidates)
 
 
 def _manager_groups(config: Config, manager_of: Mapping[str, Member | None], fallback: Member | None,
