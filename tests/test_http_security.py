@@ -316,6 +316,18 @@ def test_a_server_that_never_ends_its_answer_fails_the_request_naming_the_url(mo
     assert f"{method} {base}/user" in str(info.value) and sleeps == [], "not tried again: it would wait as long"
 
 
+@pytest.mark.parametrize("mode", ["trickle", "silent"])
+def test_a_request_long_without_an_answer_is_said_without_verbose(mode: str, caplog: pytest.LogCaptureFixture) -> None:
+    """F5: 'clocksync -v preflight' printed nothing at all for 400 s. The notice is a timer of the
+    event loop due before the deadline's, so it comes first however loaded the machine is."""
+    with (tcp_server(_hostile(mode)) as port, caplog.at_level(logging.WARNING, logger="clocksync.clockify.client"),
+          pytest.raises(TransportError)):
+        run(lambda c: c.get_current_user(), base_url=f"http://127.0.0.1:{port}/api/v1",
+            retry=RetryPolicy(attempt_deadline=0.5, notice_after=0.01))
+    [notice] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("waiting:")]
+    assert f"GET http://127.0.0.1:{port}/api/v1/user has had no complete answer for 0.01 s" in notice
+
+
 def test_an_answer_within_the_limits_is_read() -> None:
     with tcp_server(_hostile("small")) as port:
         user = run(lambda c: c.get_current_user(), base_url=f"http://127.0.0.1:{port}/api/v1",

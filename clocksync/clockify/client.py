@@ -168,7 +168,7 @@ class RetryPolicy:
 
     ``attempt_deadline`` bounds one attempt whole (connection, sending, the answer to its last
     byte): a server that answers one byte at a time is not waited on for ever, as the per-read
-    timeout alone would. ``connect_timeout`` bounds each attempt to open a connection; a refused connection to
+    timeout alone would. An attempt still unanswered after ``notice_after`` is said as a warning. ``connect_timeout`` bounds each attempt to open a connection; a refused connection to
     loopback is tried again every ``loopback_wait`` for ``loopback_window`` (the emulator may be
     starting); any other connection that cannot be made is tried ``connect_attempts`` times.
     """
@@ -178,6 +178,7 @@ class RetryPolicy:
     max_wait: float = 30.0
     max_retry_after: float = 120.0
     attempt_deadline: float = 120.0
+    notice_after: float = LONG_WAIT
     connect_timeout: float = 5.0
     connect_attempts: int = 2
     loopback_wait: float = 0.25
@@ -721,6 +722,10 @@ class ClockifyClient:
             if is_write(method, path):
                 self.stats.writes += 1
             logger.debug("request: %s %s", method, path)
+            notice = asyncio.get_running_loop().call_later(
+                self.retry.notice_after, functools.partial(
+                    logger.warning, "waiting: %s %s has had no complete answer for %g s (clocksync gives up at %g s)",
+                    method, self.url(path), self.retry.notice_after, self.retry.attempt_deadline))
             try:
                 async with asyncio.timeout(self.retry.attempt_deadline):
                     response = await self._exchange(method, path, params, body)
@@ -731,6 +736,8 @@ class ClockifyClient:
             except httpx.InvalidURL as exc:  # an id from an answer that no URL can hold
                 raise TransportError(method, path, message=f"cannot build the request URL: {visible(str(exc))[:120]}",
                                      url=self.url(visible(path))) from None
+            finally:
+                notice.cancel()
         status = response.status_code
         if status != 429:
             self.limiter.succeeded()
