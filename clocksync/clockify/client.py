@@ -53,7 +53,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -294,6 +294,18 @@ def allowed_hosts(environ: dict[str, str] | None = None) -> tuple[str, ...]:
     return tuple(h.strip().lower().rstrip(".") for h in text.replace(",", " ").split() if h.strip())
 
 
+def _read_url(name: str, url: str, shown: str, what: str) -> tuple[SplitResult, int | None, httpx.URL]:
+    """``url`` (from the variable ``name``) as urllib and httpx read it, and its port; a URL either
+    refuses, or one holding spaces or control characters, raises CredentialsError showing ``shown``."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise CredentialsError(f"{name} holds spaces or control characters: {shown!r}")
+    try:
+        parts = urlsplit(url)
+        return parts, parts.port, httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise CredentialsError(f"{name} is not a usable {what} ({visible(str(exc))[:120]}): {shown!r}") from None
+
+
 def check_base_url(base_url: str, allow: Collection[str] = ()) -> str:
     """Refuse to send the API key anywhere but Clockify, this machine or a host the environment allows.
 
@@ -303,14 +315,8 @@ def check_base_url(base_url: str, allow: Collection[str] = ()) -> str:
     connection; returns the URL without a trailing slash.
     """
     shown = visible(base_url)
-    if any(c.isspace() or not c.isprintable() for c in base_url):
-        raise CredentialsError(f"CLOCKIFY_BASE_URL holds spaces or control characters: {shown!r}")
-    try:
-        parts = urlsplit(base_url)
-        port = parts.port
-        sent_to = httpx.URL(base_url).host  # where httpx would connect: both parsers must agree
-    except (ValueError, httpx.InvalidURL) as exc:
-        raise CredentialsError(f"CLOCKIFY_BASE_URL is not a usable URL ({visible(str(exc))}): {shown!r}") from None
+    parts, port, parsed = _read_url("CLOCKIFY_BASE_URL", base_url, shown, "URL")
+    sent_to = parsed.host  # where httpx would connect: both parsers must agree
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CredentialsError(f"CLOCKIFY_BASE_URL is not an http(s) URL: {shown!r}")
     if port == 0:
@@ -359,14 +365,7 @@ def check_proxy_url(name: str, value: str) -> None:
     when connecting, with a traceback. Raises CredentialsError naming the variable."""
     url = value.strip() if "://" in value else f"http://{value.strip()}"  # as httpx reads it
     shown = _without_user(url)
-    if any(c.isspace() or not c.isprintable() for c in url):
-        raise CredentialsError(f"{name} holds spaces or control characters: {shown!r}")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-        httpx.URL(url)
-    except (ValueError, httpx.InvalidURL) as exc:
-        raise CredentialsError(f"{name} is not a usable proxy URL ({visible(str(exc))[:80]}): {shown!r}") from None
+    parts, port, _ = _read_url(name, url, shown, "proxy URL")
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise CredentialsError(f"{name} names no proxy host: {shown!r}")
