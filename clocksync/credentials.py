@@ -92,19 +92,25 @@ def _dotenv_key(path: str, mtime_ns: int, size: int) -> str:
 
 def _cut_parts(text: str, secret: str) -> str:
     """``text`` with every run of ``HIDDEN_MIN_LENGTH`` or more characters that ``secret`` holds
-    replaced by ``***``."""
+    replaced by ``***`` (found window by window with ``str.find``: a report of megabytes costs
+    milliseconds; two matches that touch are cut as one)."""
+    spans: list[tuple[int, int]] = []
+    for k in range(len(secret) - HIDDEN_MIN_LENGTH + 1):
+        window = secret[k:k + HIDDEN_MIN_LENGTH]
+        at = text.find(window)
+        while at != -1:
+            spans.append((at, at + HIDDEN_MIN_LENGTH))
+            at = text.find(window, at + 1)
+    if not spans:
+        return text
     out: list[str] = []
-    i = 0
-    while i < len(text):
-        j = i + HIDDEN_MIN_LENGTH
-        if j <= len(text) and text[i:j] in secret:
-            while j < len(text) and text[i:j + 1] in secret:
-                j += 1
+    done = 0
+    for begin, stop in sorted(spans):
+        if begin > done or not out:
+            out.append(text[done:begin])
             out.append("***")
-            i = j
-        else:
-            out.append(text[i])
-            i += 1
+        done = max(done, stop)
+    out.append(text[done:])
     return "".join(out)
 
 

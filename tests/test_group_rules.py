@@ -231,3 +231,32 @@ def test_into_protected_never_empties_a_group_a_cell_happens_to_name() -> None:
     assert ("Spain", "ann@example.com") in of(found, AddMember)
     notice = next(n for n in found.notices if n.code == "rule_fills_group")
     assert "'Book club'" in notice.message and "no holiday or time-off group" in notice.message
+
+
+def test_a_column_blank_in_every_row_leaves_the_rules_groups_as_they_are() -> None:
+    """Final attack (F2): an emptied or shifted Department column emptied every group of the rule
+    (8 removals, under the threshold). Blank in every row is read as a mistake, with a notice."""
+    sales = group("g-sales", "Dept: Sales", "ann@example.com", "bob@example.com")
+    ops = group("g-ops", "Dept: Ops", "cid@example.com")
+    found = plan([row("ann@example.com", None), row("bob@example.com", None), row("cid@example.com", "")],
+                 DEPT["rules"], groups=[sales, ops])
+    assert not [a for a in of(found, RemoveMember) if a[0].startswith("Dept:")]
+    assert not [a for a in of(found, AddMember) if a[0].startswith("Dept:")]
+    notice = next(n for n in found.notices if n.code == "rule_column_blank")
+    assert "'Department'" in notice.message and "left as they are" in notice.message
+    one_value = plan([row("ann@example.com", "Sales"), row("bob@example.com", None), row("cid@example.com", None)],
+                     DEPT["rules"], groups=[sales, ops])
+    assert {a for a in of(one_value, RemoveMember) if a[0].startswith("Dept:")} == {
+        ("Dept: Sales", "bob@example.com"), ("Dept: Ops", "cid@example.com")}, "one value: the rule holds"
+
+
+def test_a_bare_value_rule_says_when_it_takes_members_out_of_an_existing_group() -> None:
+    """Final attack (F1): a rule named just {value} cannot tell its groups from a hand-made one that a
+    cell happens to name; the plan says so when members would leave it."""
+    club = group("g-club", "Book club", "ann@example.com", "dee@example.com")
+    rules = [{"column": "Department", "name": "{value}"}]
+    found = plan([row("ann@example.com", "Sales"), row("eve@example.com", "Book club")], rules, groups=[club])
+    notice = next(n for n in found.notices if n.code == "rule_adopts_group")
+    assert "'Book club'" in notice.message and "2 member(s) leave it" in notice.message
+    quiet = plan([row("ann@example.com", "Book club")], rules, groups=[group("g-club", "Book club", "ann@example.com")])
+    assert not [n for n in quiet.notices if n.code == "rule_adopts_group"], "nobody leaves: nothing to say"

@@ -114,3 +114,28 @@ def test_hide_secrets(text: str, shown: str, monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.delenv("CLOCKIFY_API_KEY", raising=False)
     Secret(KEY)
     assert hide_secrets(text) == shown
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json", "html"])
+def test_a_key_in_a_cell_is_cut_out_of_every_rendered_output(harness: EmulatorHarness, workdir: Path, fmt: str) -> None:
+    """Final attack (F3): a users file holding the key in a cell printed it whole in the plan (and the
+    markdown a CI job posts), in show and in apply's report. What is rendered has it cut out; the plan
+    file itself keeps the data it acts on."""
+    key = harness.api_key
+    rows = Path("users.csv").read_text().splitlines()
+    rows[2] = rows[2].replace(",USA,", f",{key},", 1)
+    Path("users.csv").write_text("\n".join(rows) + "\n")
+    planned = CliRunner().invoke(cli, ["plan", "users.csv", "--format", fmt], obj={"transport": harness.transport},
+                                 env=harness.env())
+    assert planned.exit_code == 0, planned.output
+    _shows_no_part_of(planned, key)
+    assert "***" in planned.output
+    shown = CliRunner().invoke(cli, ["show", "plans/plan.json", "--format", fmt], obj={"transport": harness.transport},
+                               env=harness.env())
+    _shows_no_part_of(shown, key)
+    if fmt == "html":
+        applied = CliRunner().invoke(cli, ["apply", "plans/plan.json", "--confirm", "I UNDERSTAND", "--report",
+                                           "report.html"], obj={"transport": harness.transport}, env=harness.env())
+        assert applied.exit_code == 0, applied.output
+        report = Path("report.html").read_text()
+        assert all(key[i:i + HIDDEN_MIN_LENGTH] not in report for i in range(len(key) - HIDDEN_MIN_LENGTH + 1))

@@ -25,6 +25,7 @@ from clocksync.cli.common import (
 )
 from clocksync.cli.group import cli
 from clocksync.clockify.client import api_host
+from clocksync.credentials import hide_secrets
 from clocksync.errors import ConfirmationRequired, FileError
 from clocksync.files import write_private
 from clocksync.plan.file import Plan, load_plan
@@ -105,7 +106,7 @@ def apply(plan_file: Path, config_path: Path, confirm: str | None, log_dir: Path
     print_report(report, loaded)
     if report_path is not None:
         try:
-            write_private(report_path, render_apply_html(loaded, report))
+            write_private(report_path, hide_secrets(render_apply_html(loaded, report)))
             click.echo(f"Report: {report_path}")
         except FileError as exc:  # the writes above landed; this is only the report of them
             err(f"FileError: the report was not written: {exc}; the apply itself is as summarised above and "

@@ -53,6 +53,12 @@ def err(message: str, role: str = "warn") -> None:
     click.echo(styled, err=True)
 
 
+def emit(rendered: str) -> None:
+    """A rendered plan, report or history on stdout, as rendered (it is already safe to show), with
+    any part of the key cut out: a users file can hold the key in a cell."""
+    click.echo(hide_secrets(rendered), nl=False)
+
+
 def say(text: str, nl: bool = True) -> None:
     """Text that may hold workspace values on stdout, line breaks kept, everything else visible."""
     click.echo(visible_lines(hide_secrets(text)), nl=nl)

@@ -15,6 +15,7 @@ from clocksync.cli.common import (
     config_of,
     config_option,
     connection,
+    emit,
     err,
     explicit,
     make_client,
@@ -86,7 +87,7 @@ def plan(users_csv: Path, config_path: Path, out: Path, detailed_exitcode: bool,
     result = run_async(run())
     progress.close()
     save_plan(result, out)
-    click.echo(render(result, fmt, style), nl=False)
+    emit(render(result, fmt, style))
     if fmt == "json":
         for notice in result.notices:
             err(f"warning: {notice.message}")
@@ -141,7 +142,7 @@ def show(plan_file: Path, fmt: str, since: Path | None, show_sensitive: bool) ->
         say(render_comparison(compare_plans(load_plan(since), loaded), str(since), loaded.shown(show_sensitive)),
             nl=False)
     else:
-        click.echo(render(loaded, fmt, style, reveal=show_sensitive, warning="" if sealed else SEAL_FAILS), nl=False)
+        emit(render(loaded, fmt, style, reveal=show_sensitive, warning="" if sealed else SEAL_FAILS))
     if not sealed:  # shown, so a reviewer sees what was changed, but never passed as a plan to approve
         sys.exit(1)
 

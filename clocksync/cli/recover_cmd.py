@@ -12,6 +12,7 @@ from clocksync.cli.common import (
     config_of,
     config_option,
     connection,
+    emit,
     err,
     explicit,
     make_client,
@@ -55,7 +56,7 @@ def undo(log_dir: Path, run_id: str | None, out: Path, fmt: str) -> None:
     conn = connection(Config())  # the undo plan is sealed with the key, like any plan; no request is made
     plan = build_undo(run, created_at=now_utc(), seal_key=SealKey.derive(conn.api_key.reveal(), conn.workspace_id))
     save_plan(plan, out)
-    click.echo(render(plan, fmt, style), nl=False)
+    emit(render(plan, fmt, style))
     if fmt == "json":
         for notice in plan.notices:
             err(f"note: {notice.message}")
@@ -70,7 +71,7 @@ def undo(log_dir: Path, run_id: str | None, out: Path, fmt: str) -> None:
 def history(log_dir: Path, fmt: str) -> None:
     """One line per apply run: time, run id, the plan it applied (the run folder's copy), counts by outcome,
     whether it finished."""
-    click.echo(render_history(list_runs(log_dir), fmt), nl=False)
+    emit(render_history(list_runs(log_dir), fmt))
 
 
 

@@ -128,8 +128,13 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
             why_out=f"does not report to {want.manager.email}", keep=keep))
     taken = set(wanted) | {name_key(config.workspace.fallback_group_name)}
     rules = config.value(GROUP_RULES)
+    silent: set[int] = set()  # rules whose column is blank in every row: their groups are left as they are
     for index, rule in enumerate(rules):
-        desired += _rule_groups(current, rule, index, managed, protected, protected_names, taken, note, keep)
+        groups = _rule_groups(current, rule, index, managed, protected, protected_names, taken, note, keep)
+        if groups is None:
+            silent.add(index)
+            continue
+        desired += groups
     in_use = {d.existing.id for d in desired if d.existing is not None}
     manager_email = {d.existing.id: d.manager.email for d in desired if d.existing is not None and d.manager}
     desired_keys = {d.key for d in desired}
@@ -143,10 +148,11 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
             if group.key not in desired_keys:  # else a duplicate of a desired group, noted in _pick
                 retired.append(RetiredGroup(group, "manager group no longer desired"))
             continue
-        made_by = next((r for r in rules if r.value_of(group.name)), None)
-        if made_by is not None:
+        made_by_index = next((i for i, r in enumerate(rules) if r.value_of(group.name)), None)
+        if made_by_index is not None:
+            made_by = rules[made_by_index]
             in_use.add(group.id)
-            if group.key not in desired_keys:
+            if group.key not in desired_keys and made_by_index not in silent:
                 retired.append(RetiredGroup(group, f"no row has this {made_by.column} any more",
                                             revoke_managers=made_by.manager is not None))
         elif delete_unmanaged:
@@ -163,9 +169,12 @@ def plan_groups(current: CurrentState, config: Config, *, protected: Mapping[str
 
 def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Mapping[str, tuple[UserSpec, Member]],
                  protected: Mapping[str, tuple[str, ...]], protected_names: frozenset[str], taken: set[str],
-                 note: _Note, left_alone: frozenset[str]) -> list[DesiredGroup]:
+                 note: _Note, left_alone: frozenset[str]) -> list[DesiredGroup] | None:
     """The groups of one rule: one per distinct value (NFC, any case) of its column among the managed
-    users. ``left_alone``: members never moved (not managed, or an exception holds their groups)."""
+    users. ``left_alone``: members never moved (not managed, or an exception holds their groups).
+
+    None (with a notice) when the column is blank in every managed row: an emptied or shifted column
+    is read as a mistake, not as "nobody belongs", and the rule's groups are left as they are."""
     by_value: dict[str, tuple[str, set[str]]] = {}  # value key -> (first row's spelling, user ids)
     value_of: dict[str, str] = {}  # user id -> value key
     for user_id, (spec, _) in managed.items():
@@ -177,6 +186,10 @@ def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Ma
             key = name_key(value)
             by_value.setdefault(key, (value, set()))[1].add(user_id)
             value_of[user_id] = key
+    if not by_value and managed:
+        note("rule_column_blank", f"group rule on {rule.column!r}: the column is blank in every row, so the "
+             "rule's groups are left as they are; fill the column, or remove the rule to stop managing them")
+        return None
     manager = None
     if rule.manager:
         manager = current.members_by_key.get(email_key(rule.manager))
@@ -226,10 +239,25 @@ def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Ma
                 keep=(target.member_ids - movable) if target else frozenset(), into_protected=True))
             continue
         existing = _pick(current, name, manager, protected, note) if open_groups else None
+        if existing is not None and rule.value_of(existing.name) is None:
+            _note_adopted(rule, value, existing, existing.member_ids - members - left_alone,
+                          sorted(managed[uid][0].row for uid in members), note)
         groups.append(DesiredGroup(name=name, origin=GroupOrigin.RULE, manager=manager,
                                    member_ids=frozenset(members), existing=existing, why_in=why_in, why_out=why_out,
                                    keep=left_alone, no_manager=rule.manager is None))
     return groups
+
+
+def _note_adopted(rule: GroupRule, value: str, group: Group, leaving: frozenset[str], rows: list[int],
+                  note: _Note) -> None:
+    """Say when a rule named just ``{value}`` takes members out of an existing group it cannot tell it made."""
+    if not leaving:
+        return
+    shown_rows = ", ".join(map(str, rows[:5])) + (" ..." if len(rows) > 5 else "")
+    note("rule_adopts_group", f"group rule on {rule.column!r}: {value!r} (CSV row(s) {shown_rows}) names the "
+         f"existing group {group.name!r}, which a rule named just {{value}} cannot tell it made: the rule manages "
+         f"it, and {len(leaving)} member(s) leave it; give the rule text around {{value}} (\"Dept: {{value}}\") "
+         "if that group is not the rule's")
 
 
 def _holiday_group(current: CurrentState, group_key: str, protected: Mapping[str, tuple[str, ...]]) -> bool:
