@@ -15,6 +15,7 @@ import functools
 import hashlib
 import string
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -385,31 +386,35 @@ def _refuse_what_no_config_needs(text: str, path: Path) -> None:
 
 def _exception_problems(config: Config, document: Any) -> list[tuple[str, str, str]]:
     """An ignore entry must be a keyword or a mapped field's name (a typo would silently not hold)."""
-    fields = {name_key(f): f for f in config.field_mapping.values()}
-    problems = []
-    for i, rule in enumerate(config.exceptions):
-        for j, entry in enumerate(rule.ignore):
-            if entry.casefold() in EXCEPTION_KEYWORDS or name_key(entry) in fields:
-                continue
-            line = _line_of(document, ("exceptions", i, "ignore", j)) or _line_of(document, ("exceptions", i, "ignore"))
-            known = ", ".join([*EXCEPTION_KEYWORDS, *fields.values()])
-            problems.append((f"line {line}, " if line else "", f"exceptions.{i}.ignore",
-                             f"{entry!r} is neither a keyword nor a mapped custom field ({known})"))
-    return problems
+    return [problem for i, rule in enumerate(config.exceptions)
+            for problem in _unmapped(config, document, ("exceptions", i, "ignore"), f"exceptions.{i}.ignore",
+                                     rule.ignore, "is neither a keyword nor a mapped custom field ({known})",
+                                     EXCEPTION_KEYWORDS)]
 
 
 def _sensitive_problems(config: Config, document: Any) -> list[tuple[str, str, str]]:
     """A ``sensitive_fields`` entry must name a mapped field: a typo would print the values it was
     meant to hide (kinds/profile.py declares the key)."""
+    return _unmapped(config, document, ("sensitive_fields",), "sensitive_fields.{index}",
+                     getattr(config, "sensitive_fields", ()),
+                     "is not a mapped custom field ({known}); its values would be shown")
+
+
+def _unmapped(config: Config, document: Any, at: tuple[str | int, ...], key: str, entries: Iterable[str],
+              why: str, keywords: Iterable[str] = ()) -> list[tuple[str, str, str]]:
+    """(where, key, message) for each entry of the list at ``at`` that is neither one of ``keywords``
+    (any case) nor a mapped field's name (``name_key``); ``key`` may hold ``{index}``, ``why``
+    ``{known}`` (the names that would do)."""
     fields = {name_key(f): f for f in config.field_mapping.values()}
+    words = tuple(keywords)
+    known = ", ".join([*words, *fields.values()]) or "none: field_mapping is empty"
     problems = []
-    for i, entry in enumerate(getattr(config, "sensitive_fields", ())):
-        if name_key(entry) in fields:
+    for index, entry in enumerate(entries):
+        if entry.casefold() in words or name_key(entry) in fields:
             continue
-        line = _line_of(document, ("sensitive_fields", i)) or _line_of(document, ("sensitive_fields",))
-        known = ", ".join(fields.values()) or "none: field_mapping is empty"
-        problems.append((f"line {line}, " if line else "", f"sensitive_fields.{i}",
-                         f"{entry!r} is not a mapped custom field ({known}); its values would be shown"))
+        line = _line_of(document, (*at, index)) or _line_of(document, at)
+        problems.append((f"line {line}, " if line else "", key.format(index=index),
+                         f"{entry!r} {why.format(known=known)}"))
     return problems
 
 

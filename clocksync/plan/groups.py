@@ -223,41 +223,36 @@ def _rule_groups(current: CurrentState, rule: GroupRule, index: int, managed: Ma
             # Only a holiday/time-off group (or one the config lists) gives up members, and only those the
             # rule moves to another of its protected groups: a group protected only because a CSV cell names
             # it (a typo, a value from another export) is added to, never emptied.
-            real = key in holiday_values
-            movable = {uid for uid in target.member_ids
-                       if value_of.get(uid, key) != key and value_of.get(uid) in holiday_values} - left_alone \
-                if target is not None and real else set()
-            if target is not None and not real:
-                rows = sorted(managed[uid][0].row for uid in members)
-                note("rule_fills_group", f"group rule on {rule.column!r}: {value!r} (CSV row(s) "
-                     f"{', '.join(map(str, rows[:5]))}{' ...' if len(rows) > 5 else ''}) names the existing group "
-                     f"{target.name!r}, which is no holiday or time-off group: CSV users are added to it and nobody "
-                     "is removed; check the cells if that group is not meant")
+            movable: set[str] = set()
+            if target is not None and key in holiday_values:
+                movable = {uid for uid in target.member_ids if value_of.get(uid, key) != key
+                           and value_of.get(uid) in holiday_values} - left_alone
+            elif target is not None:
+                note("rule_fills_group", f"group rule on {rule.column!r}: {value!r} ({_rows_of(managed, members)}) "
+                     f"names the existing group {target.name!r}, which is no holiday or time-off group: CSV users "
+                     "are added to it and nobody is removed; check the cells if that group is not meant")
             groups.append(DesiredGroup(
                 name=target.name if target else name, origin=GroupOrigin.RULE, manager=None,
                 member_ids=frozenset(members), existing=target, why_in=why_in, why_out=why_out,
                 keep=(target.member_ids - movable) if target else frozenset(), into_protected=True))
             continue
         existing = _pick(current, name, manager, protected, note) if open_groups else None
-        if existing is not None and rule.value_of(existing.name) is None:
-            _note_adopted(rule, value, existing, existing.member_ids - members - left_alone,
-                          sorted(managed[uid][0].row for uid in members), note)
+        leaving = existing.member_ids - members - left_alone if existing is not None else frozenset()
+        if existing is not None and leaving and rule.value_of(existing.name) is None:
+            note("rule_adopts_group", f"group rule on {rule.column!r}: {value!r} ({_rows_of(managed, members)}) "
+                 f"names the existing group {existing.name!r}, which a rule named just {{value}} cannot tell it "
+                 f"made: the rule manages it, and {len(leaving)} member(s) leave it; give the rule text around "
+                 "{value} (\"Dept: {value}\") if that group is not the rule's")
         groups.append(DesiredGroup(name=name, origin=GroupOrigin.RULE, manager=manager,
                                    member_ids=frozenset(members), existing=existing, why_in=why_in, why_out=why_out,
                                    keep=left_alone, no_manager=rule.manager is None))
     return groups
 
 
-def _note_adopted(rule: GroupRule, value: str, group: Group, leaving: frozenset[str], rows: list[int],
-                  note: _Note) -> None:
-    """Say when a rule named just ``{value}`` takes members out of an existing group it cannot tell it made."""
-    if not leaving:
-        return
-    shown_rows = ", ".join(map(str, rows[:5])) + (" ..." if len(rows) > 5 else "")
-    note("rule_adopts_group", f"group rule on {rule.column!r}: {value!r} (CSV row(s) {shown_rows}) names the "
-         f"existing group {group.name!r}, which a rule named just {{value}} cannot tell it made: the rule manages "
-         f"it, and {len(leaving)} member(s) leave it; give the rule text around {{value}} (\"Dept: {{value}}\") "
-         "if that group is not the rule's")
+def _rows_of(managed: Mapping[str, tuple[UserSpec, Member]], user_ids: set[str]) -> str:
+    """``CSV row(s) 3, 7, 9 ...``: the first five rows of some managed users, for a notice."""
+    rows = sorted(managed[uid][0].row for uid in user_ids)
+    return f"CSV row(s) {', '.join(map(str, rows[:5]))}" + (" ..." if len(rows) > 5 else "")
 
 
 def _holiday_group(current: CurrentState, group_key: str, protected: Mapping[str, tuple[str, ...]]) -> bool:
